@@ -1,0 +1,171 @@
+"""The broker's FastAPI application factory: routers, error mapping, limits, CORS."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from broker.config import BrokerSettings
+from broker.context import Broker, bootstrap
+from broker.errors import BadRequest, DescopeError, NotFound, PayloadTooLarge, ValidationFailed
+
+log = logging.getLogger("broker")
+
+# Each module exposes ``router`` (an APIRouter). Order does not matter; paths do not overlap.
+ROUTER_MODULES = (
+    "broker.identity.auth_routes",
+    "broker.identity.mgmt_routes",
+)
+
+DESCOPE_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-descope-project-id",
+    "x-descope-sdk-name",
+    "x-descope-sdk-version",
+    "x-descope-sdk-python-version",
+    "x-descope-sdk-node-version",
+    "x-descope-sdk-go-version",
+    "x-descope-sdk-session-id",
+    "x-descope-license",
+    "x-descope-refresh-cookie-name",
+    "x-descope-trusted-device-token",
+    "x-descope-widget-type",
+    "x-descope-widget-id",
+    "x-descope-widget-version",
+    "x-external-rid",
+]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BodyLimit:
+    """Pure ASGI middleware: 413 with a Descope body once a request body passes the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _send_error(send, PayloadTooLarge())
+            return
+        seen = 0
+
+        async def limited() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _send_error(send, PayloadTooLarge())
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _send_error(send: Send, error: DescopeError) -> None:
+    response = JSONResponse(error.body(), status_code=error.status, headers=error.headers())
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _error_response(error: DescopeError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers())
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DescopeError)
+    async def _descope(_: Request, exc: DescopeError) -> JSONResponse:
+        return _error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") in {"json_invalid", "json_type"} for e in errors):
+            return _error_response(BadRequest("Malformed JSON body"))
+        first = errors[0] if errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        detail = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", ""))
+        return _error_response(ValidationFailed(f"Invalid request: {detail}"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return _error_response(NotFound("Endpoint not found"))
+        if exc.status_code == 405:
+            return _error_response(DescopeError("Method not allowed", code="E011005", status=405))
+        return _error_response(DescopeError(str(exc.detail), status=exc.status_code))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        return _error_response(DescopeError("Internal error"))
+
+
+def create_app(broker: Broker) -> FastAPI:
+    """The ASGI app serving ``broker``."""
+    settings = broker.settings
+    app = FastAPI(
+        title="Outbound broker",
+        description=(
+            "A wire-compatible implementation of the Descope API surface used by Outbound "
+            "Dashboard. Paths under /v1/x/ are extensions beyond Descope's surface."
+        ),
+        version="0.1.0",
+    )
+    app.state.broker = broker
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    _install_error_handlers(app)
+
+    @app.get("/v1/x/health", tags=["extensions"])
+    def health() -> dict[str, Any]:
+        """Liveness and identity of this broker (an extension; not part of Descope's API)."""
+        return {"ok": True, "projectId": broker.project_id, "broker": "outbound"}
+
+    origins = list(settings.cors_origins) or [settings.dashboard_url]
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_origin_regex=r"https?://(127\.0\.0\.1|localhost)(:\d+)?",
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=DESCOPE_HEADERS,
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: settings from the environment, keys already bootstrapped."""
+    settings = BrokerSettings.from_env()
+    return create_app(bootstrap(settings, write_local_env=False))

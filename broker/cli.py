@@ -1,0 +1,270 @@
+"""The ``outbound`` command: ``up``, ``broker``, ``provider``, ``seed`` (see ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from broker.config import (
+    DEFAULT_DASHBOARD_PORT,
+    DEFAULT_PORT,
+    DEFAULT_PROVIDER_PORT,
+    BrokerSettings,
+)
+
+
+def wait_until_up(url: str, timeout_s: float = 60.0) -> bool:
+    """Poll ``url`` until it answers any HTTP status below 500, or give up after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2.0).status_code < 500:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def _announce_when_up(url: str, message: str) -> None:
+    def run() -> None:
+        if wait_until_up(url):
+            print(message, flush=True)
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+def _broker_settings(args: argparse.Namespace) -> BrokerSettings:
+    return BrokerSettings.from_env(
+        host=args.host,
+        port=args.port,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        database_url=args.database_url,
+        public_url=args.public_url,
+        workers=args.workers,
+        allowed_redirects=tuple(args.allowed_redirect) if args.allowed_redirect else None,
+        scheduler_enabled=False if args.no_scheduler else None,
+    )
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    """Run the broker alone (bootstraps keys first, so every worker shares them)."""
+    import uvicorn
+
+    from broker.app import create_app
+    from broker.context import bootstrap
+    from broker.logs import configure_logging, uvicorn_log_config
+
+    settings = _broker_settings(args)
+    configure_logging(settings.log_level)
+    broker = bootstrap(settings)
+    os.environ.update(settings.to_env())
+    _announce_when_up(f"{settings.base_url}/v1/x/health", f"broker ready at {settings.base_url}")
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": uvicorn_log_config(settings.log_level),
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+    }
+    if settings.workers > 1:
+        broker.db.dispose()
+        uvicorn.run(
+            "broker.app:create_app_from_env", factory=True, workers=settings.workers, **common
+        )
+    else:
+        uvicorn.run(create_app(broker), **common)
+    return 0
+
+
+def cmd_provider(args: argparse.Namespace) -> int:
+    """Run the demo OAuth provider alone."""
+    import uvicorn
+
+    from broker.demo_provider.app import create_provider_app
+    from broker.logs import uvicorn_log_config
+
+    url = f"http://{args.host}:{args.port}"
+    _announce_when_up(f"{url}/.well-known/oauth-authorization-server", f"provider ready at {url}")
+    uvicorn.run(
+        create_provider_app(issuer=args.public_url or url, auto_approve=args.auto_approve),
+        host=args.host,
+        port=args.port,
+        log_config=uvicorn_log_config("INFO"),
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Create demo data through the broker's API."""
+    from broker.seed import seed_bulk
+
+    settings = _broker_settings(args)
+    report = seed_bulk(settings, users=args.users, tokens_per_user=args.tokens_per_user)
+    print(report)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Start broker, demo provider and dashboard; seed demo data on first run; Ctrl-C stops all."""
+    from broker.context import bootstrap
+    from broker.seed import seed_first_run
+
+    settings = _broker_settings(args)
+    provider_url = f"http://127.0.0.1:{args.provider_port}"
+    dashboard_url = f"http://127.0.0.1:{args.dashboard_port}"
+    settings = replace(settings, dashboard_url=dashboard_url)
+    bootstrap(settings).db.dispose()
+    env = {**os.environ, **settings.to_env()}
+    py = sys.executable
+    common_flags = ["--data-dir", str(settings.data_dir), "--port", str(settings.port)]
+    if settings.database_url:
+        common_flags += ["--database-url", settings.database_url]
+    children: list[subprocess.Popen[bytes]] = []
+
+    def spawn(argv: Sequence[str]) -> None:
+        children.append(subprocess.Popen(list(argv), env=env, start_new_session=True))
+
+    spawn([py, "-m", "broker.cli", "broker", *common_flags])
+    spawn([py, "-m", "broker.cli", "provider", "--port", str(args.provider_port)])
+    dashboard_dir = Path(__file__).resolve().parents[1] / "dashboard"
+    spawn(
+        [
+            py,
+            "-m",
+            "streamlit",
+            "run",
+            str(dashboard_dir),
+            "--server.port",
+            str(args.dashboard_port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
+    )
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+
+    def on_sigterm(*_: object) -> None:
+        stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        ok = all(
+            wait_until_up(u, 90)
+            for u in (
+                f"{settings.base_url}/v1/x/health",
+                f"{provider_url}/.well-known/oauth-authorization-server",
+                f"{dashboard_url}/_stcore/health",
+            )
+        )
+        if not ok:
+            print("outbound: a program did not start; see the output above", file=sys.stderr)
+            stop()
+            return 1
+        accounts = seed_first_run(settings, provider_url=provider_url)
+        print(
+            "\n".join(
+                [
+                    "",
+                    "Outbound Dashboard is up.",
+                    f"  dashboard      {dashboard_url}",
+                    f"  broker         {settings.base_url}",
+                    f"  demo provider  {provider_url}",
+                    "",
+                    *accounts.describe(),
+                    "",
+                    "Open the dashboard, sign in, and connect 'Acme Calendar'"
+                    " on the Outbound apps page.",
+                    "Press Ctrl-C to stop all three.",
+                ]
+            ),
+            flush=True,
+        )
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("outbound: a program exited; stopping the others", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``outbound`` argument parser."""
+    parser = argparse.ArgumentParser(prog="outbound", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def broker_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default=None)
+        p.add_argument("--port", type=int, default=None)
+        p.add_argument("--data-dir", default=None)
+        p.add_argument("--database-url", default=None)
+        p.add_argument("--public-url", default=None)
+        p.add_argument("--workers", type=int, default=None)
+        p.add_argument(
+            "--allowed-redirect", action="append", help="origin or URL prefix (repeatable)"
+        )
+        p.add_argument("--no-scheduler", action="store_true", help="disable background refresh")
+
+    up = sub.add_parser("up", help="start broker, demo provider and dashboard")
+    broker_flags(up)
+    up.add_argument("--provider-port", type=int, default=DEFAULT_PROVIDER_PORT)
+    up.add_argument("--dashboard-port", type=int, default=DEFAULT_DASHBOARD_PORT)
+    up.set_defaults(func=cmd_up)
+
+    b = sub.add_parser("broker", help="run the broker alone")
+    broker_flags(b)
+    b.set_defaults(func=cmd_broker)
+
+    p = sub.add_parser("provider", help="run the demo OAuth provider alone")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=DEFAULT_PROVIDER_PORT)
+    p.add_argument("--public-url", default=None)
+    p.add_argument("--auto-approve", action="store_true", help="skip the consent page (tests)")
+    p.set_defaults(func=cmd_provider)
+
+    s = sub.add_parser("seed", help="bulk demo data for demos and benchmarks")
+    broker_flags(s)
+    s.add_argument("--users", type=int, default=50)
+    s.add_argument("--tokens-per-user", type=int, default=3)
+    s.set_defaults(func=cmd_seed)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``outbound`` console script."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "port", None) is None and args.command in {"up", "broker", "seed"}:
+        args.port = int(os.environ.get("OUTBOUND_PORT", DEFAULT_PORT))
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Broker settings: read once from flags and the environment into a frozen, typed object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+DEFAULT_PROVIDER_PORT = 8788
+DEFAULT_DASHBOARD_PORT = 8501
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name, "")
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """Everything the broker needs to start; built by ``from_env`` and overridden by CLI flags."""
+
+    data_dir: Path = Path(".outbound")
+    database_url: str | None = None
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    public_url: str | None = None
+    workers: int = 1
+    dashboard_url: str = f"http://{DEFAULT_HOST}:{DEFAULT_DASHBOARD_PORT}"
+    allowed_redirects: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    session_ttl_s: int = 600
+    refresh_ttl_s: int = 28 * 24 * 3600
+    max_body_bytes: int = 1 << 20
+    refresh_margin_s: int = 60
+    scheduler_enabled: bool = True
+    allow_private_urls: bool = False
+    log_level: str = "INFO"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        """The URL browsers and providers reach the broker at (callback URLs are built on it)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL: the flag or env, else a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'broker.db').resolve()}"
+
+    @property
+    def callback_url(self) -> str:
+        """The OAuth redirect URI to register at providers."""
+        return f"{self.base_url}/v1/outbound/oauth/callback"
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> BrokerSettings:
+        """Settings from ``OUTBOUND_*`` variables, with explicit keyword overrides winning."""
+        env = os.environ
+        base = cls(
+            data_dir=Path(env.get("OUTBOUND_DATA_DIR", ".outbound")),
+            database_url=env.get("OUTBOUND_DATABASE_URL") or None,
+            host=env.get("OUTBOUND_HOST", DEFAULT_HOST),
+            port=int(env.get("OUTBOUND_PORT", DEFAULT_PORT)),
+            public_url=env.get("OUTBOUND_PUBLIC_URL") or None,
+            workers=int(env.get("OUTBOUND_WORKERS", "1")),
+            dashboard_url=env.get(
+                "OUTBOUND_DASHBOARD_URL", f"http://{DEFAULT_HOST}:{DEFAULT_DASHBOARD_PORT}"
+            ),
+            allowed_redirects=_env_list("OUTBOUND_ALLOWED_REDIRECTS"),
+            cors_origins=_env_list("OUTBOUND_CORS_ORIGINS"),
+            session_ttl_s=int(env.get("OUTBOUND_SESSION_TTL", "600")),
+            refresh_ttl_s=int(env.get("OUTBOUND_REFRESH_TTL", str(28 * 24 * 3600))),
+            max_body_bytes=int(env.get("OUTBOUND_MAX_BODY_BYTES", str(1 << 20))),
+            refresh_margin_s=int(env.get("OUTBOUND_REFRESH_MARGIN", "60")),
+            scheduler_enabled=_env_bool("OUTBOUND_SCHEDULER", True),
+            allow_private_urls=_env_bool("OUTBOUND_ALLOW_PRIVATE_URLS", False),
+            log_level=env.get("OUTBOUND_LOG_LEVEL", "INFO"),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(base, **clean)
+
+    def to_env(self) -> dict[str, str]:
+        """The same settings as environment variables (for worker processes)."""
+        env = {
+            "OUTBOUND_DATA_DIR": str(self.data_dir.resolve()),
+            "OUTBOUND_HOST": self.host,
+            "OUTBOUND_PORT": str(self.port),
+            "OUTBOUND_WORKERS": str(self.workers),
+            "OUTBOUND_DASHBOARD_URL": self.dashboard_url,
+            "OUTBOUND_ALLOWED_REDIRECTS": ",".join(self.allowed_redirects),
+            "OUTBOUND_CORS_ORIGINS": ",".join(self.cors_origins),
+            "OUTBOUND_SESSION_TTL": str(self.session_ttl_s),
+            "OUTBOUND_REFRESH_TTL": str(self.refresh_ttl_s),
+            "OUTBOUND_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "OUTBOUND_REFRESH_MARGIN": str(self.refresh_margin_s),
+            "OUTBOUND_SCHEDULER": "1" if self.scheduler_enabled else "0",
+            "OUTBOUND_ALLOW_PRIVATE_URLS": "1" if self.allow_private_urls else "0",
+            "OUTBOUND_LOG_LEVEL": self.log_level,
+        }
+        if self.database_url:
+            env["OUTBOUND_DATABASE_URL"] = self.database_url
+        if self.public_url:
+            env["OUTBOUND_PUBLIC_URL"] = self.public_url
+        return env

@@ -1,0 +1,69 @@
+"""The broker's runtime: settings, database, key ring and identity services, once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from broker.config import BrokerSettings
+from broker.crypto import KeyRing, Secret
+from broker.identity.project import (
+    LOCAL_ENV_FILE,
+    ManagementKeys,
+    ensure_project,
+    read_env_file,
+    write_env_file,
+)
+from broker.identity.signing import SigningKeys
+from broker.store.db import Database
+
+
+@dataclass
+class Broker:
+    """Everything a request handler needs; areas keep their own services in ``services``."""
+
+    settings: BrokerSettings
+    db: Database
+    ring: KeyRing
+    project_id: str
+    management_key: Secret
+    signing: SigningKeys
+    management_keys: ManagementKeys
+    # Area services (vault, refresh engine, throttles…), created lazily by their modules.
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+def bootstrap(settings: BrokerSettings, *, write_local_env: bool = True) -> Broker:
+    """Open (or create) the data folder, migrate, and ensure project, keys and signing keys.
+
+    Run once before worker processes start, so every worker shares the same keys.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ring = KeyRing.load_or_create(settings.data_dir)
+    db = Database(settings.resolved_database_url)
+    db.migrate()
+    creds = ensure_project(db, settings.data_dir, ring)
+    signing = SigningKeys(db, ring, creds.project_id)
+    signing.ensure()
+    if write_local_env:
+        path = settings.data_dir / LOCAL_ENV_FILE
+        values = read_env_file(path)
+        values.update(
+            {
+                "OUTBOUND_PROJECT_ID": creds.project_id,
+                "OUTBOUND_MANAGEMENT_KEY": creds.management_key.reveal(),
+                "OUTBOUND_BROKER_URL": settings.base_url,
+            }
+        )
+        write_env_file(
+            path, values, "Local project credentials, written by `outbound`. Keep private."
+        )
+    return Broker(
+        settings=settings,
+        db=db,
+        ring=ring,
+        project_id=creds.project_id,
+        management_key=creds.management_key,
+        signing=signing,
+        management_keys=ManagementKeys(db, ring),
+    )

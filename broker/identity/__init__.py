@@ -1,0 +1,1 @@
+"""Identity: project credentials, signing keys and JWTs, users, tenants, sign-in."""

@@ -1,0 +1,105 @@
+"""Sign-in sessions: minting the DS/DSR pair and checking a session was not logged out."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from broker.context import Broker
+from broker.errors import TokenExpiredByLogout, Unauthorized
+from broker.store.db import now_s
+from broker.store.identity import RefreshSession, User, UserTenant
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """A freshly minted session JWT and refresh JWT with their expiries (Unix seconds)."""
+
+    session_jwt: str
+    refresh_jwt: str
+    session_exp: int
+    refresh_exp: int
+
+
+def _claims_for(broker: Broker, user: User, tenants: list[UserTenant]) -> dict[str, Any]:
+    return {
+        "iss": broker.project_id,
+        "sub": user.id,
+        "roles": list(user.role_names or []),
+        "permissions": [],
+        "tenants": {
+            t.tenant_id: {"roles": list(t.role_names or []), "permissions": []} for t in tenants
+        },
+    }
+
+
+def start_session(broker: Broker, user_id: str, amr: list[str]) -> IssuedSession:
+    """Open a new sign-in session for ``user_id`` and mint its DS/DSR pair."""
+    t = int(now_s())
+    sid = secrets.token_urlsafe(16)
+    with broker.db.session() as s:
+        s.add(
+            RefreshSession(
+                id=sid,
+                user_id=user_id,
+                created_at=t,
+                expires_at=t + broker.settings.refresh_ttl_s,
+                amr=amr,
+            )
+        )
+    return mint_pair(
+        broker, user_id, sid=sid, amr=amr, refresh_exp=t + broker.settings.refresh_ttl_s
+    )
+
+
+def mint_pair(
+    broker: Broker, user_id: str, *, sid: str, amr: list[str], refresh_exp: int
+) -> IssuedSession:
+    """Mint a session JWT (short) and a refresh JWT (the session's lifetime) for ``sid``."""
+    t = int(now_s())
+    with broker.db.session() as s:
+        user = s.get(User, user_id)
+        if user is None or user.status != "enabled":
+            raise Unauthorized("User is not active")
+        tenants = list(s.scalars(select(UserTenant).where(UserTenant.user_id == user_id)))
+        base = _claims_for(broker, user, tenants)
+    session_exp = t + broker.settings.session_ttl_s
+    common = {**base, "iat": t, "amr": amr, "sid": sid}
+    session_jwt = broker.signing.mint({**common, "exp": session_exp, "drn": "DS"})
+    refresh_jwt = broker.signing.mint({**common, "exp": refresh_exp, "drn": "DSR"})
+    return IssuedSession(session_jwt, refresh_jwt, session_exp, refresh_exp)
+
+
+def check_session_live(broker: Broker, claims: dict[str, Any]) -> None:
+    """401 if the JWT's sign-in session was logged out (or never existed)."""
+    sid = claims.get("sid")
+    if not isinstance(sid, str):
+        raise Unauthorized("Invalid token: no session")
+    with broker.db.session() as s:
+        row = s.get(RefreshSession, sid)
+        if row is None or row.user_id != claims.get("sub"):
+            raise Unauthorized("Invalid token: unknown session")
+        if row.revoked_at is not None:
+            raise TokenExpiredByLogout("Token expired by logout")
+
+
+def end_session(broker: Broker, sid: str) -> None:
+    """Log out one session."""
+    with broker.db.session() as s:
+        row = s.get(RefreshSession, sid)
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = now_s()
+
+
+def end_all_sessions(broker: Broker, user_id: str) -> None:
+    """Log out every session of a user."""
+    with broker.db.session() as s:
+        for row in s.scalars(
+            select(RefreshSession).where(
+                RefreshSession.user_id == user_id, RefreshSession.revoked_at.is_(None)
+            )
+        ):
+            row.revoked_at = now_s()

@@ -1,0 +1,119 @@
+"""Identity tables: the project, its management keys and signing keys, users, tenants, sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from broker.store.db import Base
+
+
+class Project(Base):
+    """The single local project this broker serves."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="Local project")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class ManagementKey(Base):
+    """A management key, stored only as a keyed digest (keys are high-entropy)."""
+
+    __tablename__ = "management_keys"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SigningKey(Base):
+    """An RS256 key pair; the private half sealed under the master key ring."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_pem_sealed: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+    # Retired keys sign nothing new but stay published until their last token expires.
+    retired_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    publish_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class User(Base):
+    """A user of the local project, shaped after Descope's UserResponse."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    given_name: Mapped[str] = mapped_column(String(200), default="")
+    middle_name: Mapped[str] = mapped_column(String(200), default="")
+    family_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    verified_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified_phone: Mapped[bool] = mapped_column(Boolean, default=False)
+    picture: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="enabled", index=True)
+    test: Mapped[bool] = mapped_column(Boolean, default=False)
+    role_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    custom_attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_time: Mapped[int] = mapped_column(Integer)
+    modified_time: Mapped[int] = mapped_column(Integer)
+
+
+class LoginId(Base):
+    """A login id (email, phone or name) pointing at its user; unique per project."""
+
+    __tablename__ = "login_ids"
+
+    login_id: Mapped[str] = mapped_column(String(320), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Tenant(Base):
+    """A tenant of the local project."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    self_provisioning_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    custom_attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_time: Mapped[int] = mapped_column(Integer)
+
+
+class UserTenant(Base):
+    """A user's membership of a tenant, with roles there."""
+
+    __tablename__ = "user_tenants"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class RefreshSession(Base):
+    """One sign-in: its refresh JWTs carry this id as ``sid``; logout revokes it."""
+
+    __tablename__ = "refresh_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -1,0 +1,7 @@
+"""Every table, imported in one place so Alembic and ``Base.metadata`` see the whole schema."""
+
+from __future__ import annotations
+
+from broker.store import identity
+
+__all__ = ["identity"]

@@ -1,0 +1,72 @@
+"""Shared fixtures: live brokers on SQLite and PostgreSQL, started for real on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.servers import PG_URL_ENV, LiveBroker, fresh_postgres_database, start_broker
+
+BACKENDS = ("sqlite", "postgres")
+
+
+def _database_url(backend: str, stack: Any) -> str | None:
+    if backend == "sqlite":
+        return None
+    if not os.environ.get(PG_URL_ENV):
+        pytest.skip(f"{PG_URL_ENV} is not set (CI sets it; nothing may skip there)")
+    return str(stack.enter_context(fresh_postgres_database()))
+
+
+@pytest.fixture(params=BACKENDS, scope="module")
+def live_broker(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveBroker]:
+    """A broker shared by one test module, once per storage backend."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        url = _database_url(request.param, stack)
+        live = start_broker(tmp_path_factory.mktemp("broker"), database_url=url)
+        try:
+            yield live
+        finally:
+            live.stop()
+
+
+@pytest.fixture
+def make_broker(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., LiveBroker]]:
+    """Start extra brokers (``make_broker(backend="sqlite", **settings)``), stopped at test end."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        started: list[LiveBroker] = []
+
+        def make(backend: str = "sqlite", data_dir: Path | None = None, **settings: Any) -> LiveBroker:
+            url = settings.pop("database_url", None) or _database_url(backend, stack)
+            live = start_broker(data_dir or tmp_path / f"b{len(started)}", database_url=url, **settings)
+            started.append(live)
+            return live
+
+        try:
+            yield make
+        finally:
+            for live in started:
+                live.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI nothing may be skipped: a skip turns the run red."""
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        print(f"\nCI: {skipped} test(s) skipped; in CI nothing may be skipped.")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
