@@ -48,9 +48,13 @@ def make_broker(
     with ExitStack() as stack:
         started: list[LiveBroker] = []
 
-        def make(backend: str = "sqlite", data_dir: Path | None = None, **settings: Any) -> LiveBroker:
+        def make(
+            backend: str = "sqlite", data_dir: Path | None = None, **settings: Any
+        ) -> LiveBroker:
             url = settings.pop("database_url", None) or _database_url(backend, stack)
-            live = start_broker(data_dir or tmp_path / f"b{len(started)}", database_url=url, **settings)
+            live = start_broker(
+                data_dir or tmp_path / f"b{len(started)}", database_url=url, **settings
+            )
             started.append(live)
             return live
 
