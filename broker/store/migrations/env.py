@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -21,7 +23,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    url = context.config.get_main_option("sqlalchemy.url")
+    url = os.environ.get("ALEMBIC_DB_URL") or context.config.get_main_option("sqlalchemy.url")
     assert url, "set sqlalchemy.url (alembic -x) or pass a connection"
     engine = create_engine(url)
     with engine.connect() as conn:
