@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from broker.store import identity
+from broker.store import identity, outbound
 
-__all__ = ["identity"]
+__all__ = ["identity", "outbound"]
