@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from broker.context import Broker
 from broker.errors import TokenExpiredByLogout, Unauthorized
+from broker.identity.users import user_response
 from broker.store.db import now_s
 from broker.store.identity import RefreshSession, User, UserTenant
 
@@ -68,8 +69,13 @@ def mint_pair(
         base = _claims_for(broker, user, tenants)
     session_exp = t + broker.settings.session_ttl_s
     common = {**base, "iat": t, "amr": amr, "sid": sid}
-    session_jwt = broker.signing.mint({**common, "exp": session_exp, "drn": "DS"})
-    refresh_jwt = broker.signing.mint({**common, "exp": refresh_exp, "drn": "DSR"})
+    # A jti makes every minted token distinct, even two refreshes within one second.
+    session_jwt = broker.signing.mint(
+        {**common, "exp": session_exp, "drn": "DS", "jti": secrets.token_urlsafe(12)}
+    )
+    refresh_jwt = broker.signing.mint(
+        {**common, "exp": refresh_exp, "drn": "DSR", "jti": secrets.token_urlsafe(12)}
+    )
     return IssuedSession(session_jwt, refresh_jwt, session_exp, refresh_exp)
 
 
@@ -103,3 +109,50 @@ def end_all_sessions(broker: Broker, user_id: str) -> None:
             )
         ):
             row.revoked_at = now_s()
+
+
+def jwt_response(
+    broker: Broker, user_id: str, issued: IssuedSession, *, first_seen: bool
+) -> dict[str, Any]:
+    """Descope's JWTResponse for a freshly minted pair (reference §4.2)."""
+    with broker.db.session() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise Unauthorized("User no longer exists")
+        body = user_response(s, user)
+    return {
+        "sessionJwt": issued.session_jwt,
+        "refreshJwt": issued.refresh_jwt,
+        "cookieDomain": "",
+        "cookiePath": "/",
+        "cookieMaxAge": max(0, issued.refresh_exp - int(now_s())),
+        "cookieExpiration": issued.refresh_exp,
+        "cookieName": "DSR",
+        "user": body,
+        "firstSeen": first_seen,
+        "sessionExpiration": issued.session_exp,
+    }
+
+
+def sign_in(broker: Broker, user_id: str, amr: list[str]) -> dict[str, Any]:
+    """Open a session for a user who proved who they are; the JWTResponse to answer with."""
+    with broker.db.session() as s:
+        user = s.get(User, user_id)
+        if user is None or user.status != "enabled":
+            raise Unauthorized("User is not active")
+        first_seen = user.last_login_time is None
+        user.last_login_time = int(now_s())
+    return jwt_response(broker, user_id, start_session(broker, user_id, amr), first_seen=first_seen)
+
+
+def refresh(broker: Broker, claims: dict[str, Any]) -> dict[str, Any]:
+    """A new session JWT for a live refresh JWT's session; the refresh JWT stays valid."""
+    with broker.db.session() as s:
+        row = s.get(RefreshSession, claims["sid"])
+        if row is None:
+            raise Unauthorized("Invalid token: unknown session")
+        amr, refresh_exp = list(row.amr), int(row.expires_at)
+    issued = mint_pair(
+        broker, str(claims["sub"]), sid=claims["sid"], amr=amr, refresh_exp=refresh_exp
+    )
+    return jwt_response(broker, str(claims["sub"]), issued, first_seen=False)

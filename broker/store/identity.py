@@ -1,4 +1,4 @@
-"""Identity tables: the project, its management keys and signing keys, users, tenants, sessions."""
+"""Identity tables: project, management and signing keys, users, tenants, sessions, OTP, throttles."""
 
 from __future__ import annotations
 
@@ -68,6 +68,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_time: Mapped[int] = mapped_column(Integer)
     modified_time: Mapped[int] = mapped_column(Integer)
+    # None until the first sign-in: JWTResponse.firstSeen is true exactly once.
+    last_login_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class LoginId(Base):
@@ -89,6 +91,8 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     self_provisioning_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     custom_attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    enforce_sso: Mapped[bool] = mapped_column(Boolean, default=False)
     created_time: Mapped[int] = mapped_column(Integer)
 
 
@@ -117,3 +121,41 @@ class RefreshSession(Base):
     expires_at: Mapped[float] = mapped_column(Float)
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class OtpCode(Base):
+    """The one live one-time code of a login id, kept only as a keyed digest."""
+
+    __tablename__ = "otp_codes"
+
+    login_id: Mapped[str] = mapped_column(String(320), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A sign-up creates its user only once the code is verified; the details wait here.
+    pending_user: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class OutboxMessage(Base):
+    """A message the broker would have sent (email OTP), readable locally; the code is sealed."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    login_id: Mapped[str] = mapped_column(String(320), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    code_sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class ThrottleCounter(Base):
+    """Failures counted in a fixed window for one bucket (a login id or a client address)."""
+
+    __tablename__ = "throttle_counters"
+
+    bucket: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Float)
+    failures: Mapped[int] = mapped_column(Integer)

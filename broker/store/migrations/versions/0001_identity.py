@@ -2,13 +2,14 @@
 
 Revision ID: 0001_identity
 Revises:
-Create Date: 2026-11-28 14:46:26.604029
+Create Date: 2026-11-28 14:52:46.265056
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision = "0001_identity"
 down_revision = None
@@ -29,6 +30,33 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("management_keys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_management_keys_digest"), ["digest"], unique=True)
+
+    op.create_table(
+        "otp_codes",
+        sa.Column("login_id", sa.String(length=320), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", sa.Float(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("pending_user", sa.JSON(), nullable=True),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("login_id"),
+    )
+    op.create_table(
+        "outbox_messages",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("login_id", sa.String(length=320), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("address", sa.String(length=320), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("code_sealed", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_outbox_messages_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_outbox_messages_login_id"), ["login_id"], unique=False)
 
     op.create_table(
         "projects",
@@ -53,9 +81,18 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("self_provisioning_domains", sa.JSON(), nullable=False),
         sa.Column("custom_attributes", sa.JSON(), nullable=False),
+        sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("enforce_sso", sa.Boolean(), nullable=False),
         sa.Column("created_time", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
+    )
+    op.create_table(
+        "throttle_counters",
+        sa.Column("bucket", sa.String(length=128), nullable=False),
+        sa.Column("window_start", sa.Float(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("bucket"),
     )
     op.create_table(
         "users",
@@ -76,6 +113,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.Text(), nullable=True),
         sa.Column("created_time", sa.Integer(), nullable=False),
         sa.Column("modified_time", sa.Integer(), nullable=False),
+        sa.Column("last_login_time", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
@@ -141,9 +179,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_users_email"))
 
     op.drop_table("users")
+    op.drop_table("throttle_counters")
     op.drop_table("tenants")
     op.drop_table("signing_keys")
     op.drop_table("projects")
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_messages_login_id"))
+        batch_op.drop_index(batch_op.f("ix_outbox_messages_created_at"))
+
+    op.drop_table("outbox_messages")
+    op.drop_table("otp_codes")
     with op.batch_alter_table("management_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_management_keys_digest"))
 

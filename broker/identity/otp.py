@@ -1,0 +1,133 @@
+"""Email one-time codes: issued to a local outbox, kept as a keyed digest, single use, few tries.
+
+The embedded broker sends no email. Each code lands in the outbox (sealed at rest), where a
+person reads it through ``GET /v1/x/outbox`` with the management key.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from broker.context import Broker
+from broker.crypto import keyed_digest
+from broker.errors import Unauthorized
+from broker.store.db import now_s
+from broker.store.identity import OtpCode, OutboxMessage
+
+CODE_DIGITS = 6
+CODE_TTL_S = 300
+MAX_ATTEMPTS = 5
+OUTBOX_KEEP_S = 24 * 3600
+OUTBOX_LATEST = 10
+
+
+class WrongCode(Unauthorized):
+    """The code is wrong, expired or already used (401 E061102)."""
+
+    code = "E061102"
+    description = "Invalid OTP code"
+
+
+class TooManyAttempts(Unauthorized):
+    """The code was guessed at too often and is burnt (401 E061103)."""
+
+    code = "E061103"
+    description = "Too many OTP attempts"
+
+
+@dataclass(frozen=True)
+class VerifiedCode:
+    """A code that matched; ``pending_user`` holds a sign-up's details, else None."""
+
+    pending_user: dict[str, Any] | None
+
+
+def mask_email(email: str) -> str:
+    """``a***@example.com``: enough for a person to recognise the address."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else f"{email[:1]}***"
+
+
+def _digest(broker: Broker, login_id: str, code: str) -> str:
+    return keyed_digest(broker.ring.subkey("digest:otp-code"), f"{login_id}\x00{code}")
+
+
+def send_code(
+    broker: Broker, login_id: str, email: str, pending_user: dict[str, Any] | None = None
+) -> str:
+    """Issue a new code for ``login_id`` (replacing any earlier one) into the outbox."""
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    t = now_s()
+    message_id = secrets.token_hex(12)
+    with broker.db.session() as s:
+        row = s.get(OtpCode, login_id)
+        if row is None:
+            row = OtpCode(login_id=login_id, created_at=t)
+            s.add(row)
+        row.digest = _digest(broker, login_id, code)
+        row.expires_at = t + CODE_TTL_S
+        row.attempts = 0
+        row.pending_user = pending_user
+        row.created_at = t
+        s.add(
+            OutboxMessage(
+                id=message_id,
+                login_id=login_id,
+                channel="email",
+                address=email,
+                subject="Your sign-in code",
+                code_sealed=broker.ring.seal(code, context=f"outbox:{message_id}"),
+                created_at=t,
+            )
+        )
+        s.execute(delete(OutboxMessage).where(OutboxMessage.created_at < t - OUTBOX_KEEP_S))
+    return mask_email(email)
+
+
+def verify_code(broker: Broker, login_id: str, code: str) -> VerifiedCode:
+    """Consume the live code of ``login_id`` if ``code`` matches; 401 E061102 / E061103 if not."""
+    t = now_s()
+    with broker.db.session() as s:
+        row = s.get(OtpCode, login_id)
+        if row is None or row.expires_at <= t:
+            raise WrongCode("Invalid or expired code")
+        if hmac.compare_digest(row.digest, _digest(broker, login_id, code.strip())):
+            pending = row.pending_user
+            s.delete(row)
+            return VerifiedCode(pending_user=pending)
+        row.attempts += 1
+        burnt = row.attempts >= MAX_ATTEMPTS
+        if burnt:
+            s.delete(row)
+    # Raised after the commit above, so the attempt count (or the burnt code) is kept.
+    if burnt:
+        raise TooManyAttempts("Too many attempts; request a new code")
+    raise WrongCode("Invalid or expired code")
+
+
+def latest_messages(broker: Broker, login_id: str) -> list[dict[str, Any]]:
+    """The newest outbox messages for ``login_id``, codes opened, newest first."""
+    with broker.db.session() as s:
+        rows = s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.login_id == login_id)
+            .order_by(OutboxMessage.created_at.desc())
+            .limit(OUTBOX_LATEST)
+        ).all()
+    return [
+        {
+            "id": r.id,
+            "loginId": r.login_id,
+            "channel": r.channel,
+            "to": r.address,
+            "subject": r.subject,
+            "code": broker.ring.unseal(r.code_sealed, context=f"outbox:{r.id}"),
+            "createdTime": int(r.created_at),
+        }
+        for r in rows
+    ]
