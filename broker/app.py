@@ -22,7 +22,9 @@ log = logging.getLogger("broker")
 # Each module exposes ``router`` (an APIRouter). Order does not matter; paths do not overlap.
 ROUTER_MODULES = (
     "broker.identity.auth_routes",
+    "broker.identity.session_routes",
     "broker.identity.mgmt_routes",
+    "broker.identity.tenant_routes",
 )
 
 DESCOPE_HEADERS = [

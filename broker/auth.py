@@ -63,10 +63,10 @@ def parse_bearer(request: Request) -> Bearer:
 
 def require_management(request: Request) -> Bearer:
     """A valid management key is required (``pid:key`` or ``pid:jwt:key``)."""
+    from broker.identity.throttle import management_key_ok
+
     bearer = parse_bearer(request)
-    if not bearer.management_key or not broker_of(request).management_keys.is_valid(
-        bearer.management_key
-    ):
+    if not management_key_ok(request, bearer.management_key):
         raise Unauthorized("Invalid management key")
     return bearer
 
@@ -121,8 +121,10 @@ def require_session_user(request: Request) -> Caller:
 
 def require_management_or_user(request: Request) -> Caller:
     """A management key, or else a user's refresh JWT (as Descope's outbound widget sends)."""
+    from broker.identity.throttle import management_key_ok
+
     bearer = parse_bearer(request)
-    if bearer.management_key and broker_of(request).management_keys.is_valid(bearer.management_key):
+    if management_key_ok(request, bearer.management_key):
         return Caller(kind="management", user_id=None, claims={})
     if bearer.management_key and not bearer.jwt:
         raise Unauthorized("Invalid management key")
