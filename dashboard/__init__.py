@@ -1,0 +1,1 @@
+"""The Outbound Dashboard: a Streamlit console that speaks Descope's wire format over HTTP."""

@@ -1,0 +1,198 @@
+"""The one place the dashboard speaks HTTP: Descope's headers, bearer, JSON and error mapping.
+
+One pooled ``httpx.Client`` per target is shared by every Streamlit session (httpx documents
+``Client`` as safe to share between threads). Nothing per user is ever set on it: the bearer is
+composed per request (reference §1.1: ``Bearer <projectId>[:<jwt>][:<managementKey>]``) and
+cookies are neither kept nor sent. Area modules call ``Transport.request``; they never see httpx.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from dashboard.descope.errors import (
+    AlreadyExists,
+    ApiError,
+    BadRequest,
+    NotAllowed,
+    NotFound,
+    ServerError,
+    Throttled,
+    Unauthorized,
+    UnknownUser,
+    Unreachable,
+    WrongCode,
+)
+from dashboard.settings import Secret, Settings
+
+SDK_NAME = "outbound-dashboard"
+SDK_VERSION = "0.1.0"
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_MAX_WAIT_S = 5.0
+
+log = logging.getLogger(__name__)
+
+_BY_CODE: dict[str, type[ApiError]] = {
+    "E062108": UnknownUser,
+    "E112102": UnknownUser,
+    "E061102": WrongCode,
+    "E062107": AlreadyExists,
+}
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: NotAllowed,
+    404: NotFound,
+    409: AlreadyExists,
+}
+
+
+def _retry_after(response: httpx.Response) -> int:
+    raw = response.headers.get("retry-after", "")
+    try:
+        return max(1, int(float(raw)))
+    except ValueError:
+        return 1
+
+
+def error_for(response: httpx.Response) -> ApiError:
+    """The typed error for a non-2xx answer (by Descope error code first, then by status)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    code = str(body.get("errorCode") or "")
+    detail = str(body.get("errorDescription") or body.get("errorMessage") or "")[:200]
+    status = response.status_code
+    if status == 429:
+        return Throttled(_retry_after(response), code=code or "E130429", detail=detail)
+    kind = _BY_CODE.get(code) or _BY_STATUS.get(status)
+    if kind is None:
+        return ServerError(status=status, code=code, detail=detail)
+    return kind(status=status, code=code, detail=detail)
+
+
+class Transport:
+    """Sends JSON requests to one Descope project (or the broker) and parses the answers."""
+
+    def __init__(
+        self,
+        base_url: str,
+        project_id: str,
+        management_key: Secret | None = None,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_wait_s: float = DEFAULT_MAX_WAIT_S,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.project_id = project_id
+        self._management_key = management_key
+        self.max_wait_s = max_wait_s
+        self._sleep = sleep
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
+            headers={
+                "x-descope-project-id": project_id,
+                "x-descope-sdk-name": SDK_NAME,
+                "x-descope-sdk-version": SDK_VERSION,
+                "Content-Type": "application/json",
+            },
+            follow_redirects=False,
+        )
+
+    @property
+    def has_management_key(self) -> bool:
+        """Whether management calls can be made."""
+        return bool(self._management_key)
+
+    def bearer(self, token: str | None = None, *, management: bool = False) -> str:
+        """``Bearer pid[:token][:key]``: the token for user calls, the key for management calls."""
+        parts = [self.project_id]
+        if token:
+            parts.append(token)
+        if management:
+            if not self._management_key:
+                raise NotAllowed("This dashboard has no management key configured.")
+            parts.append(self._management_key.reveal())
+        return "Bearer " + ":".join(parts)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        management: bool = False,
+        json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send one call and return its parsed JSON; raise a DashboardError on any failure.
+
+        A 429 is waited out once when ``Retry-After`` is within ``max_wait_s``; otherwise, or
+        when it comes again, it raises Throttled with the wait.
+        """
+        headers = {"Authorization": self.bearer(token, management=management)}
+        content = json.dumps(json_body) if json_body is not None else None
+        waited = False
+        while True:
+            try:
+                response = self._client.request(
+                    method, path, headers=headers, content=content, params=params
+                )
+            except httpx.TimeoutException as exc:
+                log.warning("%s %s timed out", method, path)
+                raise Unreachable(
+                    "The identity service took too long to answer; try again."
+                ) from exc
+            except httpx.HTTPError as exc:
+                log.warning("%s %s failed: %s", method, path, type(exc).__name__)
+                raise Unreachable() from exc
+            if response.status_code == 429 and not waited:
+                wait = _retry_after(response)
+                if wait <= self.max_wait_s:
+                    waited = True
+                    self._sleep(wait)
+                    continue
+            if response.is_success:
+                return self._parse(response)
+            error = error_for(response)
+            log.info("%s %s answered %s %s", method, path, error.status, error.code)
+            raise error
+
+    @staticmethod
+    def _parse(response: httpx.Response) -> Any:
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ServerError(detail="response is not JSON") from exc
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+_shared: dict[tuple[str, str], Transport] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_transport(settings: Settings) -> Transport:
+    """The process-wide transport for a target (one pool, shared by every session)."""
+    key = (settings.base_url, settings.project_id)
+    with _shared_lock:
+        transport = _shared.get(key)
+        if transport is None:
+            transport = Transport(settings.base_url, settings.project_id, settings.management_key)
+            _shared[key] = transport
+        return transport

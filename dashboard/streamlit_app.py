@@ -1,0 +1,31 @@
+"""Entrypoint: ``python -m streamlit run dashboard`` (from the repository root).
+
+Streamlit imports this file as a module to find ``app`` (an ``st.App`` with the session-cookie
+route, dashboard/remember.py), then runs the same file as ``__main__`` for every page view.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+if __name__ != "__main__":
+    from dashboard.remember import routes
+
+    app = st.App(__file__, routes=routes())
+else:
+    from dashboard.keeper import restore_from_cookie, session_keeper, sync_cookie
+    from dashboard.navigation import build_navigation
+    from dashboard.state import CURRENT_PAGE_KEY, current_session, show_flash
+    from dashboard.ui.failures import errors_as_sentences
+
+    st.set_page_config(page_title="Outbound Dashboard", page_icon="🔐", layout="wide")
+    with errors_as_sentences():
+        restore_from_cookie()
+        current = build_navigation(signed_in=current_session() is not None)
+        st.session_state[CURRENT_PAGE_KEY] = current.url_path
+        with st.sidebar:
+            if current_session() is not None:
+                session_keeper()
+            sync_cookie()
+        show_flash()
+        current.run()

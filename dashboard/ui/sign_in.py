@@ -1,0 +1,124 @@
+"""The sign-in page's forms: password, email code (with the local outbox) and sign-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from dashboard.descope import auth
+from dashboard.descope.errors import DashboardError
+from dashboard.descope.models import AuthResult
+from dashboard.keeper import start_session
+from dashboard.navigation import HOME, is_page, page
+from dashboard.state import flash
+from dashboard.target import Target, current_target
+
+OTP_SENT_KEY = "sign_in__otp_login_id"
+OUTBOX_LABEL = "Local outbox (embedded broker only)"
+
+
+def _next_page() -> str:
+    wanted = st.query_params.get("next", "")
+    return wanted if is_page(wanted) and wanted != "sign_in" else HOME
+
+
+def _finish(attempt: Callable[[], AuthResult]) -> None:
+    """Run a sign-in call; on success keep the session and go on, else show its sentence."""
+    try:
+        session = start_session(attempt())
+    except DashboardError as exc:
+        st.error(exc.sentence, icon="⚠️")
+        return
+    flash(f"Signed in as {session.user.display_name}.", icon="✅")
+    st.switch_page(page(_next_page()))
+
+
+def password_form(target: Target) -> None:
+    """Login id and password."""
+    with st.form("sign_in__password_form"):
+        login_id = st.text_input("Login id or email", key="sign_in__login_id")
+        password = st.text_input("Password", type="password", key="sign_in__password")
+        submitted = st.form_submit_button("Sign in", type="primary", key="sign_in__submit")
+    if submitted:
+        if not login_id or not password:
+            st.error("Enter your login id and password.")
+            return
+        _finish(lambda: auth.password_sign_in(target.transport, login_id.strip(), password))
+
+
+def _outbox(target: Target, login_id: str) -> None:
+    with st.container(border=True):
+        st.caption(OUTBOX_LABEL)
+        try:
+            messages = auth.read_outbox(target.transport, login_id)
+        except DashboardError as exc:
+            st.caption(exc.sentence)
+            return
+        if not messages:
+            st.caption("No message yet.")
+        for message in messages[-3:][::-1]:
+            st.markdown(f"{message.subject or 'Sign-in code'} → code **`{message.code}`**")
+
+
+def otp_form(target: Target) -> None:
+    """Email a one-time code, then verify it."""
+    with st.form("sign_in__otp_start_form"):
+        login_id = st.text_input("Email", key="sign_in__otp_email")
+        send = st.form_submit_button("Email me a code", key="sign_in__otp_send")
+    if send:
+        if not login_id:
+            st.error("Enter your email.")
+        else:
+            try:
+                started = auth.otp_start(target.transport, login_id.strip())
+            except DashboardError as exc:
+                st.error(exc.sentence, icon="⚠️")
+            else:
+                st.session_state[OTP_SENT_KEY] = login_id.strip()
+                st.success(f"We sent a code to {started.masked_email or login_id.strip()}.")
+    sent_to = st.session_state.get(OTP_SENT_KEY)
+    if not isinstance(sent_to, str):
+        return
+    if target.is_local:
+        _outbox(target, sent_to)
+    with st.form("sign_in__otp_verify_form"):
+        code = st.text_input("Code", key="sign_in__otp_code", max_chars=12)
+        verify = st.form_submit_button("Verify code", type="primary", key="sign_in__otp_verify")
+    if verify:
+        if not code:
+            st.error("Enter the code from the email.")
+            return
+        _finish(lambda: auth.otp_verify(target.transport, sent_to, code.strip()))
+
+
+def sign_up_form(target: Target) -> None:
+    """Create an account with a password."""
+    with st.form("sign_in__sign_up_form"):
+        login_id = st.text_input("Email", key="sign_in__new_login_id")
+        name = st.text_input("Name", key="sign_in__new_name")
+        password = st.text_input("Password", type="password", key="sign_in__new_password")
+        create = st.form_submit_button("Create account", key="sign_in__sign_up")
+    if create:
+        if not login_id or not password:
+            st.error("Enter an email and a password.")
+            return
+        email = login_id.strip() if "@" in login_id else ""
+        _finish(
+            lambda: auth.password_sign_up(
+                target.transport, login_id.strip(), password, name=name.strip(), email=email
+            )
+        )
+
+
+def render_sign_in() -> None:
+    """The whole sign-in page body."""
+    target = current_target()
+    st.caption(f"Signing in to: {target.settings.target_label}")
+    password_tab, otp_tab, sign_up_tab = st.tabs(["Password", "Email code", "Sign up"])
+    with password_tab:
+        password_form(target)
+    with otp_tab:
+        otp_form(target)
+    with sign_up_tab:
+        sign_up_form(target)

@@ -1,0 +1,14 @@
+"""Sign in: password, email code or a new account."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.navigation import HOME, page
+from dashboard.state import current_session
+from dashboard.ui.sign_in import render_sign_in
+
+if current_session() is not None:
+    st.switch_page(page(HOME))
+st.title("Sign in")
+render_sign_in()
