@@ -1,0 +1,1 @@
+"""Acme Calendar: the demo OAuth 2.0 provider (authorization server + resource API) with fault switches."""
