@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.provider import provider  # noqa: F401  (the demo OAuth provider fixture)
 from tests.support.servers import PG_URL_ENV, LiveBroker, fresh_postgres_database, start_broker
 
 BACKENDS = ("sqlite", "postgres")
