@@ -25,6 +25,10 @@ ROUTER_MODULES = (
     "broker.identity.session_routes",
     "broker.identity.mgmt_routes",
     "broker.identity.tenant_routes",
+    "broker.outbound.apps_routes",
+    "broker.outbound.catalog_routes",
+    "broker.outbound.connect_routes",
+    "broker.outbound.token_routes",
 )
 
 DESCOPE_HEADERS = [

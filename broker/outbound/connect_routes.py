@@ -1,0 +1,28 @@
+"""Connect (both Descope paths, one handler) and the browser's OAuth callback."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from broker.auth import RefreshUser, broker_of
+from broker.outbound.connect import complete_callback, start_connect
+from broker.outbound.wire import ConnectRequest
+
+router = APIRouter(tags=["outbound connect"])
+
+
+@router.post("/v1/outbound/oauth/connect")
+@router.post("/v1/mgmt/outbound/app/connect")
+def connect(body: ConnectRequest, request: Request, caller: RefreshUser) -> dict[str, str]:
+    """Start a connect for the signed-in user; answers ``{url}`` (the provider's consent page)."""
+    return {"url": start_connect(broker_of(request), caller, body)}
+
+
+@router.get("/v1/outbound/oauth/callback", response_model=None)
+def callback(request: Request) -> Response:
+    """The provider redirects here; the browser goes on to the connect's redirectUrl."""
+    result = complete_callback(broker_of(request), dict(request.query_params))
+    if result.redirect_url:
+        return RedirectResponse(result.redirect_url, status_code=302)
+    return HTMLResponse(result.error_page or "", status_code=400)

@@ -1,0 +1,135 @@
+"""Descope management endpoints for outbound tokens (reference §3.3–§3.5).
+
+Deletes answer ``{}`` plus the extension field ``revocations``: one
+``{id, accessToken, refreshToken}`` per deleted token, each ``revoked``, ``failed``,
+``unsupported`` (the provider has no revocation endpoint) or ``none``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from broker.auth import ManagementAuth, ManagementOrUser, broker_of
+from broker.outbound import tokens, uploads
+from broker.outbound.wire import ApiKeyUpload, BatchUpload, OAuthTokenUpload, TokenFetchRequest
+
+router = APIRouter(tags=["outbound tokens"])
+
+
+@router.post("/v1/mgmt/outbound/app/user/token")
+def user_token_by_scopes(
+    body: TokenFetchRequest, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """The newest user token holding every requested scope."""
+    return {
+        "token": tokens.fetch_token(broker_of(request), body, tenant_level=False, by_scopes=True)
+    }
+
+
+@router.post("/v1/mgmt/outbound/app/user/token/latest")
+def user_token_latest(
+    body: TokenFetchRequest, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """The user's newest token."""
+    return {
+        "token": tokens.fetch_token(broker_of(request), body, tenant_level=False, by_scopes=False)
+    }
+
+
+@router.post("/v1/mgmt/outbound/app/tenant/token")
+def tenant_token_by_scopes(
+    body: TokenFetchRequest, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """The newest tenant token holding every requested scope."""
+    return {
+        "token": tokens.fetch_token(broker_of(request), body, tenant_level=True, by_scopes=True)
+    }
+
+
+@router.post("/v1/mgmt/outbound/app/tenant/token/latest")
+def tenant_token_latest(
+    body: TokenFetchRequest, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """The tenant's newest token."""
+    return {
+        "token": tokens.fetch_token(broker_of(request), body, tenant_level=True, by_scopes=False)
+    }
+
+
+@router.get("/v1/mgmt/outbound/apps-with-user-token")
+def apps_with_user_token(request: Request, caller: ManagementOrUser) -> dict[str, Any]:
+    """Ids of the apps a user holds a usable token for."""
+    q = request.query_params
+    ids = tokens.apps_with_user_token(
+        broker_of(request), caller, q.get("userId"), q.get("tenantId")
+    )
+    return {"appIds": ids}
+
+
+@router.delete("/v1/mgmt/outbound/user/tokens")
+def delete_user_tokens(request: Request, _: ManagementAuth) -> dict[str, Any]:
+    """Revoke and delete tokens by app and/or user."""
+    q = request.query_params
+    return {
+        "revocations": tokens.delete_user_tokens(
+            broker_of(request), q.get("appId"), q.get("userId")
+        )
+    }
+
+
+@router.delete("/v1/mgmt/outbound/token")
+def delete_token(request: Request, _: ManagementAuth) -> dict[str, Any]:
+    """Revoke and delete one token."""
+    return {"revocations": tokens.delete_token(broker_of(request), request.query_params.get("id"))}
+
+
+@router.post("/v1/mgmt/outbound/app/user/apikey/upload")
+def upload_user_api_key(body: ApiKeyUpload, request: Request, _: ManagementAuth) -> dict[str, Any]:
+    """Store a user's API key."""
+    uploads.upload_api_key(broker_of(request), body, tenant_level=False)
+    return {}
+
+
+@router.post("/v1/mgmt/outbound/app/tenant/apikey/upload")
+def upload_tenant_api_key(
+    body: ApiKeyUpload, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """Store a tenant's API key."""
+    uploads.upload_api_key(broker_of(request), body, tenant_level=True)
+    return {}
+
+
+@router.post("/v1/mgmt/outbound/app/user/oauthtoken/upload")
+def upload_user_token(
+    body: OAuthTokenUpload, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """Migrate in a user's OAuth token."""
+    uploads.upload_oauth_token(broker_of(request), body, tenant_level=False)
+    return {}
+
+
+@router.post("/v1/mgmt/outbound/app/tenant/oauthtoken/upload")
+def upload_tenant_token(
+    body: OAuthTokenUpload, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """Migrate in a tenant's OAuth token."""
+    uploads.upload_oauth_token(broker_of(request), body, tenant_level=True)
+    return {}
+
+
+@router.post("/v1/mgmt/outbound/app/user/oauthtoken/batch/upload")
+def batch_upload_user_tokens(
+    body: BatchUpload, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """Migrate in many user tokens, all or nothing."""
+    return {"failures": uploads.batch_upload(broker_of(request), body.tokens, tenant_level=False)}
+
+
+@router.post("/v1/mgmt/outbound/app/tenant/oauthtoken/batch/upload")
+def batch_upload_tenant_tokens(
+    body: BatchUpload, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """Migrate in many tenant tokens, all or nothing."""
+    return {"failures": uploads.batch_upload(broker_of(request), body.tokens, tenant_level=True)}

@@ -1,0 +1,123 @@
+"""Handing tokens out: fetch (refreshing first when due), connection status, disconnect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from broker.auth import Caller
+from broker.context import Broker
+from broker.errors import Forbidden, MissingArguments, TokenNotFound
+from broker.outbound.apps import find_app
+from broker.outbound.refresh import refresh_token
+from broker.outbound.registration import OutboundApp, resolve_app
+from broker.outbound.vault import NEEDS_REAUTH, revoke_and_delete, select_token, token_to_wire
+from broker.outbound.wire import TokenFetchRequest
+from broker.store.db import now_s
+from broker.store.outbound import ManagedTokenRow, OutboundAppRow
+
+
+def fetch_token(
+    broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
+) -> dict[str, Any]:
+    """The wire token for a user (or tenant); refreshed first when expired or expiring."""
+    user_id = "" if tenant_level else (req.user_id or "")
+    tenant_id = req.tenant_id or ""
+    if tenant_level and not tenant_id:
+        raise MissingArguments("tenantId is required")
+    if not tenant_level and not user_id:
+        raise MissingArguments("userId is required")
+    scopes = [s for s in req.scopes or [] if s] if by_scopes else None
+    options = req.options
+    with broker.db.session() as s:
+        find_app(s, req.app_id)
+        row = select_token(
+            s,
+            app_id=req.app_id,
+            user_id=user_id,
+            tenant_id=tenant_id,
+            scopes=scopes,
+            external_identifier=req.external_identifier,
+        )
+        if row is None:
+            raise TokenNotFound("No token matches" + (" the requested scopes" if scopes else ""))
+        token_id = row.id
+    refresh_token(broker, token_id, force=bool(options and options.force_refresh))
+    with broker.db.session() as s:
+        fresh = s.get(ManagedTokenRow, token_id)
+        if fresh is None:
+            raise TokenNotFound("The token was deleted")
+        return token_to_wire(
+            broker, fresh, with_refresh=bool(options and options.with_refresh_token)
+        )
+
+
+def _holds_valid_token(row: ManagedTokenRow, now: float) -> bool:
+    if row.status == NEEDS_REAUTH:
+        return False
+    fresh = not row.access_token_expiry or row.access_token_expiry > now
+    return (row.access_token_sealed is not None and fresh) or row.refresh_token_sealed is not None
+
+
+def apps_with_user_token(
+    broker: Broker, caller: Caller, user_id: str | None, tenant_id: str | None
+) -> list[str]:
+    """Ids of the apps the user holds a usable token for (a user may only ask about themselves)."""
+    if not caller.is_management:
+        if user_id and user_id != caller.user_id:
+            raise Forbidden("A user may only list their own connections")
+        user_id = caller.user_id
+    if not user_id:
+        raise MissingArguments("userId is required")
+    now = now_s()
+    with broker.db.session() as s:
+        rows = s.scalars(
+            select(ManagedTokenRow).where(
+                ManagedTokenRow.user_id == user_id,
+                ManagedTokenRow.tenant_id == (tenant_id or ""),
+            )
+        ).all()
+        return sorted({r.app_id for r in rows if _holds_valid_token(r, now)})
+
+
+def _present(value: str | None) -> str:
+    # The node SDK sends the literal "undefined" for an argument left out.
+    return "" if value in (None, "", "undefined", "null") else str(value)
+
+
+def _apps_of(broker: Broker, rows: list[ManagedTokenRow]) -> dict[str, OutboundApp]:
+    with broker.db.session() as s:
+        found = s.scalars(
+            select(OutboundAppRow).where(OutboundAppRow.id.in_({r.app_id for r in rows}))
+        ).all()
+        return {a.id: resolve_app(broker, a) for a in found}
+
+
+def delete_user_tokens(
+    broker: Broker, app_id: str | None, user_id: str | None
+) -> list[dict[str, str]]:
+    """Revoke and delete the tokens of an app and/or a user; answers revocation outcomes."""
+    app, user = _present(app_id), _present(user_id)
+    if not app and not user:
+        raise MissingArguments("appId or userId is required")
+    with broker.db.session() as s:
+        query = select(ManagedTokenRow)
+        if app:
+            query = query.where(ManagedTokenRow.app_id == app)
+        if user:
+            query = query.where(ManagedTokenRow.user_id == user)
+        rows = list(s.scalars(query).all())
+    return revoke_and_delete(broker, rows, _apps_of(broker, rows))
+
+
+def delete_token(broker: Broker, token_id: str | None) -> list[dict[str, str]]:
+    """Revoke and delete one token by id; 404 E111504 when there is none."""
+    tid = _present(token_id)
+    if not tid:
+        raise MissingArguments("id is required")
+    with broker.db.session() as s:
+        row = s.get(ManagedTokenRow, tid)
+        if row is None:
+            raise TokenNotFound(f"Token {tid} not found")
+    return revoke_and_delete(broker, [row], _apps_of(broker, [row]))

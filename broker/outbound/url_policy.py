@@ -1,0 +1,129 @@
+"""Where the broker may send browsers and where it may send requests.
+
+* Redirects: a connect's ``redirectUrl`` must start with an allowed origin or URL prefix
+  (``BrokerSettings.allowed_redirects``; by default the dashboard's origin and loopback origins
+  on any port), so the callback can never bounce a user to an attacker's site.
+* Outbound requests (discovery, token, revocation endpoints): an SSRF guard. Only http(s);
+  addresses that are private, link-local, multicast, reserved or unspecified are refused unless
+  ``allow_private_urls``; loopback is allowed (the demo provider runs there); plain http only to
+  loopback (or anywhere when private URLs are allowed). Redirects are never followed.
+  Known gap: the name is resolved for the check and again by the HTTP client (DNS rebinding).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import httpx
+
+from broker.config import BrokerSettings
+from broker.errors import InvalidArguments
+
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower-cased."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redirect_allowed(url: str, settings: BrokerSettings) -> bool:
+    """Whether the browser may be sent to ``url`` after a connect."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username:
+        return False
+    if not settings.allowed_redirects:
+        return _is_loopback_host(parts.hostname) or origin_of(url) == origin_of(
+            settings.dashboard_url
+        )
+    for allowed in settings.allowed_redirects:
+        allowed_parts = urlsplit(allowed)
+        if allowed_parts.path in {"", "/"} and not allowed_parts.query:
+            if origin_of(url) == origin_of(allowed):
+                return True
+        elif url.startswith(allowed):
+            return True
+    return False
+
+
+def check_redirect(url: str, settings: BrokerSettings) -> str:
+    """``url`` if it is an allowed redirect; 400 otherwise."""
+    if not redirect_allowed(url, settings):
+        raise InvalidArguments("redirectUrl is not on the allowed list")
+    return url
+
+
+def _refused_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return False
+    return bool(
+        ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def check_outbound_url(url: str, settings: BrokerSettings, *, resolve: bool = True) -> str:
+    """``url`` if the broker may call it; 400 (InvalidArguments) otherwise.
+
+    With ``resolve=False`` (saving an app, possibly offline) only the URL's shape and literal
+    addresses are checked; every request checks again with resolution.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname
+    if parts.scheme not in {"http", "https"} or not host:
+        raise InvalidArguments("Provider URLs must be absolute http(s) URLs")
+    if settings.allow_private_urls:
+        return url
+    if parts.scheme == "http" and not _is_loopback_host(host):
+        raise InvalidArguments("Provider URLs must use https (plain http only on loopback)")
+    if _is_loopback_host(host):
+        return url
+    try:
+        if _refused_address(host):
+            raise InvalidArguments(f"Provider host {host} is a non-public address")
+        return url
+    except ValueError:
+        pass  # a name, not a literal address
+    if not resolve:
+        return url
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise InvalidArguments(f"Provider host {host} does not resolve") from exc
+    if any(_refused_address(str(info[4][0])) for info in infos):
+        raise InvalidArguments(f"Provider host {host} resolves to a non-public address")
+    return url
+
+
+def guarded_client(settings: BrokerSettings) -> httpx.Client:
+    """An HTTP client for provider calls: bounded timeouts, SSRF check on every request."""
+
+    def _check(request: httpx.Request) -> None:
+        check_outbound_url(str(request.url), settings)
+
+    return httpx.Client(
+        timeout=HTTP_TIMEOUT,
+        follow_redirects=False,
+        event_hooks={"request": [_check]},
+        headers={"User-Agent": "outbound-broker/0.1"},
+    )

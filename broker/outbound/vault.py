@@ -1,0 +1,259 @@
+"""The token vault: sealed storage of provider grants, lookup, wire shape, revoke-and-delete.
+
+Each access and refresh token is sealed with the key ring under a context naming its row and
+part (``token:<id>:access`` / ``token:<id>:refresh``), so a sealed value moved to another row or
+column does not open. Status (an extension field) is one of ``active``, ``expiring`` (inside
+the refresh margin), ``expired``, ``refresh_failed`` (transient; retried) and ``needs_reauth``
+(permanent; only a new connect heals it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from broker.context import Broker
+from broker.crypto import Secret
+from broker.identity.project import new_id
+from broker.outbound.oauth_client import TokenGrant, revoke
+from broker.outbound.registration import OutboundApp
+from broker.store.db import now_s
+from broker.store.outbound import ManagedTokenRow
+
+ACTIVE, REFRESH_FAILED, NEEDS_REAUTH = "active", "refresh_failed", "needs_reauth"
+
+
+def token_context(token_id: str, part: str) -> str:
+    """The sealing context of one token part (``access`` or ``refresh``)."""
+    return f"token:{token_id}:{part}"
+
+
+@dataclass(frozen=True)
+class TokenOwner:
+    """Who a token belongs to: one record per (app, user, tenant, external identifier)."""
+
+    app_id: str
+    user_id: str
+    tenant_id: str
+    external_identifier: str
+
+
+def seal_into(broker: Broker, row: ManagedTokenRow, part: str, value: Secret | None) -> None:
+    """Seal ``value`` into the row's ``part`` column (None clears the access part only)."""
+    sealed = (
+        broker.ring.seal(value.reveal(), context=token_context(row.id, part)) if value else None
+    )
+    if part == "access":
+        row.access_token_sealed = sealed
+    elif sealed is not None:  # a stored refresh token is never replaced with none
+        row.refresh_token_sealed = sealed
+
+
+def unseal_part(broker: Broker, row: ManagedTokenRow, part: str) -> Secret | None:
+    """The clear access or refresh token of a row, or None."""
+    sealed = row.access_token_sealed if part == "access" else row.refresh_token_sealed
+    if sealed is None:
+        return None
+    return Secret(broker.ring.unseal(sealed, context=token_context(row.id, part)))
+
+
+def apply_grant(
+    broker: Broker, row: ManagedTokenRow, app: OutboundApp, grant: TokenGrant, now: int
+) -> None:
+    """Write a token response into a row: sealed pair, expiry (assumed when absent), scopes."""
+    seal_into(broker, row, "access", grant.access_token)
+    seal_into(broker, row, "refresh", grant.refresh_token)
+    row.access_token_type = grant.token_type or "Bearer"
+    if grant.expires_in is not None:
+        row.access_token_expiry, row.expiry_assumed = now + grant.expires_in, False
+    else:
+        lifetime = app.default_expires_in
+        row.access_token_expiry, row.expiry_assumed = (now + lifetime if lifetime else 0), True
+    if grant.scope is not None:
+        row.scopes = app.split_scopes(grant.scope)
+    if grant.id_token_sub:
+        row.token_sub = grant.id_token_sub
+    row.status, row.last_refresh_error, row.failure_count = ACTIVE, "", 0
+    row.version = (row.version or 0) + 1
+    row.next_refresh_time = plan_next_refresh(row, app, broker.settings.refresh_margin_s, now)
+    row.updated_at = float(now)
+
+
+def plan_next_refresh(row: ManagedTokenRow, app: OutboundApp, margin: int, now: int) -> int | None:
+    """When the refresh engine should next refresh this token: before expiry, or keep-alive."""
+    if row.refresh_token_sealed is None:
+        return None
+    due: list[int] = []
+    if row.access_token_expiry:
+        due.append(max(now, row.access_token_expiry - margin))
+    if app.keep_alive_days:
+        due.append(now + app.keep_alive_days * 86400)
+    return min(due) if due else None
+
+
+def upsert_grant(
+    broker: Broker,
+    session: Session,
+    app: OutboundApp,
+    owner: TokenOwner,
+    grant: TokenGrant,
+    *,
+    requested_scopes: list[str],
+    granted_by: str,
+    token_sub: str,
+) -> ManagedTokenRow:
+    """Insert or update the owner's record with a grant (a reconnect keeps the record id)."""
+    now = int(now_s())
+    row = session.scalar(
+        select(ManagedTokenRow).where(
+            ManagedTokenRow.app_id == owner.app_id,
+            ManagedTokenRow.user_id == owner.user_id,
+            ManagedTokenRow.tenant_id == owner.tenant_id,
+            ManagedTokenRow.external_identifier == owner.external_identifier,
+        )
+    )
+    if row is None:
+        row = ManagedTokenRow(
+            id=new_id("OT"),
+            app_id=owner.app_id,
+            user_id=owner.user_id,
+            tenant_id=owner.tenant_id,
+            external_identifier=owner.external_identifier,
+            version=0,
+            created_at=float(now),
+        )
+        session.add(row)
+    row.kind = "oauth"
+    row.scopes = list(requested_scopes)  # the grant's own scope list wins in apply_grant
+    row.requested_scopes = list(requested_scopes)
+    row.granted_by = granted_by
+    row.token_sub = token_sub or row.token_sub or ""
+    row.last_refresh_time = None
+    apply_grant(broker, row, app, grant, now)
+    session.flush()
+    return row
+
+
+def store_grant(
+    broker: Broker,
+    app: OutboundApp,
+    owner: TokenOwner,
+    grant: TokenGrant,
+    *,
+    requested_scopes: list[str],
+    granted_by: str,
+    token_sub: str,
+) -> ManagedTokenRow:
+    """``upsert_grant`` in its own transaction."""
+    with broker.db.session() as s:
+        return upsert_grant(
+            broker,
+            s,
+            app,
+            owner,
+            grant,
+            requested_scopes=requested_scopes,
+            granted_by=granted_by,
+            token_sub=token_sub,
+        )
+
+
+def token_status(row: ManagedTokenRow, now: float, margin: int) -> str:
+    """The lifecycle status shown as the ``status`` extension field."""
+    if row.status in (NEEDS_REAUTH, REFRESH_FAILED):
+        return row.status
+    if row.access_token_expiry and row.access_token_expiry <= now:
+        return "expired"
+    if row.access_token_expiry and row.access_token_expiry - margin <= now:
+        return "expiring"
+    return ACTIVE
+
+
+def _unix(value: int | None) -> str:
+    return str(int(value)) if value else ""
+
+
+def token_to_wire(broker: Broker, row: ManagedTokenRow, *, with_refresh: bool) -> dict[str, Any]:
+    """The OutboundAppToken object (reference §3.3) plus this broker's extension fields."""
+    access = unseal_part(broker, row, "access")
+    body: dict[str, Any] = {
+        "id": row.id,
+        "appId": row.app_id,
+        "userId": row.user_id,
+        "tenantId": row.tenant_id,
+        "tokenSub": row.token_sub,
+        "accessToken": access.reveal() if access else "",
+        "accessTokenType": row.access_token_type,
+        "accessTokenExpiry": str(int(row.access_token_expiry or 0)),
+        "hasRefreshToken": row.refresh_token_sealed is not None,
+        "lastRefreshTime": _unix(row.last_refresh_time),
+        "lastRefreshError": row.last_refresh_error,
+        "scopes": list(row.scopes or []),
+        "grantedBy": row.granted_by,
+        "externalIdentifier": row.external_identifier,
+        # Extensions (not in Descope's object; the dashboard never needs them).
+        "status": token_status(row, now_s(), broker.settings.refresh_margin_s),
+        "nextRefreshTime": _unix(row.next_refresh_time),
+        "failureCount": row.failure_count,
+        "requestedScopes": list(row.requested_scopes or []),
+        "expiryAssumed": row.expiry_assumed,
+        "tokenKind": row.kind,
+    }
+    if with_refresh:
+        refresh = unseal_part(broker, row, "refresh")
+        body["refreshToken"] = refresh.reveal() if refresh else ""
+    return body
+
+
+def select_token(
+    session: Session,
+    *,
+    app_id: str,
+    user_id: str,
+    tenant_id: str,
+    scopes: list[str] | None,
+    external_identifier: str | None,
+) -> ManagedTokenRow | None:
+    """The newest token of this owner; with ``scopes``, the newest holding all of them."""
+    query = select(ManagedTokenRow).where(
+        ManagedTokenRow.app_id == app_id,
+        ManagedTokenRow.user_id == user_id,
+        ManagedTokenRow.tenant_id == tenant_id,
+    )
+    if external_identifier:
+        query = query.where(ManagedTokenRow.external_identifier == external_identifier)
+    rows = session.scalars(query.order_by(ManagedTokenRow.updated_at.desc())).all()
+    wanted = set(scopes or [])
+    return next((r for r in rows if wanted <= set(r.scopes or [])), None)
+
+
+def revoke_and_delete(
+    broker: Broker, rows: list[ManagedTokenRow], apps: dict[str, OutboundApp]
+) -> list[dict[str, str]]:
+    """Revoke both tokens of each row at its provider (RFC 7009, best effort), then delete them.
+
+    Answers one ``{id, accessToken, refreshToken}`` outcome per row: ``revoked``, ``failed``,
+    ``unsupported`` (no revocation endpoint) or ``none`` (nothing to revoke).
+    """
+    outcomes: list[dict[str, str]] = []
+    for row in rows:
+        app = apps.get(row.app_id)
+        outcome = {"id": row.id, "accessToken": "none", "refreshToken": "none"}
+        for part, hint, key in (
+            ("refresh", "refresh_token", "refreshToken"),
+            ("access", "access_token", "accessToken"),
+        ):
+            value = unseal_part(broker, row, part)
+            if value is None or row.kind != "oauth":
+                continue
+            outcome[key] = (
+                revoke(broker.settings, app.registration, value, hint) if app else "failed"
+            )
+        outcomes.append(outcome)
+    if rows:
+        with broker.db.session() as s:
+            s.execute(delete(ManagedTokenRow).where(ManagedTokenRow.id.in_([r.id for r in rows])))
+    return outcomes
