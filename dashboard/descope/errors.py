@@ -72,9 +72,9 @@ class Unauthorized(ApiError):
 
 
 class WrongPassword(Unauthorized):
-    """The login id exists but the password does not match."""
+    """The password does not match (or, where the service will not say, the login id is unknown)."""
 
-    sentence = "That password is not right for this account."
+    sentence = "That login id and password do not match an account; check both and try again."
 
 
 class WrongCode(Unauthorized):

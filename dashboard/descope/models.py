@@ -149,7 +149,7 @@ class OutboxMessage:
         """Parse one outbox entry."""
         return cls(
             login_id=_str(data.get("loginId")),
-            address=_str(data.get("address")) or _str(data.get("email")),
+            address=_str(data.get("to")) or _str(data.get("address")),
             subject=_str(data.get("subject")),
             code=_str(data.get("code")),
             created_at=_float(data.get("createdAt") or data.get("createdTime")),
@@ -157,7 +157,7 @@ class OutboxMessage:
 
 
 def parse_outbox(data: Any) -> tuple[OutboxMessage, ...]:
-    """Outbox entries from ``{messages: [...]}`` or a bare list."""
+    """Outbox entries (newest first) from ``{messages: [...]}`` or a bare list."""
     items = data.get("messages") if isinstance(data, Mapping) else data
     if not isinstance(items, list):
         return ()

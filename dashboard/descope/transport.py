@@ -74,7 +74,12 @@ def error_for(response: httpx.Response) -> ApiError:
     status = response.status_code
     if status == 429:
         return Throttled(_retry_after(response), code=code or "E130429", detail=detail)
-    kind = _BY_CODE.get(code) or _BY_STATUS.get(status)
+    kind = _BY_CODE.get(code)
+    if kind is not None and status == 401 and not issubclass(kind, Unauthorized):
+        # A 401 keeps its meaning: the broker answers E062108 for an unknown id *and* a
+        # wrong password on sign-in, so that neither is revealed (reference §11).
+        kind = Unauthorized
+    kind = kind or _BY_STATUS.get(status)
     if kind is None:
         return ServerError(status=status, code=code, detail=detail)
     return kind(status=status, code=code, detail=detail)
@@ -181,6 +186,12 @@ class Transport:
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 _shared: dict[tuple[str, str], Transport] = {}

@@ -57,7 +57,7 @@ def _outbox(target: Target, login_id: str) -> None:
             return
         if not messages:
             st.caption("No message yet.")
-        for message in messages[-3:][::-1]:
+        for message in messages[:3]:
             st.markdown(f"{message.subject or 'Sign-in code'} → code **`{message.code}`**")
 
 

@@ -1,0 +1,183 @@
+"""The dashboard for tests: pointed at a live broker, in-process (AppTest) or as a real server.
+
+``start_dashboard`` runs ``python -m streamlit run dashboard`` as a subprocess on a free port
+(the same command ``outbound up`` uses) and waits for ``/_stcore/health``. Other areas' e2e
+tests reuse it: pass ``env`` overrides for their own settings.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.servers import LiveBroker, free_port, start_broker
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENTRYPOINT = REPO_ROOT / "dashboard" / "streamlit_app.py"
+PASSWORD = "correct horse battery staple"
+ADMIN_ROLE = "outbound-admin"
+# Small limits so a test can reach the sign-in throttle in a few attempts.
+TEST_THROTTLE = {"login_failures": 3, "window_s": 30}
+
+
+def start_dashboard_broker(data_dir: Path, **settings: Any) -> LiveBroker:
+    """A SQLite broker for dashboard tests, with a small sign-in throttle."""
+    extra = {"throttle": TEST_THROTTLE, **settings.pop("extra", {})}
+    return start_broker(data_dir, extra=extra, **settings)
+
+
+def dashboard_env(live: LiveBroker, env_file: Path, **overrides: str) -> dict[str, str]:
+    """Environment variables that point the dashboard's settings at ``live``.
+
+    ``env_file`` stands in for ``.env`` (an empty file keeps a developer's own ``.env`` out).
+    """
+    env_file.touch()
+    return {
+        "OUTBOUND_DATA_DIR": str(live.data_dir),
+        "OUTBOUND_ENV_FILE": str(env_file),
+        **overrides,
+    }
+
+
+def point_dashboard_at(
+    monkeypatch: pytest.MonkeyPatch, live: LiveBroker, tmp_path: Path, **overrides: str
+) -> None:
+    """Point this process's dashboard settings at ``live`` (for AppTest and unit tests)."""
+    from dashboard.settings import get_settings
+
+    for name in ("DESCOPE_PROJECT_ID", "DESCOPE_MANAGEMENT_KEY", "DESCOPE_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in dashboard_env(live, tmp_path / "test.env", **overrides).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+
+
+def create_user(
+    live: LiveBroker,
+    login_id: str,
+    *,
+    password: str = PASSWORD,
+    roles: tuple[str, ...] = (),
+    name: str = "",
+) -> str:
+    """Create an enabled user with a password through the management API; its user id."""
+    response = httpx.post(
+        f"{live.url}/v1/mgmt/user/create",
+        headers=live.mgmt_headers(),
+        json={
+            "loginId": login_id,
+            "email": login_id if "@" in login_id else None,
+            "displayName": name or login_id.split("@")[0],
+            "password": password,
+            "roleNames": list(roles),
+        },
+    )
+    response.raise_for_status()
+    user_id: str = response.json()["user"]["userId"]
+    return user_id
+
+
+@dataclass
+class RunningDashboard:
+    """A dashboard server started by ``start_dashboard``."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self) -> None:
+        """Stop the server and its children."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    """Poll ``/_stcore/health`` until it answers ``ok``; raise if the process died or it timed out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"dashboard exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"dashboard at {url} did not become healthy")
+
+
+def start_dashboard(
+    live: LiveBroker,
+    work_dir: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+) -> RunningDashboard:
+    """Run ``python -m streamlit run dashboard`` against ``live`` on a free loopback port."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    child_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DESCOPE_PROJECT_ID", "DESCOPE_MANAGEMENT_KEY", "DESCOPE_BASE_URL"}
+    }
+    child_env.update(dashboard_env(live, work_dir / "test.env", OUTBOUND_DASHBOARD_URL=url))
+    child_env.update(env or {})
+    log_path = work_dir / "dashboard.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "dashboard",
+                "--server.headless=true",
+                "--server.address=127.0.0.1",
+                f"--server.port={port}",
+                "--server.fileWatcherType=none",
+                "--browser.gatherUsageStats=false",
+            ],
+            cwd=REPO_ROOT,
+            env=child_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = RunningDashboard(url=url, process=process, log_path=log_path)
+    try:
+        wait_until_healthy(url, process)
+    except RuntimeError as exc:
+        running.stop()
+        tail = log_path.read_text()[-3000:]
+        raise RuntimeError(f"dashboard did not start; log:\n{tail}") from exc
+    return running
+
+
+@contextmanager
+def running_dashboard(
+    live: LiveBroker, work_dir: Path, **kwargs: Any
+) -> Iterator[RunningDashboard]:
+    """``start_dashboard`` as a context manager that always stops it."""
+    dashboard = start_dashboard(live, work_dir, **kwargs)
+    try:
+        yield dashboard
+    finally:
+        dashboard.stop()
