@@ -1,0 +1,96 @@
+"""Outbound apps and the connect flow for tests, driven over real HTTP (broker ↔ demo provider)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+from tests.support.identity import SignedInUser
+from tests.support.provider import LiveProvider
+from tests.support.servers import LiveBroker
+
+CALLBACK_PATH = "/v1/outbound/oauth/callback"
+LANDING = "http://127.0.0.1:9/landing"
+CLIENT_SECRET = "demo-client-secret-for-tests-0123456789"
+
+
+def create_demo_app(
+    live: LiveBroker,
+    provider: LiveProvider,
+    app_id: str,
+    *,
+    template_id: str = "demo",
+    auth_method: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Register a client at the provider and create the broker app for it (by template)."""
+    provider.register_client(app_id, CLIENT_SECRET, [live.url + CALLBACK_PATH], auth_method)
+    body: dict[str, Any] = {
+        "templateId": template_id,
+        "id": app_id,
+        "clientId": app_id,
+        "clientSecret": CLIENT_SECRET,
+        "baseUrl": provider.url,
+    }
+    if overrides:
+        body["overrides"] = overrides
+    response = httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/create/bytemplate", headers=live.mgmt_headers(), json=body
+    )
+    response.raise_for_status()
+    app: dict[str, Any] = response.json()["app"]
+    return app
+
+
+def start_connect(
+    live: LiveBroker,
+    user: SignedInUser,
+    app_id: str,
+    scopes: list[str] | None = None,
+    redirect_url: str = LANDING,
+    **extra: Any,
+) -> httpx.Response:
+    """POST the connect endpoint as the signed-in user."""
+    options: dict[str, Any] = {"redirectUrl": redirect_url}
+    if scopes is not None:
+        options["scopes"] = scopes
+    return httpx.post(
+        f"{live.url}/v1/outbound/oauth/connect",
+        headers=live.user_headers(user.refresh_jwt),
+        json={"appId": app_id, "options": options, **extra},
+    )
+
+
+def consent(authorization_url: str) -> str:
+    """Visit the (auto-approving) provider; answers the callback URL it redirects to."""
+    response = httpx.get(authorization_url)
+    assert response.status_code in (302, 303), response.text
+    return response.headers["location"]
+
+
+def outcome_of(location: str) -> dict[str, str]:
+    """The query parameters of the callback's final redirect."""
+    return dict(parse_qsl(urlsplit(location).query))
+
+
+def connect(
+    live: LiveBroker, user: SignedInUser, app_id: str, scopes: list[str] | None = None
+) -> dict[str, str]:
+    """The whole flow: connect → provider consent → broker callback; answers the outcome query."""
+    started = start_connect(live, user, app_id, scopes)
+    assert started.status_code == 200, started.text
+    landed = httpx.get(consent(started.json()["url"]))
+    assert landed.status_code == 302, landed.text
+    assert landed.headers["location"].startswith(LANDING)
+    return outcome_of(landed.headers["location"])
+
+
+def fetch_latest(live: LiveBroker, app_id: str, user_id: str, **options: Any) -> httpx.Response:
+    """POST user/token/latest with a management key."""
+    return httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
+        headers=live.mgmt_headers(),
+        json={"appId": app_id, "userId": user_id, "options": options or None},
+    )
