@@ -1,0 +1,178 @@
+"""Signing in and keeping the session, driven through the real entrypoint (AppTest)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.descope import auth
+from dashboard.descope.errors import SessionExpired, Unreachable, WrongPassword
+from dashboard.gates import ADMIN_ONLY
+from dashboard.session import Session
+from dashboard.settings import get_settings
+from dashboard.state import CLOCK_KEY, SESSION_KEY
+from dashboard.target import current_target
+from dashboard.ui.sign_in import OUTBOX_LABEL
+from tests.app.conftest import sign_in
+from tests.support.dashboard import ADMIN_ROLE, ENTRYPOINT, create_user
+from tests.support.servers import LiveBroker, free_port
+
+
+def titles(at: AppTest) -> list[str]:
+    return [t.value for t in at.title]
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def session_of(at: AppTest) -> Session:
+    session = at.session_state[SESSION_KEY]
+    assert isinstance(session, Session)
+    return session
+
+
+def test_signed_out_visitors_land_on_sign_in(app: AppTest) -> None:
+    app.run()
+    assert not app.exception
+    assert titles(app) == ["Sign in"]
+    assert SESSION_KEY not in app.session_state
+
+
+def test_password_sign_in_opens_the_home_page_and_shows_who(live: LiveBroker, app: AppTest) -> None:
+    create_user(live, "ada@example.test", name="Ada")
+    sign_in(app.run(), "ada@example.test")
+    assert not app.exception
+    assert titles(app) == ["Outbound apps"]
+    assert session_of(app).user.display_name == "Ada"
+    sidebar = [m.value for m in app.sidebar.markdown] + [c.value for c in app.sidebar.caption]
+    assert "**Ada**" in sidebar
+    assert "Target: Local broker" in sidebar
+    assert any(line.startswith("Session renews in") for line in sidebar)
+    assert [t.value for t in app.toast] == ["Signed in as Ada."]
+
+
+def test_a_wrong_password_is_one_sentence(live: LiveBroker, app: AppTest) -> None:
+    create_user(live, "bo@example.test")
+    sign_in(app.run(), "bo@example.test", "not the password")
+    assert titles(app) == ["Sign in"]
+    assert errors(app) == [WrongPassword.sentence]
+    assert SESSION_KEY not in app.session_state
+
+
+def test_throttled_sign_in_says_how_long_to_wait(live: LiveBroker, app: AppTest) -> None:
+    create_user(live, "cy@example.test")
+    app.run()
+    for _ in range(3):
+        sign_in(app, "cy@example.test", "not the password")
+    sign_in(app, "cy@example.test")
+    (message,) = errors(app)
+    assert message.startswith("Too many attempts: try again in ")
+    assert message.endswith(" seconds.")
+
+
+def test_email_code_from_the_local_outbox_signs_in(live: LiveBroker, app: AppTest) -> None:
+    create_user(live, "dee@example.test", name="Dee")
+    app.run()
+    app.text_input(key="sign_in__otp_email").set_value("dee@example.test")
+    app.button(key="sign_in__otp_send").click()
+    app.run()
+    assert OUTBOX_LABEL in [c.value for c in app.caption]
+    (line,) = [m.value for m in app.markdown if "code **`" in m.value]
+    code = line.split("`")[1]
+    app.text_input(key="sign_in__otp_code").set_value(code)
+    app.button(key="sign_in__otp_verify").click()
+    app.run()
+    assert not app.exception
+    assert titles(app) == ["Outbound apps"]
+    assert session_of(app).user.display_name == "Dee"
+
+
+def test_sign_up_creates_the_account_and_signs_in(app: AppTest) -> None:
+    app.run()
+    app.text_input(key="sign_in__new_login_id").set_value("new@example.test")
+    app.text_input(key="sign_in__new_name").set_value("Newt")
+    app.text_input(key="sign_in__new_password").set_value("a long enough password 1")
+    app.button(key="sign_in__sign_up").click()
+    app.run()
+    assert not app.exception
+    assert titles(app) == ["Outbound apps"]
+    assert session_of(app).user.display_name == "Newt"
+
+
+def test_sign_out_ends_the_session_at_the_broker(
+    signed_in_app: Callable[..., AppTest],
+) -> None:
+    app = signed_in_app("eve@example.test")
+    old = session_of(app)
+    app.sidebar.button(key="keeper__sign_out").click()
+    app.run()
+    assert titles(app) == ["Sign in"]
+    assert SESSION_KEY not in app.session_state
+    assert "You are signed out." in [t.value for t in app.toast]
+    with pytest.raises(SessionExpired):
+        auth.refresh(current_target().transport, old.refresh_jwt.reveal())
+
+
+def test_the_session_is_renewed_ahead_of_expiry(signed_in_app: Callable[..., AppTest]) -> None:
+    app = signed_in_app("fay@example.test")
+    before = session_of(app)
+    app.run()
+    assert session_of(app).obtained_at == before.obtained_at  # far from expiry: no refresh
+    near_expiry = before.renews_at() + 1
+    app.session_state[CLOCK_KEY] = lambda: near_expiry
+    app.run()
+    assert not app.exception
+    after = session_of(app)
+    assert after.obtained_at == near_expiry
+    assert after.user == before.user
+    assert titles(app) == ["Outbound apps"]
+
+
+def test_a_deep_link_goes_through_sign_in_and_back(live: LiveBroker, app: AppTest) -> None:
+    create_user(live, "gil@example.test")
+    app.run()
+    app.switch_page("../pages/tokens.py").run()
+    assert titles(app) == ["Sign in"]
+    assert app.query_params["next"] == "tokens"
+    # A browser is now at /sign_in?next=tokens; AppTest reruns the page it was last told to.
+    app.switch_page("../pages/sign_in.py").run()
+    sign_in(app, "gil@example.test")
+    assert not app.exception
+    assert titles(app) == ["Managed tokens"]
+
+
+def test_an_ordinary_user_cannot_reach_the_admin_view(
+    signed_in_app: Callable[..., AppTest],
+) -> None:
+    app = signed_in_app("hal@example.test")
+    app.switch_page("../pages/tokens.py").run()
+    app.radio(key="tokens__view").set_value("All users").run()
+    assert [w.value for w in app.warning] == [ADMIN_ONLY]
+    assert not any("across all users" in m.value for m in app.markdown)
+
+
+def test_an_admin_reaches_the_admin_view(signed_in_app: Callable[..., AppTest]) -> None:
+    app = signed_in_app("ivy@example.test", roles=(ADMIN_ROLE,))
+    app.switch_page("../pages/tokens.py").run()
+    app.radio(key="tokens__view").set_value("All users").run()
+    assert not app.warning
+    assert any("across all users" in m.value for m in app.markdown)
+
+
+def test_a_broker_that_is_down_is_one_sentence(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "local.env").write_text(
+        f"OUTBOUND_PROJECT_ID=P{'d' * 27}\nOUTBOUND_MANAGEMENT_KEY=Kx\n"
+        f"OUTBOUND_BROKER_URL=http://127.0.0.1:{free_port()}\n"
+    )
+    monkeypatch.setenv("OUTBOUND_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    app = AppTest.from_file(str(ENTRYPOINT), default_timeout=30).run()
+    sign_in(app, "jo@example.test")
+    assert not app.exception
+    assert errors(app) == [Unreachable.sentence]
