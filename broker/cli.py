@@ -98,7 +98,11 @@ def cmd_provider(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     _announce_when_up(f"{url}/.well-known/oauth-authorization-server", f"provider ready at {url}")
     uvicorn.run(
-        create_provider_app(issuer=args.public_url or url, auto_approve=args.auto_approve),
+        create_provider_app(
+            issuer=args.public_url or url,
+            auto_approve=args.auto_approve,
+            state_path=Path(args.data_dir) / "demo_provider.json" if args.data_dir else None,
+        ),
         host=args.host,
         port=args.port,
         log_config=uvicorn_log_config("INFO"),
@@ -138,7 +142,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         children.append(subprocess.Popen(list(argv), env=env, start_new_session=True))
 
     spawn([py, "-m", "broker.cli", "broker", *common_flags])
-    spawn([py, "-m", "broker.cli", "provider", "--port", str(args.provider_port)])
+    provider_flags = ["--port", str(args.provider_port), "--data-dir", str(settings.data_dir)]
+    spawn([py, "-m", "broker.cli", "provider", *provider_flags])
     dashboard_dir = Path(__file__).resolve().parents[1] / "dashboard"
     spawn(
         [
@@ -247,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=DEFAULT_PROVIDER_PORT)
     p.add_argument("--public-url", default=None)
     p.add_argument("--auto-approve", action="store_true", help="skip the consent page (tests)")
+    p.add_argument("--data-dir", default=None, help="keep clients and grants across restarts")
     p.set_defaults(func=cmd_provider)
 
     s = sub.add_parser("seed", help="bulk demo data for demos and benchmarks")
