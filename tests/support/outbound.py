@@ -34,8 +34,7 @@ def create_demo_app(
         "clientSecret": CLIENT_SECRET,
         "baseUrl": provider.url,
     }
-    if overrides:
-        body["overrides"] = overrides
+    body["overrides"] = {"name": f"Acme {app_id}", **(overrides or {})}
     response = httpx.post(
         f"{live.url}/v1/mgmt/outbound/app/create/bytemplate", headers=live.mgmt_headers(), json=body
     )
