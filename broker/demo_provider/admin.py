@@ -7,6 +7,7 @@ loopback callers are served.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
@@ -17,7 +18,12 @@ from broker.demo_provider.faults import FaultError
 from broker.demo_provider.grants import find_token
 from broker.demo_provider.state import AuthMethod, Client, digest
 
-LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _admin(request: Request) -> DemoProvider:
@@ -29,7 +35,7 @@ def _admin(request: Request) -> DemoProvider:
         )
         if not ok:
             raise HTTPException(401, "admin secret required", {"WWW-Authenticate": "Bearer"})
-    elif request.client is None or request.client.host not in LOOPBACK:
+    elif request.client is None or not _is_loopback(request.client.host):
         raise HTTPException(403, "admin endpoints answer loopback callers only")
     return provider
 

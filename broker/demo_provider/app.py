@@ -25,7 +25,7 @@ set via the argument or ``OUTBOUND_PROVIDER_ADMIN_SECRET``, else loopback caller
                                     "revocations": n, "introspections": n,
                                     "reuse_detected": n, "approvals": n, "denials": n}
                                  outcome: "ok", an OAuth error code ("invalid_grant"…),
-                                 "status_503"…, or "garbage_json"
+                                 "status_503"…, "garbage_json" or "lost_response"
     POST   /admin/stats/reset    → the zeroed counters
     GET    /admin/tokens/status?token=…  (or POST {"token": …})
                                  → {"active": bool, "status": active | rotated | revoked |
@@ -37,10 +37,15 @@ Fault switches (``remaining`` counts the times a fault takes effect, then it swi
 instead of processing; 429 and 503 carry ``Retry-After`` = ``retry_after_s``, default 1),
 ``refresh_error`` (invalid_grant | invalid_client | invalid_scope | unauthorized_client |
 invalid_request on refresh only), ``garbage_json`` (200 with a truncated JSON body),
-``wrong_content_type`` (the real token answer served as text/html), ``omit_expires_in``,
+``wrong_content_type`` (the real token answer served as text/html), ``lost_response`` (the
+request is processed — code used, refresh token rotated — but the answer is a 502),
+``omit_expires_in``,
 ``no_refresh_token`` (on refresh: the old refresh token stays valid), ``non_rotating`` (refresh
 answers the presented refresh token again), ``narrow_scopes`` (list of scopes to drop from what
 is issued), ``access_token_ttl_s`` (lifetime of issued access tokens).
+
+The token endpoint processes one request at a time, so two concurrent uses of one refresh
+token always count as reuse (the second revokes the grant), as strict providers behave.
 """
 
 from __future__ import annotations

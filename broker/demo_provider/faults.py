@@ -30,6 +30,7 @@ SWITCHES: dict[str, TypeAdapter[Any]] = {
     "narrow_scopes": TypeAdapter(list[ScopeName]),
     "garbage_json": TypeAdapter(bool),
     "wrong_content_type": TypeAdapter(bool),
+    "lost_response": TypeAdapter(bool),
     "access_token_ttl_s": TypeAdapter(Annotated[int, Field(ge=1)]),
 }
 

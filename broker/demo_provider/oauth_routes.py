@@ -2,7 +2,9 @@
 
 Token-endpoint faults that replace the answer (latency, ``token_status``, ``garbage_json``,
 ``refresh_error``) act before the grant is processed, so nothing is consumed or rotated;
-``wrong_content_type`` serves the real answer under ``text/html``.
+``lost_response`` processes it (code used, refresh token rotated) and then answers 502, the
+"rotation whose response was lost" case; ``wrong_content_type`` serves the real answer under
+``text/html``.
 """
 
 from __future__ import annotations
@@ -206,6 +208,9 @@ async def token(request: Request) -> Response:
         outcome = "ok"
         if response.status_code != 200:
             outcome = json.loads(response.body).get("error", f"status_{response.status_code}")
+        elif server.faults.take("lost_response"):
+            outcome = "lost_response"
+            response = _oauth_error(502, "temporarily_unavailable", "Bad gateway.")
         elif server.faults.take("wrong_content_type"):
             response.headers["content-type"] = "text/html; charset=utf-8"
     server.stats.token_call(grant_type, outcome)

@@ -17,7 +17,7 @@ def test_faults_merge_show_and_reset(provider: LiveProvider) -> None:
     }
     assert provider.set_faults(latency_ms=False) == {"token_status": {"value": 503, "remaining": 2}}
     provider.reset_faults()
-    assert httpx.get(f"{provider.url}/admin/faults").json() == {}
+    assert provider.http.get(f"{provider.url}/admin/faults").json() == {}
 
 
 @pytest.mark.parametrize(
@@ -30,9 +30,9 @@ def test_faults_merge_show_and_reset(provider: LiveProvider) -> None:
     ],
 )
 def test_bad_fault_settings_are_refused(provider: LiveProvider, body: dict[str, object]) -> None:
-    response = httpx.post(f"{provider.url}/admin/faults", json=body)
+    response = provider.http.post(f"{provider.url}/admin/faults", json=body)
     assert response.status_code == 400
-    assert httpx.get(f"{provider.url}/admin/faults").json() == {}
+    assert provider.http.get(f"{provider.url}/admin/faults").json() == {}
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
@@ -116,7 +116,7 @@ def test_narrow_scopes_drops_listed_scopes_from_what_is_granted(provider: LivePr
     provider.set_faults(narrow_scopes={"value": ["email", "calendar.read"], "remaining": 1})
     tokens = client.tokens("profile email calendar.read offline_access")
     assert tokens["scope"] == "profile offline_access"
-    me = httpx.get(
+    me = provider.http.get(
         f"{provider.url}/api/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
     ).json()
     assert "email" not in me
@@ -150,9 +150,22 @@ def test_latency_holds_the_answer_back_then_switches_off(provider: LiveProvider)
     provider.set_faults(latency_ms={"value": 1000, "remaining": 1})
     # Only a lower bound: a client that waits 0.1 s cannot get an answer delayed by 1 s.
     with pytest.raises(httpx.ReadTimeout):
-        httpx.post(f"{provider.url}/oauth/token", data={"grant_type": "x"}, timeout=0.1)
-    assert "latency_ms" not in httpx.get(f"{provider.url}/admin/faults").json()
+        provider.http.post(f"{provider.url}/oauth/token", data={"grant_type": "x"}, timeout=0.1)
+    assert "latency_ms" not in provider.http.get(f"{provider.url}/admin/faults").json()
     assert client.exchange(code, verifier).status_code == 200
+
+
+def test_lost_response_rotates_but_the_client_never_sees_the_new_pair(
+    provider: LiveProvider,
+) -> None:
+    client = provider.client()
+    tokens = client.tokens()
+    provider.set_faults(lost_response={"value": True, "remaining": 1})
+    lost = client.refresh(tokens["refresh_token"])
+    assert lost.status_code == 502
+    assert provider.introspect(tokens["refresh_token"])["status"] == "rotated"
+    assert client.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    assert provider.stats()["reuse_detected"] == 1
 
 
 def test_access_token_ttl_fault_shortens_tokens(provider: LiveProvider) -> None:
@@ -178,8 +191,8 @@ def test_stats_count_token_calls_by_grant_type_and_outcome_and_reset(
 def test_admin_secret_guards_the_admin_endpoints() -> None:
     live = start_provider(admin_secret="adm1n")
     try:
-        assert httpx.get(f"{live.url}/admin/stats").status_code == 401
-        wrong = httpx.get(f"{live.url}/admin/stats", headers={"Authorization": "Bearer nope"})
+        assert live.http.get(f"{live.url}/admin/stats").status_code == 401
+        wrong = live.http.get(f"{live.url}/admin/stats", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
         assert live.stats()["revocations"] == 0  # the fixture sends the secret
     finally:

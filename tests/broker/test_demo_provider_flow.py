@@ -57,12 +57,12 @@ def _post_form(client: DemoClient, form: ConsentForm, **fields: object) -> httpx
         "decision": "approve",
         **fields,
     }
-    return httpx.post(f"{client.provider.url}{form.action}", data=data)
+    return client.provider.http.post(f"{client.provider.url}{form.action}", data=data)
 
 
 def test_metadata_is_valid_rfc8414_under_both_well_known_names(provider: LiveProvider) -> None:
     for name in ("oauth-authorization-server", "openid-configuration"):
-        meta = httpx.get(f"{provider.url}/.well-known/{name}").json()
+        meta = provider.http.get(f"{provider.url}/.well-known/{name}").json()
         AuthorizationServerMetadata(meta).validate()
         assert meta["issuer"] == provider.url
         assert meta["authorization_endpoint"] == f"{provider.url}/oauth/authorize"
@@ -103,7 +103,7 @@ def test_consent_form_approval_redirects_with_code_that_exchanges_for_tokens(
     assert tokens["token_type"] == "Bearer"
     assert tokens["scope"] == SCOPE
     assert tokens["expires_in"] == 3600
-    me = httpx.get(
+    me = consent_provider.http.get(
         f"{consent_provider.url}/api/me",
         headers={"Authorization": f"Bearer {tokens['access_token']}"},
     )

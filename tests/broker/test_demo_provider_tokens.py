@@ -18,7 +18,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 def _introspect(client: DemoClient, token: str) -> dict[str, object]:
     assert client.client_secret is not None
-    response = httpx.post(
+    response = client.provider.http.post(
         f"{client.provider.url}/oauth/introspect",
         data={"token": token},
         auth=httpx.BasicAuth(client.client_id, client.client_secret),
@@ -30,7 +30,7 @@ def _introspect(client: DemoClient, token: str) -> dict[str, object]:
 
 def _revoke(client: DemoClient, token: str) -> httpx.Response:
     assert client.client_secret is not None
-    return httpx.post(
+    return client.provider.http.post(
         f"{client.provider.url}/oauth/revoke",
         data={"token": token},
         auth=httpx.BasicAuth(client.client_id, client.client_secret),
@@ -45,7 +45,7 @@ def test_access_token_is_a_decodable_jwt_with_the_standard_claims(provider: Live
     assert claims["client_id"] == "acme-test-client"
     assert claims["scope"] == "profile calendar.read"
     assert claims["exp"] - claims["iat"] == 3600
-    jwks = httpx.get(f"{provider.url}/oauth/jwks").json()
+    jwks = provider.http.get(f"{provider.url}/oauth/jwks").json()
     key = jwt.PyJWK(jwks["keys"][0])
     assert jwt.decode(tokens["access_token"], key, algorithms=["RS256"], audience=claims["aud"])
 
@@ -71,7 +71,9 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_grant(provider: LiveP
     dead = client.refresh(second["refresh_token"])
     assert dead.json()["error"] == "invalid_grant"
     assert (
-        httpx.get(f"{provider.url}/api/me", headers=_bearer(second["access_token"])).status_code
+        provider.http.get(
+            f"{provider.url}/api/me", headers=_bearer(second["access_token"])
+        ).status_code
         == 401
     )
     status = provider.introspect(second["refresh_token"])
@@ -115,7 +117,9 @@ def test_revoking_either_token_ends_the_grant(provider: LiveProvider, which: str
     tokens = client.tokens()
     assert _revoke(client, tokens[which]).status_code == 200
     assert (
-        httpx.get(f"{provider.url}/api/me", headers=_bearer(tokens["access_token"])).status_code
+        provider.http.get(
+            f"{provider.url}/api/me", headers=_bearer(tokens["access_token"])
+        ).status_code
         == 401
     )
     assert client.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
@@ -130,7 +134,9 @@ def test_revoking_an_unknown_token_answers_200(provider: LiveProvider) -> None:
 
 def test_revocation_requires_client_authentication(provider: LiveProvider) -> None:
     tokens = provider.client().tokens()
-    response = httpx.post(f"{provider.url}/oauth/revoke", data={"token": tokens["access_token"]})
+    response = provider.http.post(
+        f"{provider.url}/oauth/revoke", data={"token": tokens["access_token"]}
+    )
     assert response.json()["error"] == "invalid_client"
     assert provider.introspect(tokens["access_token"])["active"] is True
 
@@ -153,7 +159,7 @@ def test_introspection_describes_active_tokens_to_their_client_only(provider: Li
 
 
 def test_introspection_needs_client_credentials(provider: LiveProvider) -> None:
-    response = httpx.post(f"{provider.url}/oauth/introspect", data={"token": "x"})
+    response = provider.http.post(f"{provider.url}/oauth/introspect", data={"token": "x"})
     assert response.status_code in (400, 401)
     assert response.json()["error"] == "invalid_client"
 
@@ -161,15 +167,15 @@ def test_introspection_needs_client_credentials(provider: LiveProvider) -> None:
 def test_me_needs_profile_and_shows_email_only_with_email(provider: LiveProvider) -> None:
     client = provider.client()
     without_email = client.tokens("profile")["access_token"]
-    assert httpx.get(f"{provider.url}/api/me", headers=_bearer(without_email)).json() == {
+    assert provider.http.get(f"{provider.url}/api/me", headers=_bearer(without_email)).json() == {
         "id": "acme-user-1001",
         "name": "Alex Rivera",
     }
     with_email = client.tokens("profile email")["access_token"]
-    me = httpx.get(f"{provider.url}/api/me", headers=_bearer(with_email)).json()
+    me = provider.http.get(f"{provider.url}/api/me", headers=_bearer(with_email)).json()
     assert me["email"] == "alex@acme.test"
     no_profile = client.tokens("calendar.read")["access_token"]
-    denied = httpx.get(f"{provider.url}/api/me", headers=_bearer(no_profile))
+    denied = provider.http.get(f"{provider.url}/api/me", headers=_bearer(no_profile))
     assert denied.status_code == 403
     assert denied.json()["error"] == "insufficient_scope"
     assert 'scope="profile"' in denied.headers["www-authenticate"]
@@ -178,13 +184,13 @@ def test_me_needs_profile_and_shows_email_only_with_email(provider: LiveProvider
 def test_events_need_calendar_read_and_are_stable_per_user(provider: LiveProvider) -> None:
     client = provider.client()
     token = client.tokens("calendar.read")["access_token"]
-    first = httpx.get(f"{provider.url}/api/events", headers=_bearer(token)).json()["items"]
-    again = httpx.get(f"{provider.url}/api/events", headers=_bearer(token)).json()["items"]
+    first = provider.http.get(f"{provider.url}/api/events", headers=_bearer(token)).json()["items"]
+    again = provider.http.get(f"{provider.url}/api/events", headers=_bearer(token)).json()["items"]
     assert len(first) == 8 and first == again
     assert {"id", "title", "start", "end", "location"} <= set(first[0])
     assert [e["start"] for e in first] == sorted(e["start"] for e in first)
     profile_only = client.tokens("profile")["access_token"]
-    denied = httpx.get(f"{provider.url}/api/events", headers=_bearer(profile_only))
+    denied = provider.http.get(f"{provider.url}/api/events", headers=_bearer(profile_only))
     assert denied.status_code == 403
 
 
@@ -195,7 +201,7 @@ def test_events_differ_between_users(provider: LiveProvider) -> None:
     code = httpx.URL(client.authorize(params).headers["location"]).params["code"]
     jordan = client.exchange(code, "v" * 43).json()["access_token"]
     alex = client.tokens("calendar.read")["access_token"]
-    get = lambda t: httpx.get(f"{provider.url}/api/events", headers=_bearer(t)).json()  # noqa: E731
+    get = lambda t: provider.http.get(f"{provider.url}/api/events", headers=_bearer(t)).json()  # noqa: E731
     assert get(jordan) != get(alex)
 
 
@@ -204,7 +210,7 @@ def test_api_without_a_valid_bearer_token_is_401_with_a_challenge(
     provider: LiveProvider, header: str | None
 ) -> None:
     headers = {"Authorization": header} if header else {}
-    response = httpx.get(f"{provider.url}/api/me", headers=headers)
+    response = provider.http.get(f"{provider.url}/api/me", headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer ")
     assert response.json()["error"] == "invalid_token"
@@ -215,12 +221,14 @@ def test_expired_access_token_is_refused_by_the_api(provider: LiveProvider) -> N
     tokens = client.tokens()
     assert tokens["expires_in"] == 1
     time.sleep(2.1)
-    response = httpx.get(f"{provider.url}/api/me", headers=_bearer(tokens["access_token"]))
+    response = provider.http.get(f"{provider.url}/api/me", headers=_bearer(tokens["access_token"]))
     assert response.status_code == 401
     assert provider.introspect(tokens["access_token"])["status"] == "expired"
     fresh = client.refresh(tokens["refresh_token"]).json()
     assert (
-        httpx.get(f"{provider.url}/api/me", headers=_bearer(fresh["access_token"])).status_code
+        provider.http.get(
+            f"{provider.url}/api/me", headers=_bearer(fresh["access_token"])
+        ).status_code
         == 200
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,11 @@ class LiveProvider:
     url: str
     server: ThreadedServer
     admin_secret: str | None = None
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
 
     def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.admin_secret}"} if self.admin_secret else {}
-        response = httpx.request(method, f"{self.url}{path}", headers=headers, **kwargs)
+        response = self.http.request(method, f"{self.url}{path}", headers=headers, **kwargs)
         response.raise_for_status()
         return response.json()
 
@@ -86,7 +87,8 @@ class LiveProvider:
         return DemoClient(self, client_id, client_secret, redirect_uri, used)
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving and close the HTTP client."""
+        self.http.close()
         self.server.stop()
 
 
@@ -114,7 +116,7 @@ class DemoClient:
 
     def authorize(self, params: dict[str, str]) -> httpx.Response:
         """GET the authorization endpoint without following the redirect."""
-        return httpx.get(f"{self.provider.url}/oauth/authorize", params=params)
+        return self.provider.http.get(f"{self.provider.url}/oauth/authorize", params=params)
 
     def code(self, scope: str = "profile email calendar.read offline_access") -> tuple[str, str]:
         """``(code, verifier)`` from an auto-approving provider."""
@@ -133,7 +135,7 @@ class DemoClient:
             form = {**form, "client_id": self.client_id, "client_secret": self.client_secret}
         else:
             form = {**form, "client_id": self.client_id}
-        return httpx.post(f"{self.provider.url}/oauth/token", data=form, auth=auth)
+        return self.provider.http.post(f"{self.provider.url}/oauth/token", data=form, auth=auth)
 
     def exchange(self, code: str, verifier: str) -> httpx.Response:
         """Trade a code for tokens."""
