@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import httpx
 import pytest
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
+from broker.demo_provider.consent_form import ConsentForm
 from tests.support.provider import DemoClient, LiveProvider, start_provider
 
 SCOPE = "profile email calendar.read offline_access"
-
-
-class ConsentForm(HTMLParser):
-    """The consent page's form fields: hidden and text inputs, and the scope checkboxes."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-        self.scopes: list[str] = []
-        self.action = ""
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.action = a["action"]
-        elif tag == "input" and a.get("type") == "checkbox":
-            self.scopes.append(a["value"])
-        elif tag == "input":
-            self.fields[a["name"]] = a.get("value", "")
 
 
 @pytest.fixture
