@@ -1,0 +1,369 @@
+"""Outbound apps (reference §2, §3.1–§3.2): the app and catalog models, CRUD, catalog, connect.
+
+Management calls (``Bearer pid:key``) create, update, delete and load apps. Listing apps and
+connecting work with a user's refresh JWT alone (``token=``), as Descope's widget does. The
+catalog (``GET /v1/x/outbound/catalog``) is an extension of the embedded broker: Descope cloud
+answers 404, which ``load_catalog`` reports as ``None``.
+
+Errors keep their class but carry a sentence for what they mean here: an app that is gone, a
+redirect URL that is not allowed, a connect the service refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from dashboard.descope.errors import (
+    ApiError,
+    BadRequest,
+    NotAllowed,
+    NotFound,
+    Unauthorized,
+)
+from dashboard.descope.parsing import mapping, text, texts
+from dashboard.descope.transport import Transport
+from dashboard.settings import Secret
+
+APP_GONE = "That app no longer exists (it may have just been deleted); the list has been reloaded."
+REDIRECT_NOT_ALLOWED = (
+    "That redirect URL is not on the service's allowed list; use the dashboard's landing page"
+    " or ask an administrator to allow it."
+)
+CONNECT_REFUSED = (
+    "The service refused to start this connection (for example, the tenant is not one of yours,"
+    " or the app cannot be connected through OAuth)."
+)
+TOKEN_REFUSED = "The pasted refresh token was refused: it may have expired or been logged out."
+NAME_TAKEN = "An app with that name or id already exists; choose another."
+
+
+def _params(value: Any) -> tuple[tuple[str, str], ...]:
+    """``[{key|name, value}]`` as pairs (the python SDK spells ``key`` as ``name``)."""
+    if not isinstance(value, list):
+        return ()
+    pairs = []
+    for item in value:
+        entry = mapping(item)
+        key = text(entry.get("key")) or text(entry.get("name"))
+        if key:
+            pairs.append((key, text(entry.get("value"))))
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class OutboundApp:
+    """Descope's OutboundApp object (the client secret is write-only and never read back)."""
+
+    id: str
+    name: str
+    description: str = ""
+    logo: str = ""
+    client_id: str = ""
+    template_id: str = ""
+    discovery_url: str = ""
+    authorization_url: str = ""
+    authorization_url_params: tuple[tuple[str, str], ...] = ()
+    token_url: str = ""
+    token_url_params: tuple[tuple[str, str], ...] = ()
+    revocation_url: str = ""
+    default_scopes: tuple[str, ...] = ()
+    default_redirect_url: str = ""
+    callback_domain: str = ""
+    pkce: bool = True
+    access_type: str = ""
+    prompt: tuple[str, ...] = ()
+    app_type: str = "oauth"
+    tenant_id: str = ""
+    # The broker's extension field; None where the target (Descope cloud) does not say.
+    has_client_secret: bool | None = None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> OutboundApp:
+        """Parse an OutboundApp object, leniently (missing and ``null`` fields read as empty)."""
+        secret = data.get("hasClientSecret")
+        return cls(
+            id=text(data.get("id")),
+            name=text(data.get("name")),
+            description=text(data.get("description")),
+            logo=text(data.get("logo")),
+            client_id=text(data.get("clientId")),
+            template_id=text(data.get("templateId")),
+            discovery_url=text(data.get("discoveryUrl")),
+            authorization_url=text(data.get("authorizationUrl")),
+            authorization_url_params=_params(data.get("authorizationUrlParams")),
+            token_url=text(data.get("tokenUrl")),
+            token_url_params=_params(data.get("tokenUrlParams")),
+            revocation_url=text(data.get("revocationUrl")),
+            default_scopes=texts(data.get("defaultScopes")),
+            default_redirect_url=text(data.get("defaultRedirectUrl")),
+            callback_domain=text(data.get("callbackDomain")),
+            pkce=data.get("pkce") is not False,
+            access_type=text(data.get("accessType")),
+            prompt=texts(data.get("prompt")),
+            app_type=text(data.get("appType")) or "oauth",
+            tenant_id=text(data.get("tenantId")),
+            has_client_secret=secret if isinstance(secret, bool) else None,
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        """The wire object for create and update (update overwrites every field, §3.2)."""
+        body: dict[str, Any] = {
+            "id": self.id or None,
+            "name": self.name,
+            "description": self.description,
+            "logo": self.logo,
+            "clientId": self.client_id,
+            "templateId": self.template_id,
+            "discoveryUrl": self.discovery_url,
+            "authorizationUrl": self.authorization_url,
+            "authorizationUrlParams": [
+                {"key": k, "value": v} for k, v in self.authorization_url_params
+            ],
+            "tokenUrl": self.token_url,
+            "tokenUrlParams": [{"key": k, "value": v} for k, v in self.token_url_params],
+            "revocationUrl": self.revocation_url,
+            "defaultScopes": list(self.default_scopes),
+            "defaultRedirectUrl": self.default_redirect_url,
+            "callbackDomain": self.callback_domain,
+            "pkce": self.pkce,
+            "accessType": self.access_type,
+            "prompt": list(self.prompt),
+            "appType": self.app_type,
+        }
+        if self.tenant_id:
+            body["tenantId"] = self.tenant_id
+        return body
+
+
+@dataclass(frozen=True)
+class KnownScope:
+    """A scope the catalog knows for a provider, with what it lets the app do."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CatalogTemplate:
+    """A provider template of the broker's catalog extension (endpoints, known scopes, quirks)."""
+
+    id: str
+    name: str
+    description: str
+    logo: str
+    default_scopes: tuple[str, ...]
+    scopes: tuple[KnownScope, ...]
+    variables: tuple[str, ...] = ()
+    relative: bool = False
+    test_url: str = ""
+    notes: str = ""
+
+    def describe(self, scope: str) -> str:
+        """What ``scope`` lets the app do, or ``""`` when the catalog does not say."""
+        return next((s.description for s in self.scopes if s.name == scope), "")
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> CatalogTemplate:
+        """Parse one template of ``{templates:[…]}``."""
+        scopes = tuple(
+            KnownScope(text(mapping(s).get("name")), text(mapping(s).get("description")))
+            for s in data.get("scopes") or []
+            if text(mapping(s).get("name"))
+        )
+        return cls(
+            id=text(data.get("id")),
+            name=text(data.get("name")),
+            description=text(data.get("description")),
+            logo=text(data.get("logo")),
+            default_scopes=texts(data.get("defaultScopes")),
+            scopes=scopes,
+            variables=texts(data.get("variables")),
+            relative=bool(data.get("relative")),
+            test_url=text(data.get("testUrl")),
+            notes=text(data.get("notes")),
+        )
+
+
+def _as(kind: type[ApiError], sentence: str, exc: ApiError) -> ApiError:
+    """``exc`` re-raised as ``kind`` with the sentence of what it means here."""
+    return kind(sentence, status=exc.status, code=exc.code, detail=exc.detail)
+
+
+def _app_gone(exc: NotFound) -> ApiError:
+    return _as(NotFound, APP_GONE, exc)
+
+
+def list_apps(transport: Transport, *, token: str | None = None) -> tuple[OutboundApp, ...]:
+    """Every outbound app: with the management key, or with a user's refresh JWT (``token``)."""
+    data = transport.request("GET", "/v1/mgmt/outbound/apps", token=token, management=token is None)
+    items = mapping(data).get("apps")
+    return tuple(
+        OutboundApp.from_api(a) for a in items or [] if isinstance(a, Mapping) and a.get("id")
+    )
+
+
+def load_app(transport: Transport, app_id: str) -> OutboundApp:
+    """One app by id (management key); NotFound with APP_GONE when it does not exist."""
+    try:
+        data = transport.request("GET", f"/v1/mgmt/outbound/app/{app_id}", management=True)
+    except NotFound as exc:
+        raise _app_gone(exc) from exc
+    return OutboundApp.from_api(mapping(mapping(data).get("app")))
+
+
+def _created(data: Any) -> OutboundApp:
+    return OutboundApp.from_api(mapping(mapping(data).get("app")))
+
+
+def _name_taken(exc: BadRequest) -> ApiError:
+    return _as(BadRequest, NAME_TAKEN, exc) if "already exists" in exc.detail else exc
+
+
+def create_app(
+    transport: Transport, app: OutboundApp, client_secret: Secret | None = None
+) -> OutboundApp:
+    """Create a custom OAuth app (the secret is sent once and never read back)."""
+    body = app.to_api()
+    if client_secret:
+        body["clientSecret"] = client_secret.reveal()
+    try:
+        data = transport.request(
+            "POST", "/v1/mgmt/outbound/app/create", management=True, json_body=body
+        )
+    except BadRequest as exc:
+        raise _name_taken(exc) from exc
+    return _created(data)
+
+
+def create_by_template(
+    transport: Transport,
+    template_id: str,
+    *,
+    app_id: str = "",
+    client_id: str = "",
+    client_secret: Secret | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    base_url: str = "",
+    variables: Mapping[str, str] | None = None,
+) -> OutboundApp:
+    """Create an app from a catalog template; ``base_url`` and ``variables`` are extensions."""
+    body: dict[str, Any] = {"templateId": template_id}
+    for key, value in (("id", app_id), ("clientId", client_id), ("baseUrl", base_url)):
+        if value:
+            body[key] = value
+    if client_secret:
+        body["clientSecret"] = client_secret.reveal()
+    if overrides:
+        body["overrides"] = dict(overrides)
+    if variables:
+        body["variables"] = dict(variables)
+    try:
+        data = transport.request(
+            "POST", "/v1/mgmt/outbound/app/create/bytemplate", management=True, json_body=body
+        )
+    except BadRequest as exc:
+        raise _name_taken(exc) from exc
+    return _created(data)
+
+
+def update_app(
+    transport: Transport, app: OutboundApp, client_secret: Secret | None = None
+) -> OutboundApp:
+    """Replace an app's fields (``{app:{…}}``); the stored secret is kept unless one is given."""
+    body = app.to_api()
+    if client_secret:
+        body["clientSecret"] = client_secret.reveal()
+    try:
+        data = transport.request(
+            "POST", "/v1/mgmt/outbound/app/update", management=True, json_body={"app": body}
+        )
+    except NotFound as exc:
+        raise _app_gone(exc) from exc
+    except BadRequest as exc:
+        raise _name_taken(exc) from exc
+    return _created(data)
+
+
+def with_defaults(app: OutboundApp, scopes: Sequence[str], redirect_url: str) -> OutboundApp:
+    """The app with new default scopes and default redirect URL, everything else unchanged."""
+    cleaned = tuple(dict.fromkeys(s.strip() for s in scopes if s.strip()))
+    return replace(app, default_scopes=cleaned, default_redirect_url=redirect_url.strip())
+
+
+def delete_app(transport: Transport, app_id: str) -> None:
+    """Delete an app (and, on the service, every token stored for it)."""
+    try:
+        transport.request(
+            "POST", "/v1/mgmt/outbound/app/delete", management=True, json_body={"id": app_id}
+        )
+    except NotFound as exc:
+        raise _app_gone(exc) from exc
+
+
+def load_catalog(
+    transport: Transport, *, token: str | None = None
+) -> tuple[CatalogTemplate, ...] | None:
+    """The broker's provider catalog, or None where the target has none (Descope cloud: 404)."""
+    try:
+        data = transport.request(
+            "GET", "/v1/x/outbound/catalog", token=token, management=token is None
+        )
+    except NotFound:
+        return None
+    items = mapping(data).get("templates")
+    return tuple(
+        CatalogTemplate.from_api(t) for t in items or [] if isinstance(t, Mapping) and t.get("id")
+    )
+
+
+@dataclass(frozen=True)
+class ConnectRequest:
+    """The options of Descope's ``connect()``: redirect URL, scopes, tenant (§2.2)."""
+
+    app_id: str
+    redirect_url: str
+    scopes: tuple[str, ...] = ()
+    tenant_id: str = ""
+
+    def to_api(self) -> dict[str, Any]:
+        """The connect body; no scopes means the app's default scopes."""
+        options: dict[str, Any] = {"redirectUrl": self.redirect_url}
+        if self.scopes:
+            options["scopes"] = list(self.scopes)
+        body: dict[str, Any] = {"appId": self.app_id, "options": options}
+        if self.tenant_id:
+            body["tenantId"] = self.tenant_id
+        return body
+
+
+def _connect_error(exc: ApiError, *, explicit_token: bool) -> ApiError:
+    """The error a refused connect raises: one sentence for what went wrong."""
+    if isinstance(exc, NotFound):
+        return _as(NotFound, APP_GONE, exc)
+    if isinstance(exc, BadRequest):
+        if "redirect" in exc.detail.lower():
+            return _as(BadRequest, REDIRECT_NOT_ALLOWED, exc)
+        return _as(BadRequest, CONNECT_REFUSED, exc)
+    if isinstance(exc, NotAllowed):
+        return _as(NotAllowed, CONNECT_REFUSED, exc)
+    if isinstance(exc, Unauthorized) and explicit_token:
+        return _as(Unauthorized, TOKEN_REFUSED, exc)
+    return exc
+
+
+def connect(
+    transport: Transport, refresh_jwt: str, request: ConnectRequest, *, explicit_token: bool = False
+) -> str:
+    """Start a connect for the holder of ``refresh_jwt``; answers the authorization URL."""
+    try:
+        data = transport.request(
+            "POST", "/v1/outbound/oauth/connect", token=refresh_jwt, json_body=request.to_api()
+        )
+    except ApiError as exc:
+        raise _connect_error(exc, explicit_token=explicit_token) from exc
+    url = text(mapping(data).get("url"))
+    if not url.startswith(("https://", "http://")):
+        raise BadRequest("The service answered no usable authorization URL; try again.")
+    return url
