@@ -54,7 +54,7 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         for key, value in vars(record).items():
-            if key not in self._STANDARD and not key.startswith("_"):
+            if key not in self._STANDARD and not key.startswith("_") and key != "color_message":
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = redact(self.formatException(record.exc_info))
