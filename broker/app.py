@@ -29,6 +29,7 @@ ROUTER_MODULES = (
     "broker.outbound.catalog_routes",
     "broker.outbound.connect_routes",
     "broker.outbound.token_routes",
+    "broker.outbound.inventory_routes",
 )
 
 DESCOPE_HEADERS = [

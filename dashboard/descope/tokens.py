@@ -9,16 +9,21 @@ line or a cache never shows them; ``reveal()`` is the one explicit way out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from dashboard.descope.errors import NotFound
+from dashboard.descope.errors import ApiError, NotFound, ServerError
 from dashboard.descope.parsing import mapping, number, text, texts, timestamp
 from dashboard.descope.transport import Transport
 from dashboard.settings import Secret
 
 NOT_CONNECTED = "No token is stored for that connection: the user has to connect the app first."
+# Codes the embedded broker adds for a fetch that cannot refresh (Descope documents none).
+_REFRESH_SENTENCES = {
+    "E111505": "The provider no longer accepts this connection: the user has to connect again.",
+    "E111506": "The provider could not refresh this token just now; try again in a moment.",
+}
 
 RevocationResult = Literal["revoked", "failed", "unsupported", "none", "unknown"]
 _RESULTS: tuple[RevocationResult, ...] = ("revoked", "failed", "unsupported", "none")
@@ -54,6 +59,10 @@ class ManagedToken:
     requested_scopes: tuple[str, ...] | None = None
     expiry_assumed: bool | None = None
     token_kind: str | None = None
+
+    def without_secrets(self) -> ManagedToken:
+        """The same metadata with the access and refresh tokens dropped (safe to cache)."""
+        return replace(self, access_token=Secret(""), refresh_token=None)
 
     @property
     def is_tenant_token(self) -> bool:
@@ -174,8 +183,14 @@ def _options(force_refresh: bool, with_refresh_token: bool) -> dict[str, bool] |
 def _fetch(transport: Transport, path: str, body: dict[str, Any]) -> ManagedToken:
     try:
         data = transport.request("POST", path, management=True, json_body=body)
-    except NotFound as exc:
-        raise NotFound(NOT_CONNECTED, status=exc.status, code=exc.code, detail=exc.detail) from exc
+    except ApiError as exc:
+        sentence = _REFRESH_SENTENCES.get(exc.code)
+        if sentence is None and isinstance(exc, NotFound):
+            sentence = NOT_CONNECTED
+        if sentence is None:
+            raise
+        kind = ServerError if exc.status >= 500 else NotFound
+        raise kind(sentence, status=exc.status, code=exc.code, detail=exc.detail) from exc
     return ManagedToken.from_api(mapping(mapping(data).get("token")))
 
 

@@ -1,0 +1,247 @@
+"""The token inventory against a live broker with a known population (tests/support/token_seed).
+
+The fan-out path runs against the broker's Descope-compatible endpoints (the same wire as the
+cloud); the bulk path against its inventory extension. A gateway imitating the cloud's edge
+hides the extension and throttles on demand.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from dashboard.descope.transport import Transport
+from dashboard.inventory import Inventory, InventoryQuery, Progress, collect_inventory
+from dashboard.inventory_bulk import offers_bulk_inventory
+from dashboard.settings import Secret
+from dashboard.token_status import TokenStatus, classify
+from tests.support.gateway import Gateway, start_gateway
+from tests.support.provider import start_provider
+from tests.support.servers import LiveBroker, start_broker
+from tests.support.token_seed import CAL, MAIL, SeededTokens, seed_tokens
+
+
+@dataclass
+class World:
+    """A seeded broker, a cloud-like gateway in front of it, and transports to both."""
+
+    live: LiveBroker
+    seeded: SeededTokens
+    gateway: Gateway
+    broker: Transport
+    cloud: Transport
+
+
+class FakeClock:
+    """A clock that only moves when slept on; records every wait."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.waits.append(seconds)
+            self.now += seconds
+
+
+def _transport(url: str, live: LiveBroker, **kwargs: object) -> Transport:
+    return Transport(url, live.project_id, Secret(live.management_key), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def seeded_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One seeded broker and gateway for the module (the inventory only reads)."""
+    provider = start_provider()
+    live = start_broker(tmp_path_factory.mktemp("broker"))
+    gateway = start_gateway(live)
+    broker, cloud = _transport(live.url, live), _transport(gateway.url, live)
+    try:
+        yield World(live, seed_tokens(live, provider), gateway, broker, cloud)
+    finally:
+        broker.close()
+        cloud.close()
+        gateway.stop()
+        live.stop()
+        provider.stop()
+
+
+@pytest.fixture
+def world(seeded_world: World) -> Iterator[World]:
+    """The seeded world, its gateway's throttling switched off after each test."""
+    yield seeded_world
+    seeded_world.gateway.throttled.clear()
+
+
+def _pairs(inventory: Inventory, world: World) -> dict[tuple[str, str], TokenStatus]:
+    names = {u.user_id: name for name, u in world.seeded.users.items()}
+    now = datetime.now(UTC)
+    return {
+        (names.get(c.token.user_id, "tenant"), c.token.app_id): classify(c.token, now)
+        for c in inventory.connections
+    }
+
+
+def test_fan_out_finds_usable_connections_and_lists_the_failing_fetch(world: World) -> None:
+    inventory = collect_inventory(world.cloud, source="fan-out")
+
+    assert inventory.source == "fan-out"
+    assert _pairs(inventory, world) == {
+        ("ada", CAL): TokenStatus.ACTIVE,
+        ("ada", MAIL): TokenStatus.ACTIVE,
+        ("bob", CAL): TokenStatus.ACTIVE,
+        ("dee", MAIL): TokenStatus.EXPIRING_SOON,
+        ("tenant", CAL): TokenStatus.NO_REFRESH_TOKEN,
+    }
+    assert inventory.users_scanned == 5
+    [failure] = inventory.failures
+    assert (failure.user_id, failure.app_id, failure.step) == (
+        world.seeded.user_id("cyd"),
+        CAL,
+        "token",
+    )
+    assert failure.user_label == "cyd"
+    assert (
+        failure.sentence
+        == "The provider could not refresh this token just now; try again in a moment."
+    )
+    assert not inventory.complete
+    tenant = next(c for c in inventory.connections if c.token.is_tenant_token)
+    assert tenant.owner_label == "Tenant Globex"
+
+
+def test_bulk_lists_every_stored_token_with_its_owner(world: World) -> None:
+    assert offers_bulk_inventory(world.broker)
+    inventory = collect_inventory(world.broker)
+
+    assert inventory.source == "bulk"
+    assert inventory.complete
+    assert _pairs(inventory, world) == {
+        ("ada", CAL): TokenStatus.ACTIVE,
+        ("ada", MAIL): TokenStatus.ACTIVE,
+        ("bob", CAL): TokenStatus.ACTIVE,
+        ("bob", MAIL): TokenStatus.EXPIRED,
+        ("cyd", CAL): TokenStatus.REFRESH_FAILED,
+        ("dee", MAIL): TokenStatus.EXPIRING_SOON,
+        ("tenant", CAL): TokenStatus.NO_REFRESH_TOKEN,
+    }
+    ada = next(c for c in inventory.connections if c.token.user_id == world.seeded.user_id("ada"))
+    assert (ada.user_email, ada.user_login_id, ada.user_name) == (
+        "ada@example.test",
+        "ada@example.test",
+        "ada",
+    )
+    assert all(
+        not c.token.access_token and c.token.refresh_token is None for c in inventory.connections
+    )
+
+
+def test_fan_out_keeps_no_secret(world: World) -> None:
+    inventory = collect_inventory(world.cloud, source="fan-out")
+
+    assert inventory.connections
+    assert all(not c.token.access_token.reveal() for c in inventory.connections)
+    assert all(c.token.refresh_token is None for c in inventory.connections)
+
+
+def test_a_cloud_target_without_the_extension_is_fanned_out(world: World) -> None:
+    assert not offers_bulk_inventory(world.cloud)
+    assert collect_inventory(world.cloud).source == "fan-out"
+
+
+@pytest.mark.parametrize("source", ["bulk", "fan-out"])
+def test_queries_narrow_by_app_and_by_user(world: World, source: str) -> None:
+    transport = world.broker if source == "bulk" else world.cloud
+    by_app = collect_inventory(transport, InventoryQuery(app_id=MAIL), source=source)  # type: ignore[arg-type]
+    dee = world.seeded.user_id("dee")
+    by_user = collect_inventory(transport, InventoryQuery(user_ids=(dee,)), source=source)  # type: ignore[arg-type]
+    by_text = collect_inventory(transport, InventoryQuery(user_text="ada"), source=source)  # type: ignore[arg-type]
+
+    assert {c.token.app_id for c in by_app.connections} == {MAIL}
+    assert [(c.token.user_id, c.token.app_id) for c in by_user.connections] == [(dee, MAIL)]
+    assert {c.user_email for c in by_text.connections} == {"ada@example.test"}
+    assert len(by_text.connections) == 2
+
+
+def test_progress_reports_counts_and_time_left_from_the_calling_thread(world: World) -> None:
+    seen: list[tuple[Progress, str]] = []
+    collect_inventory(
+        world.cloud,
+        source="fan-out",
+        workers=2,
+        on_progress=lambda p: seen.append((p, threading.current_thread().name)),
+    )
+
+    assert seen
+    assert {thread for _, thread in seen} == {threading.current_thread().name}
+    last = seen[-1][0]
+    assert last.done == last.total > 1
+    assert last.fraction == 1.0
+    assert last.remaining_s == 0
+    assert all(p.done <= p.total and (p.remaining_s or 0) >= 0 for p, _ in seen)
+
+
+def test_cancel_stops_the_scan_and_says_so(world: World) -> None:
+    cancel = threading.Event()
+    inventory = collect_inventory(
+        world.cloud,
+        source="fan-out",
+        workers=1,
+        cancel=cancel,
+        on_progress=lambda _: cancel.set(),
+    )
+    full = collect_inventory(world.cloud, source="fan-out")
+
+    assert inventory.cancelled
+    assert not inventory.complete
+    assert inventory.calls < full.calls
+
+
+def test_throttling_is_waited_out_then_retried(world: World) -> None:
+    clock = FakeClock()
+    # 30 s is longer than the transport waits by itself: the inventory backs off politely.
+    world.gateway.throttle("/v1/mgmt/outbound/apps-with-user-token", 3, retry_after=30)
+    inventory = collect_inventory(
+        world.cloud, source="fan-out", sleep=clock.sleep, clock=clock, workers=1
+    )
+
+    assert len(inventory.connections) == 5
+    assert [f.app_id for f in inventory.failures] == [CAL]  # only cyd's dead grant
+    assert inventory.backoffs == 3
+    assert clock.waits and all(w <= 30 for w in clock.waits)
+    assert sum(clock.waits) >= 90
+
+
+def test_a_short_retry_after_is_waited_by_the_transport_itself(world: World) -> None:
+    transport_waits: list[float] = []
+    cloud = _transport(world.gateway.url, world.live, sleep=transport_waits.append)
+    world.gateway.throttle("/v2/mgmt/user/search", 1, retry_after=1)
+    try:
+        inventory = collect_inventory(cloud, source="fan-out")
+    finally:
+        cloud.close()
+
+    assert transport_waits == [1]
+    assert inventory.backoffs == 0
+    assert len(inventory.connections) == 5
+
+
+def test_throttling_that_never_ends_becomes_a_failure_not_an_abort(world: World) -> None:
+    clock = FakeClock()
+    world.gateway.throttle("/v1/mgmt/tenant/all", 100, retry_after=60)
+    inventory = collect_inventory(world.cloud, source="fan-out", sleep=clock.sleep, clock=clock)
+
+    steps = sorted(f.step for f in inventory.failures)
+    assert steps == ["tenants", "token"]
+    assert "try again in 60 seconds" in next(
+        f.sentence for f in inventory.failures if f.step == "tenants"
+    )
+    assert len(inventory.connections) == 4  # every user connection; the tenant's is missing
