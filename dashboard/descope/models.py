@@ -10,33 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _strs(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple(v for v in value if isinstance(v, str))
-
-
-def _float(value: Any) -> float | None:
-    """A number or numeric string (Descope sends both), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+from dashboard.descope.parsing import number, text, texts
 
 
 @dataclass(frozen=True)
@@ -51,9 +25,9 @@ class UserTenant:
     def from_api(cls, data: Mapping[str, Any]) -> UserTenant:
         """Parse one ``userTenants`` entry."""
         return cls(
-            tenant_id=_str(data.get("tenantId")),
-            tenant_name=_str(data.get("tenantName")),
-            role_names=_strs(data.get("roleNames")),
+            tenant_id=text(data.get("tenantId")),
+            tenant_name=text(data.get("tenantName")),
+            role_names=texts(data.get("roleNames")),
         )
 
 
@@ -78,12 +52,12 @@ class User:
     def from_api(cls, data: Mapping[str, Any]) -> User:
         """Parse a UserResponse (bare from ``/v1/auth/me``, or the ``user`` of a JWTResponse)."""
         return cls(
-            user_id=_str(data.get("userId")),
-            login_ids=_strs(data.get("loginIds")),
-            name=_str(data.get("name")),
-            email=_str(data.get("email")),
-            status=_str(data.get("status")) or "enabled",
-            role_names=_strs(data.get("roleNames")),
+            user_id=text(data.get("userId")),
+            login_ids=texts(data.get("loginIds")),
+            name=text(data.get("name")),
+            email=text(data.get("email")),
+            status=text(data.get("status")) or "enabled",
+            role_names=texts(data.get("roleNames")),
             tenants=tuple(
                 UserTenant.from_api(t)
                 for t in data.get("userTenants") or []
@@ -111,11 +85,11 @@ class AuthResult:
         """Parse a JWTResponse; ``refreshJwt`` and ``user`` may be missing (refresh)."""
         user = data.get("user")
         return cls(
-            session_jwt=_str(data.get("sessionJwt")),
-            refresh_jwt=_str(data.get("refreshJwt")) or None,
+            session_jwt=text(data.get("sessionJwt")),
+            refresh_jwt=text(data.get("refreshJwt")) or None,
             user=User.from_api(user) if isinstance(user, Mapping) and user else None,
             first_seen=bool(data.get("firstSeen")),
-            session_expiration=_float(data.get("sessionExpiration")),
+            session_expiration=number(data.get("sessionExpiration")),
         )
 
 
@@ -128,7 +102,7 @@ class OtpStarted:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> OtpStarted:
         """Parse ``{maskedEmail}``."""
-        return cls(masked_email=_str(data.get("maskedEmail")))
+        return cls(masked_email=text(data.get("maskedEmail")))
 
 
 @dataclass(frozen=True)
@@ -148,11 +122,11 @@ class OutboxMessage:
     def from_api(cls, data: Mapping[str, Any]) -> OutboxMessage:
         """Parse one outbox entry."""
         return cls(
-            login_id=_str(data.get("loginId")),
-            address=_str(data.get("to")) or _str(data.get("address")),
-            subject=_str(data.get("subject")),
-            code=_str(data.get("code")),
-            created_at=_float(data.get("createdAt") or data.get("createdTime")),
+            login_id=text(data.get("loginId")),
+            address=text(data.get("to")) or text(data.get("address")),
+            subject=text(data.get("subject")),
+            code=text(data.get("code")),
+            created_at=number(data.get("createdAt") or data.get("createdTime")),
         )
 
 
