@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -87,6 +88,7 @@ class BrokerSettings:
             scheduler_enabled=_env_bool("OUTBOUND_SCHEDULER", True),
             allow_private_urls=_env_bool("OUTBOUND_ALLOW_PRIVATE_URLS", False),
             log_level=env.get("OUTBOUND_LOG_LEVEL", "INFO"),
+            extra=json.loads(env.get("OUTBOUND_EXTRA") or "{}"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **clean)
@@ -109,6 +111,8 @@ class BrokerSettings:
             "OUTBOUND_ALLOW_PRIVATE_URLS": "1" if self.allow_private_urls else "0",
             "OUTBOUND_LOG_LEVEL": self.log_level,
         }
+        if self.extra:  # area settings (e.g. the lifecycle's), so worker processes get them too
+            env["OUTBOUND_EXTRA"] = json.dumps(self.extra)
         if self.database_url:
             env["OUTBOUND_DATABASE_URL"] = self.database_url
         if self.public_url:

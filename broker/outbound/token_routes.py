@@ -7,54 +7,71 @@ Deletes answer ``{}`` plus the extension field ``revocations``: one
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from broker.auth import ManagementAuth, ManagementOrUser, broker_of
 from broker.outbound import tokens, uploads
 from broker.outbound.wire import ApiKeyUpload, BatchUpload, OAuthTokenUpload, TokenFetchRequest
+from broker.store.db import now_s
 
 router = APIRouter(tags=["outbound tokens"])
 
 
+async def _arrival() -> float:
+    # An async dependency runs on arrival, before the request queues for a worker thread.
+    return now_s()
+
+
+Arrival = Annotated[float, Depends(_arrival)]
+
+
 @router.post("/v1/mgmt/outbound/app/user/token")
 def user_token_by_scopes(
-    body: TokenFetchRequest, request: Request, _: ManagementAuth
+    body: TokenFetchRequest, request: Request, _: ManagementAuth, arrived: Arrival
 ) -> dict[str, Any]:
     """The newest user token holding every requested scope."""
     return {
-        "token": tokens.fetch_token(broker_of(request), body, tenant_level=False, by_scopes=True)
+        "token": tokens.fetch_token(
+            broker_of(request), body, tenant_level=False, by_scopes=True, arrived=arrived
+        )
     }
 
 
 @router.post("/v1/mgmt/outbound/app/user/token/latest")
 def user_token_latest(
-    body: TokenFetchRequest, request: Request, _: ManagementAuth
+    body: TokenFetchRequest, request: Request, _: ManagementAuth, arrived: Arrival
 ) -> dict[str, Any]:
     """The user's newest token."""
     return {
-        "token": tokens.fetch_token(broker_of(request), body, tenant_level=False, by_scopes=False)
+        "token": tokens.fetch_token(
+            broker_of(request), body, tenant_level=False, by_scopes=False, arrived=arrived
+        )
     }
 
 
 @router.post("/v1/mgmt/outbound/app/tenant/token")
 def tenant_token_by_scopes(
-    body: TokenFetchRequest, request: Request, _: ManagementAuth
+    body: TokenFetchRequest, request: Request, _: ManagementAuth, arrived: Arrival
 ) -> dict[str, Any]:
     """The newest tenant token holding every requested scope."""
     return {
-        "token": tokens.fetch_token(broker_of(request), body, tenant_level=True, by_scopes=True)
+        "token": tokens.fetch_token(
+            broker_of(request), body, tenant_level=True, by_scopes=True, arrived=arrived
+        )
     }
 
 
 @router.post("/v1/mgmt/outbound/app/tenant/token/latest")
 def tenant_token_latest(
-    body: TokenFetchRequest, request: Request, _: ManagementAuth
+    body: TokenFetchRequest, request: Request, _: ManagementAuth, arrived: Arrival
 ) -> dict[str, Any]:
     """The tenant's newest token."""
     return {
-        "token": tokens.fetch_token(broker_of(request), body, tenant_level=True, by_scopes=False)
+        "token": tokens.fetch_token(
+            broker_of(request), body, tenant_level=True, by_scopes=False, arrived=arrived
+        )
     }
 
 

@@ -19,9 +19,17 @@ from broker.store.outbound import ManagedTokenRow, OutboundAppRow
 
 
 def fetch_token(
-    broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
+    broker: Broker,
+    req: TokenFetchRequest,
+    *,
+    tenant_level: bool,
+    by_scopes: bool,
+    arrived: float | None = None,
 ) -> dict[str, Any]:
-    """The wire token for a user (or tenant); refreshed first when expired or expiring."""
+    """The wire token for a user (or tenant); refreshed first when expired or expiring.
+
+    ``arrived`` is when the request arrived: a forced refresh already in flight answers it.
+    """
     user_id = "" if tenant_level else (req.user_id or "")
     tenant_id = req.tenant_id or ""
     if tenant_level and not tenant_id:
@@ -43,7 +51,9 @@ def fetch_token(
         if row is None:
             raise TokenNotFound("No token matches" + (" the requested scopes" if scopes else ""))
         token_id = row.id
-    refresh_token(broker, token_id, force=bool(options and options.force_refresh))
+    refresh_token(
+        broker, token_id, force=bool(options and options.force_refresh), not_before=arrived
+    )
     with broker.db.session() as s:
         fresh = s.get(ManagedTokenRow, token_id)
         if fresh is None:

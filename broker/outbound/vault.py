@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from broker.context import Broker
 from broker.crypto import Secret
 from broker.identity.project import new_id
+from broker.lifecycle.events import record_event
 from broker.outbound.oauth_client import TokenGrant, revoke
 from broker.outbound.registration import OutboundApp
 from broker.store.db import now_s
@@ -115,6 +116,7 @@ def upsert_grant(
             ManagedTokenRow.external_identifier == owner.external_identifier,
         )
     )
+    reconnect = row is not None
     if row is None:
         row = ManagedTokenRow(
             id=new_id("OT"),
@@ -134,6 +136,8 @@ def upsert_grant(
     row.last_refresh_time = None
     apply_grant(broker, row, app, grant, now)
     session.flush()
+    detail = {"scopes": list(row.scopes or []), "hasRefreshToken": bool(row.refresh_token_sealed)}
+    record_event(broker, session, "reconnected" if reconnect else "connected", row, detail)
     return row
 
 
@@ -256,4 +260,12 @@ def revoke_and_delete(
     if rows:
         with broker.db.session() as s:
             s.execute(delete(ManagedTokenRow).where(ManagedTokenRow.id.in_([r.id for r in rows])))
+            for row, outcome in zip(rows, outcomes, strict=True):
+                parts = {
+                    "accessToken": outcome["accessToken"],
+                    "refreshToken": outcome["refreshToken"],
+                }
+                if "revoked" in parts.values():
+                    record_event(broker, s, "revoked", row, parts)
+                record_event(broker, s, "disconnected", row, parts)
     return outcomes

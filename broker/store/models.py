@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from broker.store import identity, outbound
+from broker.store import identity, lifecycle, outbound
 
-__all__ = ["identity", "outbound"]
+__all__ = ["identity", "lifecycle", "outbound"]

@@ -1,0 +1,1 @@
+"""The token lifecycle: leases, the background scheduler, events, webhooks and metrics."""

@@ -1,0 +1,68 @@
+"""In-process single-flight: concurrent callers of one key share one run of the work.
+
+The first caller (the leader) runs the work; callers that arrive while it runs wait and get its
+result — its error too (a fresh copy, so tracebacks are not shared between threads). Only the
+leader goes on to the database lease, so a burst of requests in one worker costs one poller.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from broker.errors import DescopeError
+from broker.lifecycle import metrics
+
+T = TypeVar("T")
+
+
+class _Flight(Generic[T]):
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: T | None = None
+        self.error: DescopeError | None = None
+
+
+class Flights(Generic[T]):
+    """Runs of keyed work in flight in this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: dict[tuple[str, str], _Flight[T]] = {}
+
+    def run(self, key: tuple[str, str], work: Callable[[], T]) -> T:
+        """``work()``, or the result of the run of ``key`` already in flight."""
+        with self._lock:
+            flight = self._active.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._active[key] = _Flight()
+        if not leader:
+            return self._join(flight)
+        try:
+            flight.result = work()
+            return flight.result
+        except DescopeError as exc:
+            flight.error = exc
+            raise
+        except Exception:
+            flight.error = DescopeError("Internal error during a token refresh")
+            raise
+        finally:
+            with self._lock:
+                self._active.pop(key, None)
+            flight.done.set()
+
+    @staticmethod
+    def _join(flight: _Flight[T]) -> T:
+        metrics.LEASE_WAITS.labels(scope="process").inc()
+        started = time.perf_counter()
+        flight.done.wait()
+        metrics.LEASE_WAIT_SECONDS.observe(time.perf_counter() - started)
+        if flight.error is not None:
+            raise copy.copy(flight.error)
+        assert flight.result is not None
+        return flight.result
