@@ -1,8 +1,7 @@
-"""Landing page after an OAuth connect (placeholder until the apps page lands)."""
+"""Landing page after an OAuth connect (hidden, needs no session): the outcome and a way back."""
 
 from __future__ import annotations
 
-import streamlit as st
+from dashboard.ui.apps_landing import render_landing
 
-st.title("Connected")
-st.write("The outcome of a connect will be shown here; you can close this tab.")
+render_landing()

@@ -1,11 +1,12 @@
-"""Outbound apps (placeholder until the apps page lands)."""
+"""Outbound apps: default scopes, connect links through the API, disconnect, and admin."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard.gates import require_session
+from dashboard.ui.apps import render_outbound_apps
 
-require_session()
+session = require_session()
 st.title("Outbound apps")
-st.write("The outbound apps you can connect, with their default scopes, will be listed here.")
+render_outbound_apps(session)

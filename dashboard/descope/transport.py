@@ -70,7 +70,9 @@ def error_for(response: httpx.Response) -> ApiError:
         body = {}
     body = body if isinstance(body, dict) else {}
     code = str(body.get("errorCode") or "")
-    detail = str(body.get("errorDescription") or body.get("errorMessage") or "")[:200]
+    # Descope's description is generic ("Invalid arguments"); its message says which one.
+    parts = (str(body.get("errorDescription") or ""), str(body.get("errorMessage") or ""))
+    detail = ": ".join(dict.fromkeys(p for p in parts if p))[:200]
     status = response.status_code
     if status == 429:
         return Throttled(_retry_after(response), code=code or "E130429", detail=detail)
@@ -192,6 +194,30 @@ class Transport:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def get_url(
+    url: str, bearer_token: Secret, *, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> tuple[int, str]:
+    """``GET url`` with ``Authorization: Bearer <token>`` (a provider's API, to try a token).
+
+    The one call the dashboard makes to a third party; redirects are not followed, so the token
+    goes nowhere but ``url``. Answers the status and the body as text.
+    """
+    try:
+        response = httpx.get(
+            url,
+            headers={
+                "Authorization": f"Bearer {bearer_token.reveal()}",
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
+            follow_redirects=False,
+        )
+    except httpx.HTTPError as exc:
+        log.warning("GET to a provider failed: %s", type(exc).__name__)
+        raise Unreachable("The provider's API could not be reached.") from exc
+    return response.status_code, response.text
 
 
 _shared: dict[tuple[str, str], Transport] = {}

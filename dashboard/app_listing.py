@@ -1,0 +1,152 @@
+"""The signed-in person's view of the outbound apps, free of Streamlit.
+
+``load_listing`` is what Descope's widget does (reference §8): every app and the ids of the
+apps the user holds a token for, both with the user's refresh JWT alone. With a management key
+it is richer: the latest token of each connected app gives its granted scopes and expiry.
+``connect_fingerprint`` is what the tab that started a connect polls until it changes.
+``ConnectOutcome`` reads the broker callback's final redirect (broker/outbound/connect.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from dashboard.descope.errors import NotFound
+from dashboard.descope.outbound import OutboundApp, list_apps
+from dashboard.descope.tokens import ManagedToken, apps_with_user_token, latest_user_token
+from dashboard.descope.transport import Transport
+
+
+@dataclass(frozen=True)
+class AppListing:
+    """One app, whether the user is connected to it, and (with a management key) its token."""
+
+    app: OutboundApp
+    connected: bool
+    latest: ManagedToken | None = None
+
+    @property
+    def granted_scopes(self) -> tuple[str, ...]:
+        """The scopes of the latest token (empty when unknown)."""
+        return self.latest.scopes if self.latest else ()
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the latest access token expires (None when unknown)."""
+        return self.latest.access_token_expiry if self.latest else None
+
+
+def load_listing(transport: Transport, user_id: str, refresh_jwt: str) -> tuple[AppListing, ...]:
+    """Every app with the user's connection state; token details when a key is configured."""
+    apps = list_apps(transport, token=refresh_jwt)
+    connected = set(apps_with_user_token(transport, token=refresh_jwt))
+    result = []
+    for app in apps:
+        latest = None
+        if app.id in connected and transport.has_management_key:
+            try:
+                latest = latest_user_token(transport, app.id, user_id)
+            except NotFound:
+                latest = None
+        result.append(AppListing(app=app, connected=app.id in connected, latest=latest))
+    return tuple(result)
+
+
+def search_and_sort(
+    listings: Iterable[AppListing], query: str = "", *, descending: bool = False
+) -> tuple[AppListing, ...]:
+    """Listings whose name, id or description contains ``query``, sorted by name."""
+    needle = query.strip().casefold()
+    found = [
+        c
+        for c in listings
+        if not needle
+        or needle in c.app.name.casefold()
+        or needle in c.app.id.casefold()
+        or needle in c.app.description.casefold()
+    ]
+    return tuple(sorted(found, key=lambda c: (c.app.name.casefold(), c.app.id), reverse=descending))
+
+
+def connect_fingerprint(
+    transport: Transport, refresh_jwt: str, app_id: str, user_id: str
+) -> tuple[tuple[str, ...], str]:
+    """What changes when a connect completes: the connected app ids and the app's latest token id.
+
+    The token id (management key only) also changes when an already connected app is connected
+    again, e.g. with other scopes.
+    """
+    ids = tuple(sorted(apps_with_user_token(transport, token=refresh_jwt)))
+    token_id = ""
+    if transport.has_management_key and app_id in ids:
+        try:
+            token_id = latest_user_token(transport, app_id, user_id).id
+        except NotFound:
+            token_id = ""
+    return ids, token_id
+
+
+# The broker's own error codes on the final redirect (broker/outbound/connect.py) and the
+# provider's standard ones (RFC 6749 §4.1.2.1), each as one sentence.
+_ERROR_SENTENCES = {
+    "access_denied": "Access was not granted at the provider, so nothing was connected.",
+    "expired_state": "The connection took longer than 10 minutes; start it again.",
+    "missing_code": "The provider sent no authorization code back; start the connection again.",
+    "app_not_found": "The app was deleted while you were at the provider; nothing was stored.",
+    "temporarily_unavailable": "The provider could not be reached to finish; try again shortly.",
+    "invalid_scope": "The provider does not accept one of the requested scopes.",
+    "invalid_grant": "The provider refused the authorization code; start the connection again.",
+    "invalid_client": "The provider does not recognise the app's client id or secret.",
+    "unauthorized_client": "The provider does not allow this app to ask for authorization.",
+    "server_error": "The provider had a problem; try again in a moment.",
+}
+
+
+@dataclass(frozen=True)
+class ConnectOutcome:
+    """The query of the broker callback's final redirect to the landing page."""
+
+    connected: bool
+    app_id: str
+    granted: tuple[str, ...] = ()
+    requested: tuple[str, ...] = ()
+    has_refresh_token: bool = False
+    tenant_id: str = ""
+    error: str = ""
+    error_description: str = ""
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> ConnectOutcome | None:
+        """Parse the landing page's query; None when it carries no connect outcome."""
+        kind = query.get("outbound", "")
+        if kind not in {"connected", "error"}:
+            return None
+        return cls(
+            connected=kind == "connected",
+            app_id=query.get("appId", ""),
+            granted=tuple(query.get("scopes", "").split()),
+            requested=tuple(query.get("requestedScopes", "").split()),
+            has_refresh_token=query.get("hasRefreshToken") == "true",
+            tenant_id=query.get("tenantId", ""),
+            error=query.get("error", "") if kind == "error" else "",
+            error_description=query.get("errorDescription", "") if kind == "error" else "",
+        )
+
+    @property
+    def sentence(self) -> str:
+        """The provider's (or the broker's) error in one sentence."""
+        if self.connected:
+            return ""
+        known = _ERROR_SENTENCES.get(self.error)
+        if known:
+            return known
+        return "The provider did not complete the connection" + (
+            f" ({self.error})." if self.error else "."
+        )
+
+    def scope_rows(self) -> list[tuple[str, bool, bool]]:
+        """``(scope, requested, granted)`` for each scope asked for or granted, requested first."""
+        names = list(dict.fromkeys([*self.requested, *self.granted]))
+        return [(s, s in self.requested, s in self.granted) for s in names]

@@ -1,0 +1,173 @@
+"""The outbound apps page: every app as a card, search and sort, connect and disconnect.
+
+Everything a person typed or a provider sent is drawn as text (``literal``), logos only from
+safe URLs. Actions run in ``on_click`` callbacks (testable in AppTest, streamlit.md §1.7) and
+leave their one-sentence outcome in ``NOTICE_KEY`` for the next run.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard.app_listing import AppListing, load_listing, search_and_sort
+from dashboard.descope.errors import DashboardError
+from dashboard.descope.outbound import CatalogTemplate, load_catalog
+from dashboard.descope.tokens import delete_user_tokens
+from dashboard.gates import is_admin
+from dashboard.keeper import with_session
+from dashboard.session import Session
+from dashboard.target import current_target
+from dashboard.ui.apps_admin import render_admin
+from dashboard.ui.apps_connect import SELECTED_KEY, render_connect_options, render_pending
+from dashboard.ui.apps_notice import notify, show_notice
+from dashboard.widgets import (
+    app_logo,
+    literal,
+    outbound_app_button,
+    scope_chips,
+    watch_connect,
+)
+
+DISCONNECT_KEY = "apps__disconnect"
+NO_CATALOG = (
+    "This service has no provider catalog (Descope cloud has none): scopes are typed as free"
+    " text and apps are created as custom OAuth apps."
+)
+NO_KEY_DETAILS = (
+    "Granted scopes, expiry and disconnect need a management key; without one the page shows"
+    " only whether you are connected."
+)
+
+
+def expires_in(when: datetime | None, now: datetime | None = None) -> str:
+    """An expiry as a distance: "expires in 52 min", "expired 3 h ago", "no expiry known"."""
+    if when is None:
+        return "no expiry known"
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    span = abs(seconds)
+    if span < 60:
+        amount = "under a minute"
+    elif span < 3600:
+        amount = f"{round(span / 60)} min"
+    elif span < 172800:
+        amount = f"{round(span / 3600)} h"
+    else:
+        amount = f"{round(span / 86400)} days"
+    return f"expires in {amount}" if seconds >= 0 else f"expired {amount} ago"
+
+
+def _ask_disconnect(app_id: str) -> None:
+    st.session_state[DISCONNECT_KEY] = app_id
+
+
+def _cancel_disconnect() -> None:
+    st.session_state.pop(DISCONNECT_KEY, None)
+
+
+def _disconnect(app_id: str, app_name: str, user_id: str) -> None:
+    """Delete the user's tokens for the app; the outcome (with revocation) as the notice."""
+    st.session_state.pop(DISCONNECT_KEY, None)
+    try:
+        outcome = delete_user_tokens(current_target().transport, app_id=app_id, user_id=user_id)
+    except DashboardError as exc:
+        notify("error", exc.sentence)
+        return
+    failed = any("failed" in (r.access_token, r.refresh_token) for r in outcome.revocations)
+    notify(
+        "warning" if failed else "success",
+        f"Disconnected from {literal(app_name)}. {outcome.sentence}",
+    )
+
+
+@st.dialog("Disconnect?")
+def _confirm_disconnect(listing: AppListing, user_id: str) -> None:
+    app = listing.app
+    st.markdown(
+        f"Delete your tokens for **{literal(app.name)}**? The service asks the provider to"
+        " revoke them; you can connect again at any time."
+    )
+    with st.container(horizontal=True):
+        st.button(
+            "Disconnect",
+            type="primary",
+            key="apps__disconnect_confirm",
+            on_click=_disconnect,
+            args=(app.id, app.name, user_id),
+        )
+        st.button("Cancel", key="apps__disconnect_cancel", on_click=_cancel_disconnect)
+
+
+def _card(listing: AppListing, template: CatalogTemplate | None, session: Session) -> None:
+    app = listing.app
+    can_delete = current_target().transport.has_management_key
+    with st.container(border=True, key=f"apps__card__{app.id}"):
+        logo, body, actions = st.columns([1, 7, 3], vertical_alignment="top")
+        with logo:
+            app_logo(app.logo, width=40)
+        with body:
+            st.markdown(f"**{literal(app.name)}** · {literal(app.id)}")
+            if app.description:
+                st.caption(literal(app.description))
+            st.caption("Default scopes")
+            scope_chips(app.default_scopes, color="gray")
+            if listing.connected:
+                st.badge("Connected", color="green", icon="✅")
+                if listing.latest is not None:
+                    st.caption(f"Granted scopes · token {expires_in(listing.expires_at)}")
+                    scope_chips(listing.granted_scopes, color="green")
+            else:
+                st.badge("Not connected", color="gray")
+        with actions:
+            label = "Connect again" if listing.connected else "Connect"
+            if outbound_app_button(
+                app, label=label, key=f"apps__connect__{app.id}", show_logo=False
+            ):
+                st.session_state[SELECTED_KEY] = app.id
+            if listing.connected:
+                st.button(
+                    "Disconnect",
+                    key=f"apps__disconnect__{app.id}",
+                    icon="🔌",
+                    disabled=not can_delete,
+                    help=None if can_delete else NO_KEY_DETAILS,
+                    on_click=_ask_disconnect,
+                    args=(app.id,),
+                )
+        if st.session_state.get(SELECTED_KEY) == app.id:
+            render_connect_options(app, template, session)
+
+
+def render_outbound_apps(session: Session) -> None:
+    """The whole page body for the signed-in ``session``."""
+    target = current_target()
+    watch_connect()
+    show_notice()
+    render_pending()
+    catalog = with_session(lambda s: load_catalog(target.transport, token=s.refresh_jwt.reveal()))
+    listings = with_session(
+        lambda s: load_listing(target.transport, s.user.user_id, s.refresh_jwt.reveal())
+    )
+    if catalog is None:
+        st.info(NO_CATALOG, icon="ℹ️")
+    if not target.transport.has_management_key:
+        st.caption(NO_KEY_DETAILS)
+    templates = {t.id: t for t in catalog or ()}
+    search, order = st.columns([3, 1], vertical_alignment="bottom")
+    with search:
+        query = st.text_input("Search apps", key="apps__search", placeholder="Name or id")
+    with order:
+        descending = st.selectbox("Sort by name", ["A → Z", "Z → A"], key="apps__sort") == "Z → A"
+    shown = search_and_sort(listings, query or "", descending=descending)
+    st.caption(f"{len(shown)} of {len(listings)} apps")
+    if not listings:
+        st.info("No outbound apps yet." + (" Create one below." if is_admin(session) else ""))
+    for listing in shown:
+        _card(listing, templates.get(listing.app.template_id), session)
+    wanted = st.session_state.get(DISCONNECT_KEY)
+    target_listing = next((item for item in listings if item.app.id == wanted), None)
+    if target_listing is not None:
+        _confirm_disconnect(target_listing, session.user.user_id)
+    if is_admin(session) and target.transport.has_management_key:
+        render_admin(catalog, listings)

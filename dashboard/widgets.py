@@ -1,0 +1,245 @@
+"""Reusable outbound-app widgets: the Outbound App Button and the connect action.
+
+Any page (or another Streamlit app using this package) can offer "Connect to Google" in three
+calls; the outbound apps page uses exactly these::
+
+    from dashboard.widgets import ConnectAction, follow_link, outbound_app_button, watch_connect
+
+    connect_to = ConnectAction(default_app_id="google-calendar")   # the app it connects to
+    watch_connect()                         # unconditionally, once per page: the tab updates
+    if outbound_app_button(app, label="Link your {name} calendar", style="secondary"):
+        connect_to()                        # or connect_to(scopes=[...], tenant_id="t1")
+    if pending := current_connect():
+        follow_link(pending)                # the authorization URL as a link (new tab)
+
+* ``outbound_app_button(app, label=, style=, icon=)`` draws the app's logo (only http(s) and
+  ``data:image/`` URLs are drawn) and a button whose text defaults to "Connect to {name}";
+  ``style`` is Streamlit's button type (primary, secondary, tertiary). It answers True when
+  clicked, like ``st.button``.
+* ``ConnectAction(default_app_id, redirect_url=, scopes=)`` is a callable; calling it asks the
+  connect endpoint for an authorization URL with the signed-in session (or an explicit refresh
+  JWT, ``token=``), remembers it as the tab's pending connect and returns it. The redirect URL
+  defaults to the dashboard's landing page (``<dashboard url>/connected``).
+* ``watch_connect()`` is a ``run_every`` fragment: while a connect is pending it polls the
+  user's connections and reruns the whole page once they change (the OAuth redirect lands in a
+  new tab and session, streamlit.md §1.8). Call it on every run of the page, not under a
+  condition (streamlit.md §4 #11).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboard.app_listing import connect_fingerprint
+from dashboard.descope.errors import DashboardError, Unauthorized
+from dashboard.descope.outbound import TOKEN_REFUSED, ConnectRequest, OutboundApp, connect
+from dashboard.keeper import with_session
+from dashboard.settings import Secret
+from dashboard.state import current_session, flash
+from dashboard.target import current_target
+
+PENDING_KEY = "widgets__pending_connect"
+POLL_INTERVAL = "2s"
+PENDING_TTL_S = 600.0  # the broker keeps a pending authorization for 10 minutes
+LANDING_PATH = "/connected"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^\"'])")
+
+
+def literal(value: str) -> str:
+    """``value`` escaped so Streamlit's markdown shows it as typed (no links, images, HTML)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.split()))
+
+
+def safe_image_url(url: str) -> str | None:
+    """``url`` when it may be drawn as an image (http(s) or ``data:image/``), else None.
+
+    ``st.image`` reads any other string as a local file path, and ``javascript:`` must never
+    reach the page.
+    """
+    candidate = url.strip()
+    lowered = candidate.lower()
+    if lowered.startswith(("https://", "http://")) and " " not in candidate:
+        return candidate
+    if lowered.startswith("data:image/"):
+        return candidate
+    return None
+
+
+def app_logo(logo: str, *, width: int = 40) -> None:
+    """The app's logo when its URL is safe, else a neutral placeholder."""
+    url = safe_image_url(logo)
+    if url:
+        st.image(url, width=width)
+    else:
+        st.markdown("🧩")
+
+
+def scope_chips(scopes: Sequence[str], *, color: str = "blue", empty: str = "none") -> None:
+    """Scopes as chips in a row (each shown as typed)."""
+    with st.container(horizontal=True, gap="small"):
+        if not scopes:
+            st.caption(empty)
+        for scope in scopes:
+            st.badge(literal(scope), color=color)  # type: ignore[arg-type]
+
+
+def outbound_app_button(
+    app: OutboundApp,
+    *,
+    label: str = "Connect to {name}",
+    style: str = "primary",
+    icon: str | None = "🔗",
+    key: str | None = None,
+    show_logo: bool = True,
+    disabled: bool = False,
+) -> bool:
+    """The Outbound App Button: logo and "Connect to {name}"; True when clicked."""
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        if show_logo:
+            app_logo(app.logo, width=24)
+        return st.button(
+            label.replace("{name}", literal(app.name)),
+            key=key or f"widgets__connect__{app.id}",
+            type=style,  # type: ignore[arg-type]
+            icon=icon,
+            disabled=disabled,
+        )
+
+
+@dataclass(frozen=True)
+class PendingConnect:
+    """A connect this tab started: the link to follow and what to poll until it completes."""
+
+    app_id: str
+    app_name: str
+    url: str
+    requested: tuple[str, ...]
+    redirect_url: str
+    tenant_id: str
+    user_id: str
+    on_behalf: Secret | None
+    baseline: tuple[tuple[str, ...], str]
+    created_at: float
+
+    def expired(self, now: float) -> bool:
+        """Whether the broker has forgotten this authorization by now."""
+        return now - self.created_at > PENDING_TTL_S
+
+
+def landing_url() -> str:
+    """The dashboard's landing page for OAuth redirects."""
+    return current_target().settings.dashboard_url + LANDING_PATH
+
+
+def current_connect() -> PendingConnect | None:
+    """The tab's pending connect, if any."""
+    pending = st.session_state.get(PENDING_KEY)
+    return pending if isinstance(pending, PendingConnect) else None
+
+
+def forget_connect() -> None:
+    """Stop waiting for the tab's pending connect."""
+    st.session_state.pop(PENDING_KEY, None)
+
+
+def _holder_of(token: Secret) -> str:
+    """The user id of a pasted refresh JWT (verified against the project's keys)."""
+    try:
+        claims = current_target().keys.verify(token.reveal(), drn="DSR")
+    except Unauthorized as exc:
+        raise Unauthorized(TOKEN_REFUSED, status=401) from exc
+    return str(claims["sub"])
+
+
+@dataclass(frozen=True)
+class ConnectAction:
+    """A connect action with a default app: call it from any UI to get an authorization URL."""
+
+    default_app_id: str
+    redirect_url: str = ""
+    scopes: tuple[str, ...] = ()
+
+    def __call__(
+        self,
+        app_id: str | None = None,
+        *,
+        app_name: str = "",
+        scopes: Sequence[str] | None = None,
+        redirect_url: str = "",
+        tenant_id: str = "",
+        token: Secret | None = None,
+    ) -> PendingConnect:
+        """Start a connect (as the session's user, or as the holder of ``token``)."""
+        transport = current_target().transport
+        request = ConnectRequest(
+            app_id=app_id or self.default_app_id,
+            redirect_url=redirect_url or self.redirect_url or landing_url(),
+            scopes=tuple(self.scopes if scopes is None else scopes),
+            tenant_id=tenant_id.strip(),
+        )
+        if token:
+            user_id, refresh = _holder_of(token), token.reveal()
+            url = connect(transport, refresh, request, explicit_token=True)
+        else:
+            session = current_session()
+            if session is None:
+                raise Unauthorized()
+            url = with_session(lambda s: connect(transport, s.refresh_jwt.reveal(), request))
+            user_id, refresh = session.user.user_id, session.refresh_jwt.reveal()
+        pending = PendingConnect(
+            app_id=request.app_id,
+            app_name=app_name or request.app_id,
+            url=url,
+            requested=request.scopes,
+            redirect_url=request.redirect_url,
+            tenant_id=request.tenant_id,
+            user_id=user_id,
+            on_behalf=token or None,
+            baseline=connect_fingerprint(transport, refresh, request.app_id, user_id),
+            created_at=time.time(),
+        )
+        st.session_state[PENDING_KEY] = pending
+        return pending
+
+
+def follow_link(pending: PendingConnect, *, label: str = "Open the consent page") -> None:
+    """The authorization URL as a link button (it opens a new tab)."""
+    st.link_button(label, pending.url, type="primary", icon="↗️", key="widgets__follow_link")
+
+
+def _refresh_jwt_for(pending: PendingConnect) -> str | None:
+    if pending.on_behalf:
+        return pending.on_behalf.reveal()
+    session = current_session()
+    return session.refresh_jwt.reveal() if session else None
+
+
+@st.fragment(run_every=POLL_INTERVAL)
+def watch_connect() -> None:
+    """While a connect is pending, poll the connections; rerun the page once they change."""
+    pending = current_connect()
+    if pending is None:
+        return
+    if pending.expired(time.time()):
+        forget_connect()
+        return
+    refresh = _refresh_jwt_for(pending)
+    if refresh is None:
+        return
+    try:
+        now = connect_fingerprint(
+            current_target().transport, refresh, pending.app_id, pending.user_id
+        )
+    except DashboardError as exc:
+        st.caption(f"⚠️ {exc.sentence}")
+        return
+    if now != pending.baseline:
+        forget_connect()
+        flash(f"Connected to {pending.app_name}.", icon="✅")
+        st.rerun(scope="app")
+    st.caption(f"⏳ Waiting for the consent at {literal(pending.app_name)}…")
