@@ -130,7 +130,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     provider_url = f"http://127.0.0.1:{args.provider_port}"
     dashboard_url = f"http://127.0.0.1:{args.dashboard_port}"
     settings = replace(settings, dashboard_url=dashboard_url)
-    bootstrap(settings).db.dispose()
+    booted = bootstrap(settings)
+    project_id = booted.project_id
+    booted.db.dispose()
     env = {**os.environ, **settings.to_env()}
     py = sys.executable
     common_flags = ["--data-dir", str(settings.data_dir), "--port", str(settings.port)]
@@ -200,6 +202,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                     f"  dashboard      {dashboard_url}",
                     f"  broker         {settings.base_url}",
                     f"  demo provider  {provider_url}",
+                    f"  project id     {project_id}  (credentials in {settings.data_dir}/local.env)",
                     "",
                     *accounts.describe(),
                     "",
