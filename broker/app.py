@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from broker.config import BrokerSettings
 from broker.context import Broker, bootstrap
 from broker.errors import BadRequest, DescopeError, NotFound, PayloadTooLarge, ValidationFailed
+from broker.lifecycle.scheduler import lifecycle_lifespan
 
 log = logging.getLogger("broker")
 
@@ -30,6 +31,7 @@ ROUTER_MODULES = (
     "broker.outbound.connect_routes",
     "broker.outbound.token_routes",
     "broker.outbound.inventory_routes",
+    "broker.lifecycle.routes",
 )
 
 DESCOPE_HEADERS = [
@@ -148,6 +150,7 @@ def create_app(broker: Broker) -> FastAPI:
             "Dashboard. Paths under /v1/x/ are extensions beyond Descope's surface."
         ),
         version="0.1.0",
+        lifespan=lifecycle_lifespan(broker),
     )
     app.state.broker = broker
     for name in ROUTER_MODULES:

@@ -46,7 +46,9 @@ def _announce_when_up(url: str, message: str) -> None:
 
 
 def _broker_settings(args: argparse.Namespace) -> BrokerSettings:
-    return BrokerSettings.from_env(
+    from broker.lifecycle.settings import with_lifecycle
+
+    settings = BrokerSettings.from_env(
         host=args.host,
         port=args.port,
         data_dir=Path(args.data_dir) if args.data_dir else None,
@@ -56,6 +58,15 @@ def _broker_settings(args: argparse.Namespace) -> BrokerSettings:
         allowed_redirects=tuple(args.allowed_redirect) if args.allowed_redirect else None,
         scheduler_enabled=False if args.no_scheduler else None,
     )
+    lifecycle: dict[str, Any] = {}
+    if args.scheduler_interval is not None:
+        lifecycle["scheduler_interval_s"] = args.scheduler_interval
+    if args.webhook_url:
+        lifecycle["webhook_urls"] = list(args.webhook_url)
+        lifecycle["webhook_secret"] = os.environ.get("OUTBOUND_WEBHOOK_SECRET", "")
+    if not lifecycle:
+        return settings
+    return replace(settings, extra=with_lifecycle(settings, **lifecycle))
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -64,6 +75,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
     from broker.app import create_app
     from broker.context import bootstrap
+    from broker.lifecycle.metrics import prepare_multiprocess
     from broker.logs import configure_logging, uvicorn_log_config
 
     settings = _broker_settings(args)
@@ -80,6 +92,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
     }
     if settings.workers > 1:
         broker.db.dispose()
+        prepare_multiprocess(settings.data_dir)
         uvicorn.run(
             "broker.app:create_app_from_env", factory=True, workers=settings.workers, **common
         )
@@ -239,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
             "--allowed-redirect", action="append", help="origin or URL prefix (repeatable)"
         )
         p.add_argument("--no-scheduler", action="store_true", help="disable background refresh")
+        p.add_argument(
+            "--scheduler-interval", type=float, default=None, help="seconds between sweeps"
+        )
+        p.add_argument(
+            "--webhook-url",
+            action="append",
+            help="lifecycle event receiver (repeatable; signed with OUTBOUND_WEBHOOK_SECRET)",
+        )
 
     up = sub.add_parser("up", help="start broker, demo provider and dashboard")
     broker_flags(up)

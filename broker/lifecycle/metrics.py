@@ -9,7 +9,9 @@ start, and the scrape then merges every worker's values (prometheus_client multi
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -101,3 +103,11 @@ def render(db: Database, margin_s: int) -> tuple[bytes, str]:
     status_registry.register(TokenStatusCollector(db, margin_s))
     parts.append(generate_latest(status_registry))
     return b"".join(parts), CONTENT_TYPE_LATEST
+
+
+def prepare_multiprocess(data_dir: Path) -> None:
+    """Before uvicorn starts several workers: a fresh shared folder for their metric values."""
+    folder = data_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(folder.resolve())

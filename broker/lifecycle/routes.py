@@ -1,0 +1,50 @@
+"""Lifecycle extension endpoints (not part of Descope's API).
+
+``GET /v1/x/events?userId=&appId=&tokenId=&kind=&since=&after=&limit=`` (management key):
+``{"events": [...]}``, oldest first; ``kind`` may be repeated or comma-separated, ``since``
+is Unix seconds (inclusive), ``after`` a ``seq`` to page from, ``limit`` at most 1000.
+``GET /metrics``: Prometheus exposition (no secrets in it; unauthenticated, like most scrape
+targets — keep the broker on a private address).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from broker.auth import ManagementAuth, broker_of
+from broker.errors import InvalidArguments
+from broker.lifecycle import metrics
+from broker.lifecycle.events import EVENT_KINDS, EventQuery, list_events
+
+router = APIRouter(tags=["extensions"])
+
+
+@router.get("/v1/x/events")
+def events(
+    request: Request,
+    _: ManagementAuth,
+    user_id: Annotated[str, Query(alias="userId")] = "",
+    app_id: Annotated[str, Query(alias="appId")] = "",
+    token_id: Annotated[str, Query(alias="tokenId")] = "",
+    kind: Annotated[list[str] | None, Query()] = None,
+    since: float | None = None,
+    after: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Lifecycle events, filtered by user, app, token, kind and time."""
+    kinds = tuple(k for part in kind or [] for k in part.split(",") if k)
+    unknown = sorted(set(kinds) - set(EVENT_KINDS))
+    if unknown:
+        raise InvalidArguments(f"Unknown event kind: {', '.join(unknown)}")
+    query = EventQuery(user_id, app_id, token_id, kinds, since, after, limit)
+    return {"events": list_events(broker_of(request), query)}
+
+
+@router.get("/metrics", include_in_schema=False)
+def prometheus_metrics(request: Request) -> Response:
+    """Prometheus metrics of the token lifecycle."""
+    broker = broker_of(request)
+    body, content_type = metrics.render(broker.db, broker.settings.refresh_margin_s)
+    return Response(body, media_type=content_type)
