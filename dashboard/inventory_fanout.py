@@ -7,13 +7,12 @@ of each (tenant, app). Every call is a task of the ``Scan``, so they overlap on 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import partial
 
-from dashboard.descope import management, tokens
+from dashboard.descope import management, outbound, tokens
 from dashboard.descope.errors import DashboardError, NotFound
 from dashboard.descope.models import User
-from dashboard.descope.parsing import mapping, text
 from dashboard.descope.transport import Transport
 from dashboard.inventory_records import Connection, Failure, InventoryQuery
 from dashboard.inventory_scan import Scan, Task
@@ -119,11 +118,11 @@ class FanOut:
         """Tenants × apps → one tenant-token fetch per pair."""
         try:
             found = self.scan.polite(lambda: management.list_tenants(self.transport))
-            app_ids = self.scan.polite(lambda: app_ids_of(self.transport))
+            apps = self.scan.polite(lambda: outbound.list_apps(self.transport))
         except DashboardError as exc:
             self.scan.failed(Failure(step="tenants", sentence=str(exc)))
             return []
-        wanted = [a for a in app_ids if not self.query.app_id or a == self.query.app_id]
+        wanted = [a.id for a in apps if not self.query.app_id or a.id == self.query.app_id]
         return [partial(self.tenant_token, tenant, app_id) for tenant in found for app_id in wanted]
 
     def tenant_token(self, tenant: management.Tenant, app_id: str) -> Iterable[Task]:
@@ -153,12 +152,3 @@ class FanOut:
                 tenant_id=tenant.id,
             )
         )
-
-
-def app_ids_of(transport: Transport) -> tuple[str, ...]:
-    """The ids of the project's outbound apps (``GET /v1/mgmt/outbound/apps``)."""
-    data = mapping(transport.request("GET", "/v1/mgmt/outbound/apps", management=True))
-    items = data.get("apps")
-    if not isinstance(items, list):
-        return ()
-    return tuple(text(a.get("id")) for a in items if isinstance(a, Mapping) and a.get("id"))

@@ -1,16 +1,7 @@
-"""Managed tokens (placeholder until the tokens page lands)."""
+"""Managed tokens: connections and token status across users (admins) or of oneself."""
 
 from __future__ import annotations
 
-import streamlit as st
+from dashboard.ui.tokens import render_tokens_page
 
-from dashboard.gates import require_admin, require_session
-
-require_session()
-st.title("Managed tokens")
-view = st.radio("Show", ["My connections", "All users"], horizontal=True, key="tokens__view")
-if view == "All users":
-    require_admin()
-    st.write("Tokens across all users (admin view) will be listed here.")
-else:
-    st.write("Your connected accounts and their token status will be listed here.")
+render_tokens_page()

@@ -1,0 +1,199 @@
+"""The managed-tokens page: whose tokens, the inventory with progress, the views and the detail.
+
+An admin sees every user's connections (or only their own); anyone else sees only their own,
+on the same page. The inventory is kept per target and query (``dashboard.inventory_cache``)
+until the refresh button or its age drops it. Without a management key the page says exactly
+what to configure.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard.descope import outbound, tokens
+from dashboard.descope.errors import DashboardError
+from dashboard.gates import is_admin, require_session
+from dashboard.inventory import collect_inventory
+from dashboard.inventory_cache import SHARED, CacheKey, cache_key
+from dashboard.inventory_records import Inventory, InventoryQuery, Progress
+from dashboard.inventory_views import Classified
+from dashboard.session import Session
+from dashboard.state import now
+from dashboard.target import Target, current_target
+from dashboard.ui.tokens_actions import SELECTED_KEY
+from dashboard.ui.tokens_detail import render_detail
+from dashboard.ui.tokens_views import (
+    filter_controls,
+    render_charts,
+    render_kpis,
+    render_matrix,
+    render_table,
+)
+
+EVERYONE, MINE = "All users", "My connections"
+STOPPED_KEY = "tokens__stopped"
+
+NO_KEY = """This page reads tokens through the Management API, so the dashboard needs a management key.
+
+* **Descope cloud:** add `DESCOPE_MANAGEMENT_KEY=<key>` to `.env` beside `DESCOPE_PROJECT_ID`
+  (create the key in the Descope console under *Company → Management keys*), then restart the
+  dashboard.
+* **Embedded broker:** run `outbound up`; it writes the local key to `.outbound/local.env`
+  (`OUTBOUND_MANAGEMENT_KEY`), which the dashboard reads when no `DESCOPE_PROJECT_ID` is set."""
+
+
+def _missing_key(target: Target, session: Session) -> None:
+    st.info(NO_KEY, icon="🔑")
+    try:
+        mine = tokens.apps_with_user_token(target.transport, token=session.refresh_jwt.reveal())
+    except DashboardError as exc:
+        st.caption(exc.sentence)
+        return
+    if mine:
+        st.write("Meanwhile, your own account holds tokens for: " + ", ".join(mine) + ".")
+    else:
+        st.write("Your own account holds no token yet: connect an app on the Outbound apps page.")
+
+
+def _whose(session: Session) -> InventoryQuery:
+    if is_admin(session):
+        view = st.segmented_control(
+            "Show", [EVERYONE, MINE], default=EVERYONE, key="tokens__view", required=True
+        )
+        if view == EVERYONE:
+            return InventoryQuery()
+    else:
+        st.caption("You see your own connections; administrators see everyone's.")
+    return InventoryQuery(user_ids=(session.user.user_id,), include_tenants=False)
+
+
+def _stop() -> None:
+    st.session_state[STOPPED_KEY] = True
+
+
+def _rescan(key: CacheKey) -> None:
+    SHARED.drop(key)
+    st.session_state.pop(STOPPED_KEY, None)
+
+
+def _describe(progress: Progress) -> str:
+    left = progress.remaining_s
+    eta = f" · about {left:.0f} s left" if left is not None and progress.done else ""
+    return f"{progress.done} of {progress.total} calls{eta}"
+
+
+def _load(target: Target, key: CacheKey, query: InventoryQuery) -> Inventory | None:
+    kept = SHARED.get(key)
+    if kept is not None:
+        return kept
+    if st.session_state.get(STOPPED_KEY):
+        st.info("The scan was stopped. Press **Scan again** when you are ready.")
+        st.button("Scan again", key="tokens__rescan", on_click=_rescan, args=(key,))
+        return None
+    bar = st.progress(0.0, text="Looking for tokens…")
+
+    def show(progress: Progress) -> None:
+        bar.progress(progress.fraction, text=_describe(progress))
+
+    st.button("Stop", key="tokens__stop", on_click=_stop)
+    # A click on Stop reruns the page, which interrupts this call at its next progress update;
+    # the scan then cancels the calls it has not made yet.
+    inventory = collect_inventory(
+        target.transport,
+        query,
+        on_progress=show,
+        cancel=threading.Event(),
+    )
+    bar.empty()
+    SHARED.put(key, inventory)
+    return inventory
+
+
+def _summary(inventory: Inventory, key: CacheKey) -> None:
+    with st.container(horizontal=True, vertical_alignment="center"):
+        how = "bulk inventory" if inventory.source == "bulk" else "per-user fan-out"
+        st.caption(
+            f"{len(inventory.connections)} connections from {inventory.users_scanned} users via "
+            f"{how}, {inventory.calls} calls in {inventory.elapsed_s:.1f} s; "
+            f"collected {inventory.collected_at:%H:%M:%S} UTC."
+        )
+        st.button("Refresh", key="tokens__refresh", on_click=_rescan, args=(key,), icon="🔄")
+    if inventory.failures:
+        with st.expander(f"{len(inventory.failures)} calls failed; the rest is shown", icon="⚠️"):
+            for failure in inventory.failures:
+                who = failure.user_label or failure.user_id or failure.tenant_id or "—"
+                where = f" · {failure.app_id}" if failure.app_id else ""
+                st.write(f"**{who}**{where}: {failure.sentence}")
+
+
+def _empty(query: InventoryQuery) -> None:
+    if query.user_ids:
+        st.info(
+            "You have no connected app yet. Open **Outbound apps** and connect one; its token "
+            "shows up here after a **Refresh**."
+        )
+    else:
+        st.info(
+            "No user holds a token yet. Connect an app from **Outbound apps** (or run "
+            "`outbound seed` for demo data), then press **Refresh**."
+        )
+
+
+def render_tokens_page() -> None:
+    """The whole page."""
+    session = require_session()
+    target = current_target()
+    st.title("Managed tokens")
+    if not target.transport.has_management_key:
+        _missing_key(target, session)
+        return
+    query = _whose(session)
+    key = cache_key(target.settings.base_url, target.settings.project_id, query)
+    inventory = _load(target, key, query)
+    if inventory is None:
+        return
+    _summary(inventory, key)
+    classified = Classified.of(inventory.connections, datetime.fromtimestamp(now(), UTC))
+    if not classified.rows:
+        _empty(query)
+        return
+    render_kpis(classified)
+    shown = classified.filtered(filter_controls(classified))
+    table, grid, charts = st.tabs(["Table", "Users × apps", "Charts"])
+    with table:
+        if shown.rows:
+            render_table(shown)
+        else:
+            st.info("No connection matches these filters; clear one to see more.")
+    with grid:
+        render_matrix(shown)
+    with charts:
+        render_charts(shown)
+    selected = shown.find(str(st.session_state.get(SELECTED_KEY, "")))
+    if selected is None:
+        st.caption("Select a row of the table to see the token in detail and act on it.")
+        return
+    connection, status = selected
+    apps = {a.id: a for a in _apps(target)}
+    app = apps.get(connection.token.app_id)
+    render_detail(connection, status, app, _template(target, app))
+
+
+def _apps(target: Target) -> tuple[outbound.OutboundApp, ...]:
+    try:
+        return outbound.list_apps(target.transport)
+    except DashboardError:
+        return ()
+
+
+def _template(target: Target, app: outbound.OutboundApp | None) -> outbound.CatalogTemplate | None:
+    if app is None or not app.template_id:
+        return None
+    try:
+        catalog = outbound.load_catalog(target.transport)
+    except DashboardError:
+        return None
+    return next((t for t in catalog or () if t.id == app.template_id), None)
