@@ -51,6 +51,11 @@ class InventoryCache:
         with self._lock:
             self._entries.pop(key, None)
 
+    def clear(self) -> None:
+        """Forget every inventory."""
+        with self._lock:
+            self._entries.clear()
+
     def update_all(self, change: Change) -> None:
         """Apply ``change`` to every kept inventory (after an action on a token)."""
         with self._lock:

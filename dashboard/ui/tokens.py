@@ -23,7 +23,7 @@ from dashboard.inventory_views import Classified
 from dashboard.session import Session
 from dashboard.state import now
 from dashboard.target import Target, current_target
-from dashboard.ui.tokens_actions import SELECTED_KEY
+from dashboard.ui.tokens_actions import SELECTED_KEY, render_outcome
 from dashboard.ui.tokens_detail import render_detail
 from dashboard.ui.tokens_views import (
     filter_controls,
@@ -156,6 +156,7 @@ def render_tokens_page() -> None:
     if inventory is None:
         return
     _summary(inventory, key)
+    render_outcome()
     classified = Classified.of(inventory.connections, datetime.fromtimestamp(now(), UTC))
     if not classified.rows:
         _empty(query)

@@ -84,6 +84,13 @@ def _refresh(connection: Connection, _: str) -> Outcome:
         )
     )
     before, after = connection.token.access_token_expiry, fresh.access_token_expiry
+    if fresh.last_refresh_error:
+        # The broker keeps a still-valid token when the provider fails transiently.
+        return Outcome(
+            "warning",
+            f"The provider did not refresh it ({fresh.last_refresh_error[:120]}); the current"
+            f" access token stays valid until {_when(after)}.",
+        )
     return Outcome(
         "success",
         f"Refreshed: the access token now expires {_when(after)} (before: {_when(before)}).",
@@ -200,7 +207,6 @@ def render_outcome() -> None:
 def render_actions(connection: Connection, test_url: str) -> None:
     """The action buttons of one token, the pending confirmation, and the scope check."""
     token = connection.token
-    render_outcome()
     with st.container(horizontal=True):
         st.button(
             "Force refresh", key="tokens__ask_refresh", on_click=ask, args=("refresh", token.id)
