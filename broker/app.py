@@ -11,11 +11,20 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broker.config import BrokerSettings
 from broker.context import Broker, bootstrap
-from broker.errors import BadRequest, DescopeError, NotFound, PayloadTooLarge, ValidationFailed
+from broker.errors import (
+    BadRequest,
+    DescopeError,
+    InvalidArguments,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from broker.lifecycle.scheduler import lifecycle_lifespan
 
 log = logging.getLogger("broker")
@@ -75,24 +84,27 @@ class BodyLimit:
             await _send_error(send, PayloadTooLarge())
             return
         seen = 0
+        answered = False
 
         async def limited() -> MutableMapping[str, Any]:
-            nonlocal seen
+            nonlocal seen, answered
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    # Answer now and tell the app the client went away: FastAPI turns any error
+                    # raised while it reads the body into its own 400, which would hide the 413.
+                    if not answered:
+                        answered = True
+                        await _send_error(send, PayloadTooLarge())
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _send_error(send, PayloadTooLarge())
+        async def send_unless_answered(message: MutableMapping[str, Any]) -> None:
+            if not answered:
+                await send(message)
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, limited, send_unless_answered)
 
 
 async def _send_error(send: Send, error: DescopeError) -> None:
@@ -128,11 +140,25 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI's "error parsing the body" (e.g. nesting too deep)
+            return _error_response(BadRequest(str(exc.detail)))
         if exc.status_code == 404:
             return _error_response(NotFound("Endpoint not found"))
         if exc.status_code == 405:
             return _error_response(DescopeError("Method not allowed", code="E011005", status=405))
         return _error_response(DescopeError(str(exc.detail), status=exc.status_code))
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (a NUL in PostgreSQL text, an int4 overflow).
+        log.warning("database refused a value", extra={"error_type": type(exc.orig).__name__})
+        return _error_response(InvalidArguments("A value is out of range or not storable"))
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        # Locked (SQLite busy timeout), restarted or unreachable: transient, so 503 (SDKs retry).
+        log.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
+        return _error_response(ServiceUnavailable("The database is busy or unavailable"))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -55,14 +55,17 @@ def _filters(req: UserSearch) -> list[ColumnElement[bool]]:
         roles_text = cast(User.role_names, String)
         where.append(or_(*(roles_text.contains(f'"{r}"') for r in req.role_names)))
     if req.text:
-        pattern = f"%{req.text.lower()}%"
+        # Matched literally: ``autoescape`` escapes LIKE's own wildcards (% and _) in the text.
+        text = req.text.lower()
         where.append(
             or_(
-                func.lower(User.name).like(pattern),
-                func.lower(User.email).like(pattern),
-                User.phone.like(pattern),
-                User.id.like(pattern),
-                exists().where(LoginId.user_id == User.id, LoginId.login_id.like(pattern)),
+                func.lower(User.name).contains(text, autoescape=True),
+                func.lower(User.email).contains(text, autoescape=True),
+                User.phone.contains(text, autoescape=True),
+                User.id.contains(text, autoescape=True),
+                exists().where(
+                    LoginId.user_id == User.id, LoginId.login_id.contains(text, autoescape=True)
+                ),
             )
         )
     # Time filters are in milliseconds on the wire; the store keeps seconds.

@@ -11,6 +11,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+# JSON integers the JS SDKs represent exactly; larger ones overflow the database's integer columns.
+MAX_WIRE_INT = 2**53 - 1
+# A page number past this would make an offset no database can hold.
+MAX_PAGE = 10**9
+
 
 class WireModel(BaseModel):
     """Base of every request body: camelCase on the wire, snake_case in Python."""
@@ -165,8 +170,8 @@ class UserSearch(WireModel):
 
     tenant_ids: list[str] | None = None
     role_names: list[str] | None = None
-    limit: int | None = Field(default=None, ge=0)
-    page: int | None = Field(default=None, ge=0)
+    limit: int | None = Field(default=None, ge=0, le=MAX_WIRE_INT)
+    page: int | None = Field(default=None, ge=0, le=MAX_PAGE)
     test_users_only: bool | None = None
     with_test_user: bool | None = None
     text: str | None = None
@@ -176,10 +181,10 @@ class UserSearch(WireModel):
     login_ids: list[str] | None = None
     user_ids: list[str] | None = None
     sort: list[SortField] | None = None
-    from_created_time: int | None = None
-    to_created_time: int | None = None
-    from_modified_time: int | None = None
-    to_modified_time: int | None = None
+    from_created_time: int | None = Field(default=None, ge=-MAX_WIRE_INT, le=MAX_WIRE_INT)
+    to_created_time: int | None = Field(default=None, ge=-MAX_WIRE_INT, le=MAX_WIRE_INT)
+    from_modified_time: int | None = Field(default=None, ge=-MAX_WIRE_INT, le=MAX_WIRE_INT)
+    to_modified_time: int | None = Field(default=None, ge=-MAX_WIRE_INT, le=MAX_WIRE_INT)
 
 
 class TenantBody(WireModel):

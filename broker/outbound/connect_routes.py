@@ -19,9 +19,24 @@ def connect(body: ConnectRequest, request: Request, caller: RefreshUser) -> dict
     return {"url": start_connect(broker_of(request), caller, body)}
 
 
-@router.get("/v1/outbound/oauth/callback", response_model=None)
-def callback(request: Request) -> Response:
-    """The provider redirects here; the browser goes on to the connect's redirectUrl."""
+@router.get(
+    "/v1/outbound/oauth/callback",
+    response_model=None,
+    response_class=HTMLResponse,
+    responses={302: {"description": "On to the connect's redirectUrl, outcome in the query"}},
+)
+def callback(
+    request: Request,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+    error_description: str | None = None,
+) -> Response:
+    """The provider redirects here; the browser goes on to the connect's redirectUrl.
+
+    The parameters are RFC 6749 §4.1.2's; they are declared for the OpenAPI document and read
+    from the whole query (a provider may add its own).
+    """
     result = complete_callback(broker_of(request), dict(request.query_params))
     if result.redirect_url:
         return RedirectResponse(result.redirect_url, status_code=302)

@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from broker.identity.wire import MAX_WIRE_INT
+
 
 class WireModel(BaseModel):
     """Base: camelCase aliases, Python names accepted too, extra fields ignored."""
@@ -150,7 +152,7 @@ class OAuthTokenUpload(WireModel):
     tenant_id: str | None = None
     refresh_token: str | None = None
     access_token: str | None = None
-    access_token_expiry: int | None = None
+    access_token_expiry: int | None = Field(default=None, ge=-MAX_WIRE_INT, le=MAX_WIRE_INT)
     access_token_type: str | None = None
     scopes: list[str] | None = None
     external_identifier: str | None = None
