@@ -2,7 +2,9 @@
 
 * Redirects: a connect's ``redirectUrl`` must start with an allowed origin or URL prefix
   (``BrokerSettings.allowed_redirects``; by default the dashboard's origin and loopback origins
-  on any port), so the callback can never bounce a user to an attacker's site.
+  on any port), so the callback can never bounce a user to an attacker's site. URLs a browser
+  reads differently from ``urlsplit`` (backslashes, control characters) and paths with dot
+  segments (which would climb out of an allowed prefix) are refused.
 * Outbound requests (discovery, token, revocation endpoints): an SSRF guard. Only http(s);
   addresses that are private, link-local, multicast, reserved or unspecified are refused unless
   ``allow_private_urls``; loopback is allowed (the demo provider runs there); plain http only to
@@ -13,8 +15,9 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -23,6 +26,9 @@ from broker.errors import InvalidArguments
 
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+# Browsers read a backslash as a slash and drop tabs and newlines (WHATWG URL), so a URL holding
+# them means something else to the browser than to urlsplit: refused outright.
+_AMBIGUOUS = re.compile(r"[\\\x00-\x20\x7f]")
 
 
 def origin_of(url: str) -> str:
@@ -40,10 +46,19 @@ def _is_loopback_host(host: str) -> bool:
         return False
 
 
+def _has_dot_segment(path: str) -> bool:
+    # Browsers resolve "..", "%2e%2e" and ".%2E" alike (WHATWG URL path state), escaping a prefix.
+    return any(seg in {".", ".."} for seg in unquote(path).split("/"))
+
+
 def redirect_allowed(url: str, settings: BrokerSettings) -> bool:
     """Whether the browser may be sent to ``url`` after a connect."""
+    if _AMBIGUOUS.search(url):
+        return False
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username:
+        return False
+    if _has_dot_segment(parts.path):
         return False
     if not settings.allowed_redirects:
         return _is_loopback_host(parts.hostname) or origin_of(url) == origin_of(
