@@ -84,6 +84,9 @@ def _disconnect(app_id: str, app_name: str, user_id: str) -> None:
 @st.dialog("Disconnect?")
 def _confirm_disconnect(listing: AppListing, user_id: str) -> None:
     app = listing.app
+    if st.session_state.get(DISCONNECT_KEY) != app.id:
+        # A button's callback answered: the dialog is a fragment, so rerun the whole page.
+        st.rerun()
     st.markdown(
         f"Delete your tokens for **{literal(app.name)}**? The service asks the provider to"
         " revoke them; you can connect again at any time."

@@ -217,6 +217,8 @@ def _cancel_delete() -> None:
 
 @st.dialog("Delete this app?")
 def _confirm_delete(app: OutboundApp) -> None:
+    if st.session_state.get(DELETE_KEY) != app.id:
+        st.rerun()  # a button's callback answered; the dialog is a fragment
     try:
         tokens, users = tokens_of_app(app.id)
     except DashboardError as exc:
