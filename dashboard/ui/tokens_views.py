@@ -22,6 +22,8 @@ from dashboard.token_status import SEVERITY, TokenStatus
 from dashboard.ui.tokens_actions import SELECTED_KEY, TABLE_GENERATION_KEY
 
 MATRIX_MAX_OWNERS = 200
+# The table widget's key and the token ids of its rows, in order (for the selection callback).
+SHOWN_KEY = "tokens__shown"
 
 
 def render_kpis(classified: Classified) -> None:
@@ -67,11 +69,29 @@ def _frame(classified: Classified) -> pd.DataFrame:
     return frame
 
 
+def _picked() -> None:
+    """Callback: a row of the table was selected (or unselected)."""
+    table_key, token_ids = st.session_state.get(SHOWN_KEY, ("", []))
+    event = st.session_state.get(table_key)
+    rows = list(event["selection"]["rows"]) if event else []
+    if rows and rows[0] < len(token_ids):
+        st.session_state[SELECTED_KEY] = token_ids[rows[0]]
+
+
+def _opened() -> None:
+    """Callback: a token was chosen in the list."""
+    chosen = st.session_state.get("tokens__open")
+    if chosen:
+        st.session_state[SELECTED_KEY] = chosen
+
+
 def render_table(classified: Classified) -> None:
     """The filterable table; selecting a row opens its detail below. With a CSV export."""
     frame = _frame(classified)
     generation = st.session_state.get(TABLE_GENERATION_KEY, 0)
-    event = st.dataframe(
+    table_key = f"tokens__table_{generation}"
+    st.session_state[SHOWN_KEY] = (table_key, list(frame["token_id"]))
+    st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
@@ -92,13 +112,21 @@ def render_table(classified: Classified) -> None:
             ),
             "last_refresh_error": st.column_config.TextColumn("Last refresh error"),
         },
-        on_select="rerun",
+        on_select=_picked,
         selection_mode="single-row",
-        key=f"tokens__table_{generation}",
+        key=table_key,
     )
-    rows = event.selection.rows if event is not None else []
-    if rows and rows[0] < len(frame):
-        st.session_state[SELECTED_KEY] = str(frame.iloc[rows[0]]["token_id"])
+    labels = {str(r.token_id): f"{r.owner} · {r.app} · {r.status}" for r in frame.itertuples()}
+    # A list of the same rows, for keyboards and screen readers (the grid is a canvas).
+    st.selectbox(
+        "Open a token",
+        list(labels),
+        index=None,
+        format_func=lambda token_id: labels.get(token_id, token_id),
+        placeholder="Choose a connection, or select a row above",
+        key="tokens__open",
+        on_change=_opened,
+    )
     st.download_button(
         "Download CSV",
         data=frame.to_csv(index=False).encode(),

@@ -192,6 +192,19 @@ def test_no_token_appears_until_revealed_and_then_it_does(
     assert any(j.value and "sub" in str(j.value) for j in at.json)
 
 
+def test_choosing_a_token_in_the_list_opens_its_detail(
+    signed_in_app: Callable[..., AppTest], seeded: SeededTokens
+) -> None:
+    at = _open(signed_in_app, "list-admin@example.test")
+    at.text_input(key="tokens__f_user").set_value("cyd").run()
+    chooser = at.selectbox(key="tokens__open")
+
+    assert len(chooser.options) == 1
+    chooser.set_value(_token_id(at, "cyd", CAL)).run()
+    assert at.subheader[0].value == "cyd · Acme acme-cal"
+    assert "Refresh failed" in _everything(at)
+
+
 def test_detail_compares_granted_scopes_with_the_app_defaults(
     signed_in_app: Callable[..., AppTest], seeded: SeededTokens
 ) -> None:

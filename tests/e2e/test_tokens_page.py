@@ -1,0 +1,77 @@
+"""The managed-tokens page in Debian's chromium, with demo data seeded in a real broker.
+
+Sign in as an admin → the page loads with its numbers → filter by user → open a token's detail
+→ force a refresh and read the outcome; the access token stays out of the page until revealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
+from tests.support.dashboard import ADMIN_ROLE, RunningDashboard, create_user
+from tests.support.provider import start_provider
+from tests.support.servers import LiveBroker
+from tests.support.token_seed import CAL, SeededTokens, seed_tokens
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def seeded(live: LiveBroker) -> Iterator[SeededTokens]:
+    """The known population, with the provider answering refreshes again."""
+    provider = start_provider()
+    try:
+        population = seed_tokens(live, provider)
+        provider.reset_faults()
+        yield population
+    finally:
+        provider.stop()
+
+
+def test_load_filter_open_and_force_refresh(
+    live: LiveBroker, seeded: SeededTokens, dashboard: RunningDashboard, page: Page
+) -> None:
+    create_user(live, "e2e-admin@example.test", roles=(ADMIN_ROLE,))
+    secret = httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
+        headers=live.mgmt_headers(),
+        json={"appId": CAL, "userId": seeded.user_id("bob")},
+    ).json()["token"]["accessToken"]
+    page.goto(dashboard.url + "/")
+    wait_for_app(page)
+    sign_in_through_the_form(page, "e2e-admin@example.test")
+
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Managed tokens").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Managed tokens")).to_be_visible()
+    connections = page.get_by_test_id("stMetric").filter(has_text="Connections")
+    expect(connections).to_contain_text("7")
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+
+    page.get_by_role("textbox", name="User name or email").fill("bob@")
+    page.get_by_role("textbox", name="User name or email").press("Enter")
+    wait_for_app(page)
+    chooser = page.get_by_test_id("stSelectbox").filter(has_text="Open a token")
+    chooser.scroll_into_view_if_needed()
+    chooser.locator("input").click()
+    options = page.get_by_test_id("stSelectboxVirtualDropdown").get_by_role("option")
+    expect(options).to_have_count(2)  # bob's two tokens only
+    options.filter(has_text=f"bob · {CAL}").click()
+    wait_for_app(page)
+    detail = page.locator(".st-key-tokens__detail")
+    expect(detail.get_by_role("heading", name=f"bob · Acme {CAL}")).to_be_visible()
+    assert secret not in page.content()
+
+    detail.get_by_role("button", name="Force refresh").click()
+    wait_for_app(page)
+    page.locator(".st-key-tokens__confirm").get_by_role("button", name="Confirm").click()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
+        "Refreshed: the access token now expires"
+    )
+    assert secret not in page.content()
