@@ -97,6 +97,19 @@ def _refused_address(address: str) -> bool:
     )
 
 
+def _literal_address(host: str) -> str | None:
+    """The address ``host`` spells without DNS: standard, or the legacy decimal, octal and hex
+    forms (``2852039166``, ``0251.0376.0251.0376``, ``0xA9FEA9FE``) resolvers also accept."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
 def check_outbound_url(url: str, settings: BrokerSettings, *, resolve: bool = True) -> str:
     """``url`` if the broker may call it; 400 (InvalidArguments) otherwise.
 
@@ -113,12 +126,11 @@ def check_outbound_url(url: str, settings: BrokerSettings, *, resolve: bool = Tr
         raise InvalidArguments("Provider URLs must use https (plain http only on loopback)")
     if _is_loopback_host(host):
         return url
-    try:
-        if _refused_address(host):
+    literal = _literal_address(host)
+    if literal is not None:
+        if _refused_address(literal):
             raise InvalidArguments(f"Provider host {host} is a non-public address")
         return url
-    except ValueError:
-        pass  # a name, not a literal address
     if not resolve:
         return url
     try:
