@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from broker.auth import ManagementAuth, ManagementOrUser, broker_of
 from broker.outbound import tokens, uploads
@@ -77,30 +77,33 @@ def tenant_token_latest(
 
 
 @router.get("/v1/mgmt/outbound/apps-with-user-token")
-def apps_with_user_token(request: Request, caller: ManagementOrUser) -> dict[str, Any]:
+def apps_with_user_token(
+    request: Request,
+    caller: ManagementOrUser,
+    user_id: str | None = Query(default=None, alias="userId"),
+    tenant_id: str | None = Query(default=None, alias="tenantId"),
+) -> dict[str, Any]:
     """Ids of the apps a user holds a usable token for."""
-    q = request.query_params
-    ids = tokens.apps_with_user_token(
-        broker_of(request), caller, q.get("userId"), q.get("tenantId")
-    )
-    return {"appIds": ids}
+    return {"appIds": tokens.apps_with_user_token(broker_of(request), caller, user_id, tenant_id)}
 
 
 @router.delete("/v1/mgmt/outbound/user/tokens")
-def delete_user_tokens(request: Request, _: ManagementAuth) -> dict[str, Any]:
+def delete_user_tokens(
+    request: Request,
+    _: ManagementAuth,
+    app_id: str | None = Query(default=None, alias="appId"),
+    user_id: str | None = Query(default=None, alias="userId"),
+) -> dict[str, Any]:
     """Revoke and delete tokens by app and/or user."""
-    q = request.query_params
-    return {
-        "revocations": tokens.delete_user_tokens(
-            broker_of(request), q.get("appId"), q.get("userId")
-        )
-    }
+    return {"revocations": tokens.delete_user_tokens(broker_of(request), app_id, user_id)}
 
 
 @router.delete("/v1/mgmt/outbound/token")
-def delete_token(request: Request, _: ManagementAuth) -> dict[str, Any]:
+def delete_token(
+    request: Request, _: ManagementAuth, token_id: str | None = Query(default=None, alias="id")
+) -> dict[str, Any]:
     """Revoke and delete one token."""
-    return {"revocations": tokens.delete_token(broker_of(request), request.query_params.get("id"))}
+    return {"revocations": tokens.delete_token(broker_of(request), token_id)}
 
 
 @router.post("/v1/mgmt/outbound/app/user/apikey/upload")
