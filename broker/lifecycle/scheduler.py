@@ -76,7 +76,8 @@ class Scheduler:
     def stop(self) -> None:
         """Stop the thread and give the lease up."""
         self._stop.set()
-        self._thread.join(30)
+        if self._thread.ident is not None:  # started
+            self._thread.join(30)
         lease.release(self.broker.db, LEASE_NAME, self.owner, "stopped")
 
     def _loop(self) -> None:
