@@ -1,8 +1,8 @@
 """inventory: the dashboard's token inventory against a serial loop with the official SDK.
 
-One broker process (SQLite, one worker) holding 2,000 users × 5 catalog apps (``outbound seed``'s
-``seed_bulk``: users through the management API, tokens through the batch upload). Timed in the
-same run, over the same 10,000 connections:
+One broker process (SQLite, one worker) holding 2,000 users × 5 catalog apps
+(``bench.servers.seed_connections``: users through the management API, tokens through the batch
+upload). Timed in the same run, over the same 10,000 connections:
 
 * ``inventory_s``: ``dashboard.inventory.collect_inventory`` as the tokens page calls it (it picks
   the broker's bulk extension when offered; Descope's public API otherwise);
@@ -19,8 +19,7 @@ from pathlib import Path
 
 from descope import DescopeClient
 
-from bench.servers import BrokerProcess, start_broker
-from broker.seed import seed_bulk
+from bench.servers import BrokerProcess, seed_connections, start_broker
 from dashboard.descope.transport import Transport
 from dashboard.inventory import collect_inventory
 from dashboard.settings import Secret
@@ -69,7 +68,7 @@ def run(users: int = 2000, apps: int = 5) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="bench-inventory-") as tmp:
         broker = start_broker(Path(tmp) / "broker")
         try:
-            seed_bulk(broker.settings, users=users, tokens_per_user=apps)
+            seed_connections(broker, users, apps)
             ours, found = dashboard_inventory(broker)
             theirs, fetched = sdk_inventory(broker)
         finally:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,12 @@ import httpx
 
 from broker.config import BrokerSettings
 from broker.identity.project import LOCAL_ENV_FILE, read_env_file
+from broker.seed import CATALOG_APPS, seed_bulk
 from tests.support.servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BATCH = 1000  # tokens per batch upload request (well under the 1 MiB body limit)
+SEED_CLIENTS = 8  # concurrent user creations while seeding (not timed)
 
 
 class BenchmarkUnavailable(Exception):
@@ -32,12 +35,12 @@ class BenchmarkUnavailable(Exception):
 
 
 def _spawn(
-    argv: list[str], log_path: Path, env: dict[str, str] | None = None
+    argv: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT
 ) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
         return subprocess.Popen(
             argv,
-            cwd=REPO_ROOT,
+            cwd=cwd,
             env={**os.environ, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -165,7 +168,10 @@ def start_broker(
         argv += ["--database-url", database_url]
     env = {"OUTBOUND_LOG_LEVEL": "WARNING", **(extra_env or {})}
     log_path = data_dir / "broker.log"
-    process = _spawn(argv, log_path, env)
+    # A/B runs: BENCH_BROKER_TREE names another checkout (``git archive HEAD~1 | tar -x -C …``)
+    # whose broker is measured instead (``python -m`` imports from its working directory).
+    tree = Path(os.environ.get("BENCH_BROKER_TREE", REPO_ROOT))
+    process = _spawn(argv, log_path, env, cwd=tree)
     url = f"http://127.0.0.1:{port}"
     _wait_until_up(f"{url}/v1/x/health", process, log_path)
     creds = read_env_file(data_dir / LOCAL_ENV_FILE)
@@ -212,3 +218,58 @@ def fresh_token(app_id: str, user_id: str, *, ttl_s: int = 3600) -> dict[str, An
         "accessTokenExpiry": int(time.time()) + ttl_s,
         "scopes": ["read"],
     }
+
+
+@dataclass
+class DashboardProcess:
+    """The Streamlit dashboard in a subprocess, pointed at a broker."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """Stop the dashboard."""
+        _stop(self.process)
+
+
+def start_dashboard(broker: BrokerProcess, work_dir: Path) -> DashboardProcess:
+    """``python -m streamlit run dashboard`` (as ``outbound up`` runs it) against ``broker``."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    env_file = work_dir / "empty.env"  # keeps a developer's own .env out
+    env_file.touch()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "streamlit", "run", "dashboard", "--server.headless=true"]
+    argv += ["--server.address=127.0.0.1", f"--server.port={port}"]
+    argv += ["--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
+    env = {
+        "OUTBOUND_DATA_DIR": str(broker.data_dir),
+        "OUTBOUND_ENV_FILE": str(env_file),
+        "OUTBOUND_DASHBOARD_URL": url,
+        "DESCOPE_PROJECT_ID": "",
+        "DESCOPE_MANAGEMENT_KEY": "",
+        "DESCOPE_BASE_URL": "",
+    }
+    log_path = work_dir / "dashboard.log"
+    process = _spawn(argv, log_path, env)
+    _wait_until_up(f"{url}/_stcore/health", process, log_path)
+    return DashboardProcess(url=url, process=process)
+
+
+def seed_connections(broker: BrokerProcess, users: int, apps: int) -> None:
+    """``users`` users (management API, created concurrently) × ``apps`` catalog apps' tokens.
+
+    Like ``outbound seed`` (``broker.seed.seed_bulk``), whose catalog apps it reuses, but the
+    users are created by several clients at once so seeding stays a small part of the run.
+    """
+    seed_bulk(broker.settings, users=0, tokens_per_user=apps)  # users=0: only the catalog apps
+
+    def create(n: int) -> str:
+        login = f"seeded-{n:06d}@bench.test"
+        body = {"loginId": login, "email": login, "displayName": f"Seeded user {n}"}
+        user_id: str = broker.mgmt("POST", "/v1/mgmt/user/create", json=body)["user"]["userId"]
+        return user_id
+
+    with ThreadPoolExecutor(SEED_CLIENTS) as pool:
+        user_ids = list(pool.map(create, range(users)))
+    broker.upload_tokens([fresh_token(a, u) for u in user_ids for a in CATALOG_APPS[:apps]])

@@ -1,0 +1,112 @@
+"""page: time until the tokens page is interactive in Debian's chromium with 10,000 rows loaded.
+
+Broker and dashboard each in their own process; 2,000 users × 5 catalog apps stored
+(``seed_connections``). Two people sign in through the form first (not timed; this also warms
+Streamlit), each in their own browser context. Then the same page, first (cold) load each:
+
+* ``page_empty_s``: a user without connections opens the tokens page (their own connections:
+  none) — the fixed cost of the page in this browser on this machine;
+* ``page_interactive_s``: an admin opens the tokens page (all users, the default view): the
+  inventory of 10,000 connections is collected and drawn.
+
+Each is timed from navigation start until the page's content is on screen (the table, or the
+"no connected app" notice) and Streamlit reports its script finished
+(``data-test-script-state=notRunning`` on ``stApp``, streamlit.md §2.3).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from bench.servers import (
+    BenchmarkUnavailable,
+    BrokerProcess,
+    seed_connections,
+    start_broker,
+    start_dashboard,
+)
+from broker.seed import ADMIN_ROLE
+
+CHROMIUM = "/usr/bin/chromium"
+ADMIN_LOGIN = "bench-admin@bench.test"
+USER_LOGIN = "bench-user@bench.test"
+NO_CONNECTION = "You have no connected app yet"
+PASSWORD = "bench correct horse battery"
+TIMEOUT_MS = 120_000
+
+if Path(CHROMIUM).exists():
+    from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+
+def _person(broker: BrokerProcess, login: str, roles: list[str]) -> None:
+    body = {"loginId": login, "email": login, "password": PASSWORD, "roleNames": roles}
+    broker.mgmt("POST", "/v1/mgmt/user/create", json=body)
+
+
+def wait_for_app(page: Page) -> None:
+    """Until Streamlit is connected and its script run has finished."""
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=TIMEOUT_MS)
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def _signed_in(browser: Browser, url: str, login: str) -> Page:
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(url + "/")
+    page.wait_for_timeout(200)
+    wait_for_app(page)
+    page.get_by_role("textbox", name="Login id or email").fill(login)
+    page.get_by_role("textbox", name="Password").first.fill(PASSWORD)
+    page.get_by_test_id("stBaseButton-primaryFormSubmit").first.click()
+    page.wait_for_timeout(200)
+    wait_for_app(page)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=TIMEOUT_MS)
+    return page
+
+
+def tokens_page_s(page: Page, url: str, content: Locator) -> float:
+    """Seconds from navigating to the tokens page until ``content`` shows and the run ended."""
+    started = time.perf_counter()
+    page.goto(url + "/tokens")
+    expect(content).to_be_visible(timeout=TIMEOUT_MS)
+    wait_for_app(page)
+    return time.perf_counter() - started
+
+
+def run(users: int = 2000, apps: int = 5) -> dict[str, float]:
+    """Seconds to interactive: the tokens page with ``users`` × ``apps`` rows, and an empty page."""
+    if not Path(CHROMIUM).exists():
+        raise BenchmarkUnavailable(f"{CHROMIUM} is missing: run `apt-get install -y chromium`")
+    with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp:
+        broker = start_broker(Path(tmp) / "broker")
+        try:
+            seed_connections(broker, users, apps)
+            _person(broker, ADMIN_LOGIN, [ADMIN_ROLE])
+            _person(broker, USER_LOGIN, [])
+            dashboard = start_dashboard(broker, Path(tmp) / "dashboard")
+            try:
+                with sync_playwright() as p:
+                    browser = p.chromium.launch(
+                        executable_path=CHROMIUM,
+                        headless=True,
+                        args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+                    )
+                    user = _signed_in(browser, dashboard.url, USER_LOGIN)
+                    admin = _signed_in(browser, dashboard.url, ADMIN_LOGIN)
+                    empty = tokens_page_s(user, dashboard.url, user.get_by_text(NO_CONNECTION))
+                    full = tokens_page_s(
+                        admin, dashboard.url, admin.get_by_test_id("stDataFrame").first
+                    )
+                    browser.close()
+            finally:
+                dashboard.stop()
+        finally:
+            broker.stop()
+    return {"page_interactive_s": round(full, 2), "page_empty_s": round(empty, 2)}
+
+
+if __name__ == "__main__":
+    print(run())
