@@ -9,13 +9,13 @@ what to configure.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
 from dashboard.descope import outbound, tokens
 from dashboard.descope.errors import DashboardError
-from dashboard.gates import is_admin, require_session
+from dashboard.gates import is_admin, require_admin, require_session
 from dashboard.inventory import collect_inventory
 from dashboard.inventory_cache import SHARED, CacheKey, cache_key
 from dashboard.inventory_records import Inventory, InventoryQuery, Progress
@@ -23,6 +23,7 @@ from dashboard.inventory_views import Classified
 from dashboard.session import Session
 from dashboard.state import now
 from dashboard.target import Target, current_target
+from dashboard.token_status import DEFAULT_WINDOWS, StatusWindows
 from dashboard.ui.tokens_actions import SELECTED_KEY, render_outcome
 from dashboard.ui.tokens_detail import render_detail
 from dashboard.ui.tokens_views import (
@@ -64,6 +65,7 @@ def _whose(session: Session) -> InventoryQuery:
             "Show", [EVERYONE, MINE], default=EVERYONE, key="tokens__view", required=True
         )
         if view == EVERYONE:
+            require_admin()  # the second check (gates.py): only admins see other users
             return InventoryQuery()
     else:
         st.caption("You see your own connections; administrators see everyone's.")
@@ -129,6 +131,27 @@ def _summary(inventory: Inventory, key: CacheKey) -> None:
                 st.write(f"**{who}**{where}: {failure.sentence}")
 
 
+def _windows() -> StatusWindows:
+    with st.popover("Status windows", icon="⏱️"):
+        soon = st.number_input(
+            "Without a refresh token, “expiring soon” within (hours)",
+            min_value=1,
+            max_value=24 * 30,
+            value=int(DEFAULT_WINDOWS.expiring_soon.total_seconds() // 3600),
+            key="tokens__w_soon",
+        )
+        margin = st.number_input(
+            "With a refresh token, “refresh due” within (minutes)",
+            min_value=1,
+            max_value=24 * 60,
+            value=int(DEFAULT_WINDOWS.refresh_margin.total_seconds() // 60),
+            key="tokens__w_margin",
+        )
+    return StatusWindows(
+        expiring_soon=timedelta(hours=soon), refresh_margin=timedelta(minutes=margin)
+    )
+
+
 def _empty(query: InventoryQuery) -> None:
     if query.user_ids:
         st.info(
@@ -157,7 +180,9 @@ def render_tokens_page() -> None:
         return
     _summary(inventory, key)
     render_outcome()
-    classified = Classified.of(inventory.connections, datetime.fromtimestamp(now(), UTC))
+    classified = Classified.of(
+        inventory.connections, datetime.fromtimestamp(now(), UTC), _windows()
+    )
     if not classified.rows:
         _empty(query)
         return

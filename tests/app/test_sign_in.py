@@ -10,7 +10,6 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.descope import auth
 from dashboard.descope.errors import SessionExpired, Unreachable, WrongPassword
-from dashboard.gates import ADMIN_ONLY
 from dashboard.session import Session
 from dashboard.settings import get_settings
 from dashboard.state import CLOCK_KEY, SESSION_KEY
@@ -150,17 +149,18 @@ def test_an_ordinary_user_cannot_reach_the_admin_view(
 ) -> None:
     app = signed_in_app("hal@example.test")
     app.switch_page("../pages/tokens.py").run()
-    app.radio(key="tokens__view").set_value("All users").run()
-    assert [w.value for w in app.warning] == [ADMIN_ONLY]
-    assert not any("across all users" in m.value for m in app.markdown)
+    # No choice of view is offered: the page shows only their own connections.
+    assert not app.segmented_control
+    assert any("You see your own connections" in c.value for c in app.caption)
+    assert any("You have no connected app yet" in i.value for i in app.info)
 
 
 def test_an_admin_reaches_the_admin_view(signed_in_app: Callable[..., AppTest]) -> None:
     app = signed_in_app("ivy@example.test", roles=(ADMIN_ROLE,))
     app.switch_page("../pages/tokens.py").run()
-    app.radio(key="tokens__view").set_value("All users").run()
+    app.segmented_control(key="tokens__view").set_value("All users").run()
     assert not app.warning
-    assert any("across all users" in m.value for m in app.markdown)
+    assert any("No user holds a token yet" in i.value for i in app.info)
 
 
 def test_a_broker_that_is_down_is_one_sentence(

@@ -165,6 +165,18 @@ def test_filters_narrow_the_table_and_the_numbers(
     assert _metrics(at)["Connections"] == "7"  # the KPIs describe the whole inventory
 
 
+def test_the_expiring_soon_window_is_configurable(
+    signed_in_app: Callable[..., AppTest], seeded: SeededTokens
+) -> None:
+    at = _open(signed_in_app, "window-admin@example.test")
+    assert "Expiring soon" in set(_table(at)["status"])  # dee: no refresh token, 2 h left
+
+    at.number_input(key="tokens__w_soon").set_value(1).run()
+
+    statuses = dict(zip(_table(at)["owner"], _table(at)["status"], strict=False))
+    assert statuses["dee"] == "No refresh token"
+
+
 def test_a_filter_that_matches_nothing_says_what_to_do(
     signed_in_app: Callable[..., AppTest], seeded: SeededTokens
 ) -> None:
