@@ -1,0 +1,166 @@
+"""refresh_storm: 200 concurrent forced refreshes of one token through two broker workers.
+
+A broker with two uvicorn workers (PostgreSQL when ``OUTBOUND_TEST_DATABASE_URL`` is set, a
+fresh database on it; else SQLite) and the background scheduler on; the demo provider (strict
+rotation and reuse detection) answers the refresh after 200 ms, like a real provider. 200
+threads fetch the same user's token with ``forceRefresh`` at once. Reports how many refresh
+requests reached the provider (the goal is 1), the callers' p50/p99 latency, and the fetch
+throughput of that token afterwards, with the scheduler running.
+
+    python -m bench.refresh_storm      # prints RESULT name=value lines
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from broker.cli import wait_until_up
+from broker.identity.project import new_management_key, new_project_id
+from tests.support.outbound import CALLBACK_PATH, CLIENT_SECRET, create_demo_app
+from tests.support.provider import LiveProvider, start_provider
+from tests.support.servers import PG_URL_ENV, free_port, fresh_postgres_database
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CALLERS = 200
+PROVIDER_LATENCY_MS = 200
+THROUGHPUT_CLIENTS, THROUGHPUT_S = 16, 3.0
+FETCH = "/v1/mgmt/outbound/app/user/token/latest"
+APP_ID, USER_ID = "acme-storm", "Ustorm0000000000000000000000"
+
+
+class StormBroker:
+    """``outbound broker --workers 2`` with the scheduler on, and pinned credentials."""
+
+    def __init__(self, data_dir: Path, database_url: str | None) -> None:
+        self.project_id, self.key = new_project_id(), new_management_key()
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, "-m", "broker.cli", "broker", "--port", str(port)]
+        argv += ["--data-dir", str(data_dir), "--workers", "2", "--scheduler-interval", "1"]
+        if database_url:
+            argv += ["--database-url", database_url]
+        env = {
+            **os.environ,
+            "OUTBOUND_PROJECT_ID": self.project_id,
+            "OUTBOUND_MANAGEMENT_KEY": self.key,
+            "OUTBOUND_LOG_LEVEL": "WARNING",
+        }
+        with (data_dir / "broker.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        if not wait_until_up(f"{self.url}/v1/x/health", 60):
+            self.stop()
+            raise RuntimeError((data_dir / "broker.log").read_text()[-2000:])
+
+    def mgmt_headers(self) -> dict[str, str]:
+        """Authorization for management calls."""
+        return {"Authorization": f"Bearer {self.project_id}:{self.key}"}
+
+    def stop(self) -> None:
+        """Stop the broker and its workers."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def _store_token(broker: StormBroker, provider: LiveProvider) -> None:
+    create_demo_app(broker, provider, APP_ID)  # type: ignore[arg-type]
+    grant = provider.client(APP_ID, CLIENT_SECRET, redirect_uri=broker.url + CALLBACK_PATH).tokens()
+    body = {
+        "appId": APP_ID,
+        "userId": USER_ID,
+        "accessToken": grant["access_token"],
+        "refreshToken": grant["refresh_token"],
+        "accessTokenExpiry": int(time.time()) + grant["expires_in"],
+        "scopes": grant["scope"].split(),
+    }
+    path = "/v1/mgmt/outbound/app/user/oauthtoken/upload"
+    httpx.post(broker.url + path, headers=broker.mgmt_headers(), json=body).raise_for_status()
+
+
+def _storm(broker: StormBroker) -> list[float]:
+    """Latencies (ms) of ``CALLERS`` concurrent forced fetches; raises if any failed."""
+    body = {"appId": APP_ID, "userId": USER_ID, "options": {"forceRefresh": True}}
+    with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=CALLERS)) as http:
+
+        def one(_: int) -> tuple[float, str]:
+            started = time.perf_counter()
+            response = http.post(broker.url + FETCH, headers=broker.mgmt_headers(), json=body)
+            response.raise_for_status()
+            token: str = response.json()["token"]["accessToken"]
+            return (time.perf_counter() - started) * 1000, token
+
+        with ThreadPoolExecutor(CALLERS) as pool:
+            results = list(pool.map(one, range(CALLERS)))
+    if len({token for _, token in results}) != 1:
+        raise RuntimeError("the callers did not all get the same access token")
+    return [ms for ms, _ in results]
+
+
+def _throughput(broker: StormBroker) -> float:
+    """Fetches per second of the (fresh) token with ``THROUGHPUT_CLIENTS`` threads."""
+    body = {"appId": APP_ID, "userId": USER_ID}
+    deadline = time.monotonic() + THROUGHPUT_S
+    with httpx.Client(timeout=30) as http:
+
+        def loop(_: int) -> int:
+            done = 0
+            while time.monotonic() < deadline:
+                http.post(broker.url + FETCH, headers=broker.mgmt_headers(), json=body)
+                done += 1
+            return done
+
+        with ThreadPoolExecutor(THROUGHPUT_CLIENTS) as pool:
+            total = sum(pool.map(loop, range(THROUGHPUT_CLIENTS)))
+    return total / THROUGHPUT_S
+
+
+def run() -> dict[str, float]:
+    """Run the storm; answers the figures."""
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storm-")))
+        url = stack.enter_context(fresh_postgres_database()) if os.environ.get(PG_URL_ENV) else None
+        provider = start_provider()
+        stack.callback(provider.stop)
+        broker = StormBroker(work, url)
+        stack.callback(broker.stop)
+        _store_token(broker, provider)
+        provider.reset_stats()
+        provider.set_faults(latency_ms={"value": PROVIDER_LATENCY_MS, "remaining": 1})
+        latencies = sorted(_storm(broker))
+        calls = provider.stats()["token_calls"].get("refresh_token", 0)
+        rps = _throughput(broker)
+    return {
+        "storm_provider_calls": float(calls),
+        "storm_p50_ms": statistics.median(latencies),
+        "storm_p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+        "storm_fetch_rps_scheduler_on": rps,
+    }
+
+
+def main() -> None:
+    """Print ``RESULT name=value`` lines."""
+    figures: dict[str, Any] = run()
+    for name, value in figures.items():
+        print(f"RESULT {name}={value:.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
