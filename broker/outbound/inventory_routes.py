@@ -25,6 +25,7 @@ from broker.store.outbound import ManagedTokenRow
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 2000
+MAX_PAGE = 1_000_000  # keeps OFFSET inside a 64-bit integer
 STATUSES = ("active", "expiring", "expired", REFRESH_FAILED, NEEDS_REAUTH)
 
 router = APIRouter(tags=["extensions"])
@@ -100,8 +101,8 @@ def inventory(
     user_id: str = Query(default="", alias="userId"),
 ) -> dict[str, Any]:
     """A page of token metadata (an extension), ordered by user, tenant and app."""
-    if page < 0 or limit < 0 or limit > MAX_LIMIT:
-        raise InvalidArguments(f"page must be ≥ 0 and limit between 0 and {MAX_LIMIT}")
+    if not 0 <= page <= MAX_PAGE or not 0 <= limit <= MAX_LIMIT:
+        raise InvalidArguments(f"page must be 0 to {MAX_PAGE} and limit 0 to {MAX_LIMIT}")
     if status and status not in STATUSES:
         raise InvalidArguments(f"status must be one of {', '.join(STATUSES)}")
     broker = broker_of(request)

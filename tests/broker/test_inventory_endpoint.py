@@ -100,7 +100,9 @@ def test_inventory_needs_the_management_key(live_broker: LiveBroker, seeded: See
     assert json.loads(as_user.text)["errorCode"]
 
 
-@pytest.mark.parametrize("params", [{"page": -1}, {"limit": 5000}, {"status": "sleepy"}])
+@pytest.mark.parametrize(
+    "params", [{"page": -1}, {"page": 10**19}, {"limit": 5000}, {"status": "sleepy"}]
+)
 def test_inventory_refuses_bad_arguments(
     live_broker: LiveBroker, seeded: SeededTokens, params: dict[str, Any]
 ) -> None:
