@@ -116,8 +116,16 @@ def try_acquire(db: Database, name: str, owner: str, ttl_s: float) -> int | None
     return int(generation) if generation is not None else None
 
 
-def release(db: Database, name: str, owner: str, outcome: str, error: str = "") -> bool:
-    """Give lease ``name`` up if we still hold it, recording how the guarded work ended."""
+def release(
+    db: Database,
+    name: str,
+    owner: str,
+    outcome: str,
+    error: str = "",
+    settled_at: float | None = None,
+) -> bool:
+    """Give lease ``name`` up if we still hold it, recording how the guarded work ended
+    (``settled_at``: when it ended, if earlier than now — an outcome passed on unchanged)."""
     with db.session() as s:
         result = s.execute(
             update(LeaseRow)
@@ -126,7 +134,7 @@ def release(db: Database, name: str, owner: str, outcome: str, error: str = "") 
                 owner=None,
                 expires_at=0.0,
                 settled_generation=LeaseRow.generation,
-                settled_at=now_s(),
+                settled_at=settled_at or now_s(),
                 settled_outcome=outcome,
                 settled_error=error[:500],
             )

@@ -16,8 +16,9 @@ EXTRA_KEY = "lifecycle"
 class LifecycleSettings:
     """Knobs of the refresh engine, the scheduler and webhook delivery."""
 
-    # A refresh lease outlives the provider call (httpx: 5 s connect + 10 s read per phase).
-    lease_ttl_s: float = 45.0
+    # A refresh lease outlives the provider calls: httpx allows 5 s to connect and 10 s per
+    # read/write phase, and an ambiguous failure is retried once (2 × 25 s at worst).
+    lease_ttl_s: float = 60.0
     lease_poll_s: float = 0.05
     # Transient failures: the first retry is immediate, then base·2ⁿ (±20 % jitter), capped.
     backoff_base_s: float = 5.0

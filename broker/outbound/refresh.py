@@ -39,6 +39,8 @@ from broker.store.outbound import ManagedTokenRow
 RefreshOutcome = Literal["fresh", "refreshed", "kept"]
 # What a settled lease says happened: a refresh outcome, or "fresh" (nothing was needed).
 Settled = Literal["fresh", "success", "transient", "permanent", "configuration"]
+# (outcome, error, when it settled if it is a previous holder's outcome passed on)
+_Settlement = tuple[Settled, str, float | None]
 
 
 class ReauthorizationRequired(DescopeError):
@@ -150,12 +152,12 @@ class _Attempt:
             owner = lease.new_owner()
             if lease.try_acquire(db, self.lease_name, owner, self.cfg.lease_ttl_s) is None:
                 continue
-            outcome, error = "fresh", ""
+            ended: _Settlement = ("fresh", "", None)
             try:
-                outcome, error = self.holding()
+                ended = self.holding()
             finally:
-                lease.release(db, self.lease_name, owner, outcome, error)
-            return self.conclude(outcome, error)
+                lease.release(db, self.lease_name, owner, *ended)
+            return self.conclude(ended[0], ended[1])
         raise ProviderUnavailable(f"Token {self.token_id}: a refresh elsewhere did not settle")
 
     def _answered_by(self, state: lease.LeaseState) -> bool:
@@ -196,21 +198,21 @@ class _Attempt:
         finally:
             metrics.LEASE_WAIT_SECONDS.observe(time.perf_counter() - started)
 
-    def holding(self) -> tuple[Settled, str]:
+    def holding(self) -> _Settlement:
         """With the lease held: re-read, and refresh if it is still needed."""
         row = self.load()
         state = lease.read_lease(self.broker.db, self.lease_name)
         if row is None or self._answered_by(state):
             return _pass_through(state)
         if not _due(row, self.trigger, now_s(), self.margin, self.cfg.scheduler_interval_s):
-            return "fresh", ""
+            return "fresh", "", None
         self.refuse_early(row)
         with self.broker.db.session() as s:
             app = resolve_app(self.broker, find_app(s, row.app_id))
         refresh = unseal_part(self.broker, row, "refresh")
         if refresh is None:
             if self.trigger != "force" and usable(row, now_s(), self.margin):
-                return "fresh", ""
+                return "fresh", "", None
             return self.fail(row, ProviderError("no_refresh_token", permanent=True))
         try:
             grant = self.call_provider(app, refresh)
@@ -220,7 +222,7 @@ class _Attempt:
             self.broker, row.id, row.version, app, grant, int(now_s()), self.trigger
         )
         metrics.REFRESHES.labels(outcome="success", trigger=self.trigger).inc()
-        return "success", "" if stored else "a newer pair was stored first"
+        return "success", "" if stored else "a newer pair was stored first", None
 
     def call_provider(self, app: OutboundApp, refresh: Secret) -> TokenGrant:
         """The refresh request; an ambiguous failure is retried once with the same token."""
@@ -233,7 +235,7 @@ class _Attempt:
                 raise
         return _timed_refresh(self.broker, app, refresh)
 
-    def fail(self, row: ManagedTokenRow, exc: ProviderError) -> tuple[Settled, str]:
+    def fail(self, row: ManagedTokenRow, exc: ProviderError) -> _Settlement:
         """Record a failed refresh; the settled outcome for everyone who waited."""
         outcome: Outcome = classify(exc)
         error = f"{outcome}: {exc}" if outcome == "configuration" else str(exc)
@@ -241,7 +243,7 @@ class _Attempt:
         next_time = int(now_s() + delay)
         store_failure(self.broker, row.id, row.version, outcome, error, next_time, self.trigger)
         metrics.REFRESHES.labels(outcome=outcome, trigger=self.trigger).inc()
-        return outcome, error
+        return outcome, error, None
 
     def conclude(self, settled: str, error: str) -> RefreshOutcome:
         """What a settled outcome means for this caller: a result, or a typed error."""
@@ -271,11 +273,12 @@ def _timed_refresh(broker: Broker, app: OutboundApp, refresh: Secret) -> TokenGr
         metrics.PROVIDER_LATENCY.labels(outcome=outcome).observe(time.perf_counter() - started)
 
 
-def _pass_through(state: lease.LeaseState) -> tuple[Settled, str]:
+def _pass_through(state: lease.LeaseState) -> _Settlement:
+    """The previous holder's outcome, passed on with its own time."""
     outcome = state.settled_outcome
     if outcome in ("success", "transient", "permanent", "configuration"):
-        return outcome, state.settled_error  # type: ignore[return-value]
-    return "fresh", ""
+        return outcome, state.settled_error, state.settled_at  # type: ignore[return-value]
+    return "fresh", "", None
 
 
 def _flights(broker: Broker) -> Flights[RefreshOutcome]:
