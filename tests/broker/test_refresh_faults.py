@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from broker.store.outbound import ManagedTokenRow
+from broker.store.outbound import ManagedTokenRow, OutboundAppRow
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import connect, create_demo_app, fetch_latest
 from tests.support.provider import LiveProvider, start_provider
@@ -255,3 +255,20 @@ def test_latency_is_waited_out(conn: Connection) -> None:
     conn.provider.set_faults(latency_ms={"value": 300, "remaining": 1})
     conn.expire()
     assert conn.fetch().status_code == 200 and conn.calls() == 1
+
+
+def test_a_token_url_the_broker_may_not_call_is_a_configuration_error(
+    conn: Connection,
+) -> None:
+    with conn.live.broker.db.session() as s:
+        s.execute(
+            update(OutboundAppRow)
+            .where(OutboundAppRow.id == conn.app_id)
+            .values(token_url="http://10.255.255.1/oauth/token")  # private: the guard refuses
+        )
+    conn.expire()
+    response = conn.fetch()
+    assert response.status_code == 502 and response.json()["errorCode"] == "E111507"
+    failed = conn.events("refresh_failed")
+    assert len(failed) == 1 and failed[0]["detail"]["outcome"] == "configuration"
+    assert conn.calls() == 0
