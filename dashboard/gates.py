@@ -36,6 +36,6 @@ def require_admin() -> Session:
     """The signed-in Session of an admin; anyone else sees one sentence and the page stops."""
     session = require_session()
     if not is_admin(session):
-        st.warning(ADMIN_ONLY, icon="🔒")
+        st.warning(ADMIN_ONLY, icon=":material/lock:")
         st.stop()
     return session

@@ -79,7 +79,7 @@ def restore_from_cookie() -> None:
     except (SessionExpired, Unauthorized):
         _remember(None)
     except DashboardError as exc:
-        flash(exc.sentence, icon="⚠️")
+        flash(exc.sentence, icon=":material/error:")
 
 
 def renew() -> Session:
@@ -136,11 +136,11 @@ def session_keeper() -> None:
             flash(SessionExpired.sentence, icon="⏳")
             st.switch_page(page(SIGN_IN))
         except DashboardError as exc:
-            st.caption(f"⚠️ {exc.sentence}")
+            st.caption(f":material/warning: {exc.sentence}")
     st.markdown(f"**{session.user.display_name}**")
     st.caption(f"Target: {current_target().settings.target_label}")
     st.caption(f"Session renews {_minutes(session.renews_at() - now())}")
-    if st.button("Sign out", key="keeper__sign_out", icon="🚪"):
+    if st.button("Sign out", key="keeper__sign_out", icon=":material/logout:"):
         sign_out()
-        flash("You are signed out.", icon="👋")
+        flash("You are signed out.", icon=":material/waving_hand:")
         st.switch_page(page(SIGN_IN))

@@ -29,10 +29,10 @@ class PageSpec:
 
 
 SPECS: tuple[PageSpec, ...] = (
-    PageSpec(SIGN_IN, "Sign in", "🔑", needs_session=False),
-    PageSpec("outbound_apps", "Outbound apps", "🧩"),
-    PageSpec("tokens", "Managed tokens", "🎟️"),
-    PageSpec("connected", "Connected", "🔗", needs_session=False, hidden=True),
+    PageSpec(SIGN_IN, "Sign in", ":material/login:", needs_session=False),
+    PageSpec("outbound_apps", "Outbound apps", ":material/apps:"),
+    PageSpec("tokens", "Managed tokens", ":material/key:"),
+    PageSpec("connected", "Connected", ":material/link:", needs_session=False, hidden=True),
 )
 
 

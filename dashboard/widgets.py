@@ -76,7 +76,7 @@ def app_logo(logo: str, *, width: int = 40) -> None:
     if url:
         st.image(url, width=width)
     else:
-        st.markdown("🧩")
+        st.markdown(":material/extension:")
 
 
 def scope_chips(scopes: Sequence[str], *, color: str = "blue", empty: str = "none") -> None:
@@ -93,7 +93,7 @@ def outbound_app_button(
     *,
     label: str = "Connect to {name}",
     style: str = "primary",
-    icon: str | None = "🔗",
+    icon: str | None = ":material/link:",
     key: str | None = None,
     show_logo: bool = True,
     disabled: bool = False,
@@ -236,10 +236,10 @@ def watch_connect() -> None:
             current_target().transport, refresh, pending.app_id, pending.user_id
         )
     except DashboardError as exc:
-        st.caption(f"⚠️ {exc.sentence}")
+        st.caption(f":material/warning: {exc.sentence}")
         return
     if now != pending.baseline:
         forget_connect()
-        flash(f"Connected to {pending.app_name}.", icon="✅")
+        flash(f"Connected to {pending.app_name}.", icon=":material/check_circle:")
         st.rerun(scope="app")
     st.caption(f"⏳ Waiting for the consent at {literal(pending.app_name)}…")

@@ -116,7 +116,7 @@ def _card(listing: AppListing, template: CatalogTemplate | None, session: Sessio
             st.caption("Default scopes")
             scope_chips(app.default_scopes, color="gray")
             if listing.connected:
-                st.badge("Connected", color="green", icon="✅")
+                st.badge("Connected", color="green", icon=":material/check:")
                 if listing.latest is not None:
                     st.caption(f"Granted scopes · token {expires_in(listing.expires_at)}")
                     scope_chips(listing.granted_scopes, color="green")
@@ -132,7 +132,7 @@ def _card(listing: AppListing, template: CatalogTemplate | None, session: Sessio
                 st.button(
                     "Disconnect",
                     key=f"apps__disconnect__{app.id}",
-                    icon="🔌",
+                    icon=":material/link_off:",
                     disabled=not can_delete,
                     help=None if can_delete else NO_KEY_DETAILS,
                     on_click=_ask_disconnect,

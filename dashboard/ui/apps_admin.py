@@ -66,7 +66,7 @@ def _create(form: str, create: Callable[[Transport], OutboundApp]) -> None:
 def _show_error(form: str) -> None:
     failed = st.session_state.get(ADMIN_ERROR_KEY)
     if failed and failed[0] == form:
-        st.error(failed[1], icon="⚠️")
+        st.error(failed[1], icon=":material/error:")
 
 
 def _create_from_template() -> None:
@@ -184,7 +184,7 @@ def _edit_form(listings: Sequence[AppListing]) -> None:
         fresh = load_app(transport, app_id)
         update_app(transport, with_defaults(fresh, split_scopes(scopes), redirect))
     except DashboardError as exc:
-        st.error(exc.sentence, icon="⚠️")
+        st.error(exc.sentence, icon=":material/error:")
         return
     notify("success", f"Saved the defaults of {literal(app.name)}.")
     st.rerun()

@@ -107,7 +107,7 @@ def render_connect_options(
     )
     failed = st.session_state.get(CONNECT_ERROR_KEY)
     if failed and failed[0] == app.id:
-        st.error(failed[1], icon="⚠️")
+        st.error(failed[1], icon=":material/error:")
     with st.container(horizontal=True):
         st.button(
             "Get the authorization link",

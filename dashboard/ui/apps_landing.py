@@ -50,7 +50,7 @@ def scope_table(outcome: ConnectOutcome) -> list[dict[str, str]]:
         {
             "Scope": scope,
             "Requested": "yes" if asked else "no",
-            "Granted": "✅ granted" if got else "❌ not granted",
+            "Granted": "granted" if got else "not granted",
         }
         for scope, asked, got in outcome.scope_rows()
     ]
@@ -60,7 +60,7 @@ def _way_back() -> None:
     if current_session() is not None:
         st.page_link(page(HOME), label="Back to the outbound apps", icon="⬅️")
     else:
-        st.page_link(page(SIGN_IN), label="Sign in to the dashboard", icon="🔑")
+        st.page_link(page(SIGN_IN), label="Sign in to the dashboard", icon=":material/login:")
     st.caption("You can also close this tab: the tab you started from updates by itself.")
 
 
@@ -76,7 +76,7 @@ def render_landing() -> None:
     if outcome.connected:
         st.title("Connected")
         app_logo(logo, width=48)
-        st.success(f"{literal(name)} is connected.", icon="✅")
+        st.success(f"{literal(name)} is connected.", icon=":material/check_circle:")
         missing = [s for s, asked, got in outcome.scope_rows() if asked and not got]
         if missing:
             st.warning(
@@ -89,7 +89,7 @@ def render_landing() -> None:
     else:
         st.title("Not connected")
         app_logo(logo, width=48)
-        st.error(f"{literal(name)}: {outcome.sentence}", icon="⚠️")
+        st.error(f"{literal(name)}: {outcome.sentence}", icon=":material/error:")
         if outcome.error_description:
             st.caption("The provider said:")
             st.text(outcome.error_description[:300])

@@ -25,7 +25,7 @@ def errors_as_sentences() -> Iterator[None]:
     try:
         yield
     except DashboardError as exc:
-        st.error(exc.sentence, icon="⚠️")
+        st.error(exc.sentence, icon=":material/error:")
     except Exception:
         log.exception("page failed")
-        st.error(UNEXPECTED, icon="⚠️")
+        st.error(UNEXPECTED, icon=":material/error:")

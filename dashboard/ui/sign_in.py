@@ -28,9 +28,9 @@ def _finish(attempt: Callable[[], AuthResult]) -> None:
     try:
         session = start_session(attempt())
     except DashboardError as exc:
-        st.error(exc.sentence, icon="⚠️")
+        st.error(exc.sentence, icon=":material/error:")
         return
-    flash(f"Signed in as {session.user.display_name}.", icon="✅")
+    flash(f"Signed in as {session.user.display_name}.", icon=":material/check_circle:")
     st.switch_page(page(_next_page()))
 
 
@@ -73,7 +73,7 @@ def otp_form(target: Target) -> None:
             try:
                 started = auth.otp_start(target.transport, login_id.strip())
             except DashboardError as exc:
-                st.error(exc.sentence, icon="⚠️")
+                st.error(exc.sentence, icon=":material/error:")
             else:
                 st.session_state[OTP_SENT_KEY] = login_id.strip()
                 st.success(f"We sent a code to {started.masked_email or login_id.strip()}.")

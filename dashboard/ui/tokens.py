@@ -47,7 +47,7 @@ NO_KEY = """This page reads tokens through the Management API, so the dashboard 
 
 
 def _missing_key(target: Target, session: Session) -> None:
-    st.info(NO_KEY, icon="🔑")
+    st.info(NO_KEY, icon=":material/key:")
     try:
         mine = tokens.apps_with_user_token(target.transport, token=session.refresh_jwt.reveal())
     except DashboardError as exc:
@@ -122,9 +122,17 @@ def _summary(inventory: Inventory, key: CacheKey) -> None:
             f"{how}, {inventory.calls} calls in {inventory.elapsed_s:.1f} s; "
             f"collected {inventory.collected_at:%H:%M:%S} UTC."
         )
-        st.button("Refresh", key="tokens__refresh", on_click=_rescan, args=(key,), icon="🔄")
+        st.button(
+            "Refresh",
+            key="tokens__refresh",
+            on_click=_rescan,
+            args=(key,),
+            icon=":material/refresh:",
+        )
     if inventory.failures:
-        with st.expander(f"{len(inventory.failures)} calls failed; the rest is shown", icon="⚠️"):
+        with st.expander(
+            f"{len(inventory.failures)} calls failed; the rest is shown", icon=":material/warning:"
+        ):
             for failure in inventory.failures:
                 who = failure.user_label or failure.user_id or failure.tenant_id or "—"
                 where = f" · {failure.app_id}" if failure.app_id else ""

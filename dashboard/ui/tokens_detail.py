@@ -112,7 +112,7 @@ def _secret(connection: Connection) -> None:
     if decoded is None:
         st.caption("This access token is opaque (not a JWT), so there are no claims to show.")
         return
-    st.warning(UNVERIFIED, icon="⚠️")
+    st.warning(UNVERIFIED, icon=":material/warning:")
     left, right = st.columns(2)
     left.markdown("Header")
     left.json(decoded.header)
