@@ -20,7 +20,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
 from broker.identity.sessions import start_session
-from tests.support.identity import SignedInUser, sign_in_new_user
+from tests.support.identity import sign_in_new_user
 from tests.support.servers import LiveBroker
 
 # Seconds; a response slower than this is a hang, whatever the machine's load.
@@ -64,13 +64,20 @@ def _fuzz_config() -> SchemathesisConfig:
     )
 
 
-def _with_auth(schema: Any, live: LiveBroker, user: SignedInUser) -> None:
+def _with_auth(schema: Any, live: LiveBroker) -> None:
+    user = sign_in_new_user(live, "fuzz@example.test")
+    # logout and logoutall end sessions: they get a fresh one of another user each time.
+    leaver = sign_in_new_user(live, "fuzz-leaver@example.test")
+    shared = f"Bearer {live.project_id}:{user.refresh_jwt}:{live.management_key}"
+
     @schema.auth(refresh_interval=None)
-    class FreshSession:
-        """``Bearer pid:jwt:key`` with a new session each time (the fuzzer calls logout too)."""
+    class Sessions:
+        """``Bearer pid:jwt:key``; the JWT is the second part, the management key the last."""
 
         def get(self, case: Any, context: Any) -> str:
-            jwt = start_session(live.broker, user.user_id, ["pwd"]).refresh_jwt
+            if not case.operation.path.startswith("/v1/auth/logout"):
+                return shared
+            jwt = start_session(live.broker, leaver.user_id, ["pwd"]).refresh_jwt
             return f"Bearer {live.project_id}:{jwt}:{live.management_key}"
 
         def set(self, case: Any, data: str, context: Any) -> None:
@@ -100,9 +107,8 @@ def _failures(schema: Any) -> tuple[list[str], int]:
 
 def test_no_operation_answers_5xx_a_non_descope_error_or_hangs(live_broker: LiveBroker) -> None:
     """Every operation survives boundary, invalid and valid input with a Descope-shaped answer."""
-    user = sign_in_new_user(live_broker, "fuzz@example.test")
     schema = schemathesis.openapi.from_url(f"{live_broker.url}/openapi.json", config=_fuzz_config())
-    _with_auth(schema, live_broker, user)
+    _with_auth(schema, live_broker)
     failures, tested = _failures(schema)
     assert tested >= 60, f"only {tested} operations were tested"
     assert not failures, "\n".join(failures[:30])
