@@ -236,6 +236,22 @@ def cmd_up(args: argparse.Namespace) -> int:
         stop()
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    """Rotate the master or signing key, or create / revoke management keys."""
+    from broker import key_rotation
+
+    settings = _broker_settings(args)
+    if args.action == "rotate-master":
+        print(key_rotation.rotate_master_key(settings))
+    elif args.action == "rotate-signing":
+        print(key_rotation.rotate_signing_key(settings))
+    elif args.action == "new-management-key":
+        print(key_rotation.create_management_key(settings, args.name))
+    else:
+        print(key_rotation.revoke_other_management_keys(settings, args.keep))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``outbound`` argument parser."""
     parser = argparse.ArgumentParser(prog="outbound", description=__doc__)
@@ -279,6 +295,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None, help="keep clients and grants across restarts")
     p.set_defaults(func=cmd_provider)
 
+    k = sub.add_parser("keys", help="rotate the master or signing key; manage management keys")
+    broker_flags(k)
+    k.add_argument(
+        "action",
+        choices=["rotate-master", "rotate-signing", "new-management-key", "revoke-other-keys"],
+    )
+    k.add_argument("--name", default="", help="label of a new management key")
+    k.add_argument("--keep", default="", help="the management key to keep (revoke-other-keys)")
+    k.set_defaults(func=cmd_keys)
+
     s = sub.add_parser("seed", help="bulk demo data for demos and benchmarks")
     broker_flags(s)
     s.add_argument("--users", type=int, default=50)
@@ -290,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``outbound`` console script."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "port", None) is None and args.command in {"up", "broker", "seed"}:
+    if getattr(args, "port", None) is None and args.command in {"up", "broker", "seed", "keys"}:
         args.port = int(os.environ.get("OUTBOUND_PORT", DEFAULT_PORT))
     code: int = args.func(args)
     return code
