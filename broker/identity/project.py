@@ -19,6 +19,8 @@ from broker.store.identity import ManagementKey, Project
 LOCAL_ENV_FILE = "local.env"
 _BASE62 = string.ascii_letters + string.digits
 _DIGEST_PURPOSE = "management-key"
+# A revoked key stops working in every worker within this many seconds.
+MAX_CACHE_AGE_S = 5.0
 
 
 def new_project_id() -> str:
@@ -135,12 +137,18 @@ class ManagementKeys:
         self._reload()
 
     def is_valid(self, key: str) -> bool:
-        """Whether ``key`` is a live management key of this project."""
+        """Whether ``key`` is a live management key of this project.
+
+        The digests are re-read at most once a second on a miss (a key another worker just
+        created) and every ``MAX_CACHE_AGE_S`` on a hit (a key another worker revoked).
+        """
         digest = keyed_digest(self._subkey, key)
+        age = now_s() - self._loaded_at
+        if age > MAX_CACHE_AGE_S:
+            self._reload()
         if self._matches(digest):
             return True
-        # Another worker may have created it since we loaded; reload at most once a second.
-        if now_s() - self._loaded_at > 1.0:
+        if age > 1.0:
             self._reload()
             return self._matches(digest)
         return False

@@ -72,3 +72,23 @@ def test_a_new_management_key_works_and_revoking_others_keeps_only_it(
         assert license_with(old_key) == 401
     finally:
         again.stop()
+
+
+def test_a_key_revoked_by_another_worker_stops_working_in_a_running_broker(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from broker.identity import project
+    from broker.identity.project import ManagementKeys
+
+    live = start_broker(tmp_path / "data")
+    try:
+        other_worker = ManagementKeys(live.broker.db, live.broker.ring)
+        kept = other_worker.create("kept")
+        url = f"{live.url}/v1/mgmt/license"
+        assert httpx.get(url, headers=live.mgmt_headers()).status_code == 200
+        other_worker.revoke_all_except(kept.reveal())
+        later = project.now_s() + project.MAX_CACHE_AGE_S + 1
+        monkeypatch.setattr(project, "now_s", lambda: later)
+        assert httpx.get(url, headers=live.mgmt_headers()).status_code == 401
+    finally:
+        live.stop()
