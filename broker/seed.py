@@ -25,6 +25,7 @@ from broker.identity.project import LOCAL_ENV_FILE, read_env_file, write_env_fil
 
 ADMIN_ROLE = "outbound-admin"
 DEMO_APP_ID = "acme-calendar"
+OUTAGE_APP_ID = "acme-calendar-eu"
 DEMO_CLIENT_ID = "outbound-demo"
 SEEDED_FLAG = "OUTBOUND_DEMO_SEEDED"
 ADMIN_LOGIN = "admin@acme.test"
@@ -131,8 +132,16 @@ def _ensure_people(api: _Api, password: str, tenants: dict[str, str]) -> dict[st
     return user_ids
 
 
-def _ensure_demo_app(api: _Api, settings: BrokerSettings, provider_url: str, secret: str) -> None:
-    """Register the broker as a client of the demo provider and keep the demo app pointing at it."""
+def _ensure_demo_app(
+    api: _Api,
+    settings: BrokerSettings,
+    provider_url: str,
+    secret: str,
+    *,
+    app_id: str = DEMO_APP_ID,
+    name: str = "Acme Calendar",
+) -> None:
+    """Register the broker as a client of the demo provider and keep a demo app pointing at it."""
     registered = api.http.post(
         f"{provider_url}/admin/clients",
         json={
@@ -144,15 +153,24 @@ def _ensure_demo_app(api: _Api, settings: BrokerSettings, provider_url: str, sec
     registered.raise_for_status()
     body = {
         "templateId": "demo",
-        "id": DEMO_APP_ID,
+        "id": app_id,
         "clientId": DEMO_CLIENT_ID,
         "clientSecret": secret,
         "baseUrl": provider_url,
-        "overrides": {"name": "Acme Calendar"},
+        "overrides": {"name": name},
     }
-    if api.get(f"/v1/mgmt/outbound/app/{DEMO_APP_ID}").status_code == 200:
-        api.post("/v1/mgmt/outbound/app/delete", {"id": DEMO_APP_ID})
-    api.post("/v1/mgmt/outbound/app/create/bytemplate", body)
+    found = api.get(f"/v1/mgmt/outbound/app/{app_id}")
+    if found.status_code != 200:
+        api.post("/v1/mgmt/outbound/app/create/bytemplate", body)
+        return
+    # Keep the app (deleting it would delete its tokens); follow the provider if it moved.
+    app = found.json()["app"]
+    old_origin = "/".join(str(app.get("authorizationUrl", "")).split("/")[:3])
+    if old_origin and old_origin != provider_url:
+        for field in ("authorizationUrl", "tokenUrl", "revocationUrl", "discoveryUrl"):
+            if app.get(field):
+                app[field] = str(app[field]).replace(old_origin, provider_url, 1)
+        api.post("/v1/mgmt/outbound/app/update", {"app": {**app, "clientSecret": secret}})
 
 
 def _ensure_catalog_apps(api: _Api) -> None:
@@ -169,15 +187,21 @@ def _ensure_catalog_apps(api: _Api) -> None:
         )
 
 
-def _connect(api: _Api, login: str, provider_email: str, scopes: list[str] | None) -> None:
+def _connect(
+    api: _Api,
+    login: str,
+    provider_email: str,
+    scopes: list[str] | None,
+    app_id: str = DEMO_APP_ID,
+) -> None:
     """A real connection: sign the user in, connect, approve at the provider, follow the callback."""
     jwt = api.post("/v1/mgmt/auth/signin", {"loginId": login})["refreshJwt"]
     options: dict[str, Any] = {"redirectUrl": "http://127.0.0.1/"}
     if scopes is not None:
         options["scopes"] = scopes
-    url = api.user_post(
-        "/v1/outbound/oauth/connect", jwt, {"appId": DEMO_APP_ID, "options": options}
-    )["url"]
+    url = api.user_post("/v1/outbound/oauth/connect", jwt, {"appId": app_id, "options": options})[
+        "url"
+    ]
     callback = approve(api.http, url, email=provider_email, scopes=scopes)
     landed = api.http.get(callback)
     if landed.status_code not in (302, 303) or "error" in landed.headers.get("location", ""):
@@ -191,8 +215,8 @@ def _faults(api: _Api, provider_url: str, faults: dict[str, Any] | None) -> None
         api.http.post(f"{provider_url}/admin/faults", json=faults).raise_for_status()
 
 
-def _force_refresh(api: _Api, user_id: str) -> None:
-    body = {"appId": DEMO_APP_ID, "userId": user_id, "options": {"forceRefresh": True}}
+def _force_refresh(api: _Api, user_id: str, app_id: str = DEMO_APP_ID) -> None:
+    body = {"appId": app_id, "userId": user_id, "options": {"forceRefresh": True}}
     api.http.post(
         "/v1/mgmt/outbound/app/user/token/latest", json=body, headers=api._mgmt
     )  # a failure here is the point: it leaves the token in a failing status
@@ -217,9 +241,13 @@ def _seed_connections(api: _Api, provider_url: str, users: dict[str, str]) -> No
     # Expiring soon: a short-lived access token.
     _faults(api, provider_url, {"access_token_ttl_s": {"value": 240, "remaining": 1}})
     _force_refresh(api, users["marco.rossi@acme.test"])
-    # Refresh failing (transient): the provider answers 503 while this token refreshes.
-    _faults(api, provider_url, {"token_status": {"value": 503, "remaining": 1}})
-    _force_refresh(api, users["kenji.tanaka@globex.test"])
+    # Refresh failing (transient) for as long as the demo runs: a second demo app whose token
+    # endpoint is moved, after the connect, to a port where nothing listens (a provider outage).
+    _connect(api, "kenji.tanaka@globex.test", emails[1], None, app_id=OUTAGE_APP_ID)
+    app = api.get(f"/v1/mgmt/outbound/app/{OUTAGE_APP_ID}").json()["app"]
+    app["tokenUrl"] = "http://127.0.0.1:9/oauth/token"
+    api.post("/v1/mgmt/outbound/app/update", {"app": app})
+    _force_refresh(api, users["kenji.tanaka@globex.test"], app_id=OUTAGE_APP_ID)
     # Needs re-authorization (permanent): the provider says the grant is dead.
     _faults(api, provider_url, {"refresh_error": {"value": "invalid_grant", "remaining": 1}})
     _force_refresh(api, users["sofia.garcia@globex.test"])
@@ -246,6 +274,14 @@ def seed_first_run(settings: BrokerSettings, *, provider_url: str) -> DemoAccoun
         users = _ensure_people(api, password, tenants)
         _ensure_demo_app(api, settings, provider_url, client_secret)
         if not env.get(SEEDED_FLAG):
+            _ensure_demo_app(
+                api,
+                settings,
+                provider_url,
+                client_secret,
+                app_id=OUTAGE_APP_ID,
+                name="Acme Calendar EU (outage demo)",
+            )
             _ensure_catalog_apps(api)
             _seed_connections(api, provider_url, users)
             env[SEEDED_FLAG] = "1"
