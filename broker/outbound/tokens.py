@@ -11,7 +11,7 @@ from broker.context import Broker
 from broker.errors import Forbidden, MissingArguments, TokenNotFound
 from broker.lifecycle import metrics
 from broker.outbound.apps import find_app
-from broker.outbound.refresh import needs_refresh, refresh_token
+from broker.outbound.refresh import ReauthorizationRequired, needs_refresh, refresh_token
 from broker.outbound.registration import OutboundApp, resolve_app
 from broker.outbound.vault import NEEDS_REAUTH, revoke_and_delete, select_token, token_to_wire
 from broker.outbound.wire import TokenFetchRequest
@@ -53,6 +53,11 @@ def fetch_token(
         if row is None:
             find_app(s, req.app_id)  # an unknown app answers its own error first
             raise TokenNotFound("No token matches" + (" the requested scopes" if scopes else ""))
+        if row.status == NEEDS_REAUTH:
+            # The grant is dead (issue 4): its access token may be revoked too, so a fetch
+            # answers the typed error rather than a token, until the user connects again.
+            metrics.FETCHES.labels(result="needs_reauth").inc()
+            raise ReauthorizationRequired("The user must connect this app again")
         # The hot path (bench/fetch.py): a token usable now is answered from this one read,
         # without the refresh engine's own reads (row, lease) and a third session.
         if not force and not needs_refresh(row, now_s(), broker.settings.refresh_margin_s):
