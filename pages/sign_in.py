@@ -7,8 +7,10 @@ import streamlit as st
 from dashboard.navigation import HOME, page
 from dashboard.state import current_session
 from dashboard.ui.sign_in import render_sign_in
+from dashboard.ui.welcome import welcome_on_sign_in
 
 if current_session() is not None:
     st.switch_page(page(HOME))
 st.title("Sign in")
+welcome_on_sign_in()
 render_sign_in()

@@ -22,6 +22,7 @@ from dashboard.target import current_target
 from dashboard.ui.apps_admin import render_admin
 from dashboard.ui.apps_connect import SELECTED_KEY, render_connect_options, render_pending
 from dashboard.ui.apps_notice import notify, show_notice
+from dashboard.ui.welcome import welcome_on_apps
 from dashboard.widgets import (
     app_logo,
     literal,
@@ -152,8 +153,9 @@ def render_outbound_apps(session: Session) -> None:
     listings = with_session(
         lambda s: load_listing(target.transport, s.user.user_id, s.refresh_jwt.reveal())
     )
+    welcome_on_apps(listings)
     if catalog is None:
-        st.info(NO_CATALOG, icon="ℹ️")
+        st.info(NO_CATALOG, icon=":material/info:")
     if not target.transport.has_management_key:
         st.caption(NO_KEY_DETAILS)
     templates = {t.id: t for t in catalog or ()}

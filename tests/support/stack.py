@@ -1,0 +1,139 @@
+"""The real ``outbound up`` for tests: the newcomer's command, run as a subprocess.
+
+``start_stack`` runs ``python -m broker.cli up`` from the repository root (so
+``.streamlit/config.toml`` applies, as with ``make run``) on free loopback ports with its own data
+folder, reads what it prints until the demo sign-in appears, checks that all three programs
+answer, and returns the URLs and the printed demo accounts. ``stop()`` sends SIGTERM to its
+process group, as CI does to ``make run``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.support.servers import free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READY_LINE = "Demo sign-in"
+# Only the ports and the data folder come from the test; nothing from the developer's settings.
+FOREIGN_ENV_PREFIXES = ("OUTBOUND_", "DESCOPE_")
+
+
+@dataclass(frozen=True)
+class DemoSignIn:
+    """The accounts ``outbound up`` printed (one password for both)."""
+
+    admin_login: str
+    user_login: str
+    password: str
+
+
+@dataclass
+class RunningStack:
+    """A running ``outbound up``: its three URLs, the printed sign-in and its output."""
+
+    process: subprocess.Popen[bytes]
+    output_path: Path
+    data_dir: Path
+    dashboard_url: str
+    broker_url: str
+    provider_url: str
+    sign_in: DemoSignIn
+
+    def stop(self) -> None:
+        """SIGTERM to the command's process group (it stops its three children), then wait."""
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+
+def parse_printed(output: str) -> tuple[dict[str, str], DemoSignIn] | None:
+    """The URLs and demo sign-in from ``outbound up``'s banner, or None until it is printed."""
+    if READY_LINE not in output:
+        return None
+    urls = dict(re.findall(r"^\s+(dashboard|broker|demo provider)\s+(http://\S+)", output, re.M))
+    fields = dict(re.findall(r"^\s+(admin|user|password)\s+(\S+)$", output, re.M))
+    if len(urls) < 3 or len(fields) < 3:
+        return None
+    return urls, DemoSignIn(fields["admin"], fields["user"], fields["password"])
+
+
+def _all_answer(urls: dict[str, str]) -> bool:
+    checks = (
+        f"{urls['broker']}/v1/x/health",
+        f"{urls['demo provider']}/.well-known/oauth-authorization-server",
+        f"{urls['dashboard']}/_stcore/health",
+    )
+    try:
+        return all(httpx.get(url, timeout=5).status_code == 200 for url in checks)
+    except httpx.HTTPError:
+        return False
+
+
+def start_stack(data_dir: Path, *, timeout_s: float = 180) -> RunningStack:
+    """Run ``outbound up`` on free ports with ``data_dir``; return once it printed the sign-in."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_ENV_PREFIXES)}
+    empty_env_file = data_dir.parent / f"{data_dir.name}.env"
+    empty_env_file.touch()  # stands in for a developer's own .env
+    env["OUTBOUND_ENV_FILE"] = str(empty_env_file)
+    ports = [str(free_port()) for _ in range(3)]
+    output_path = data_dir.parent / f"{data_dir.name}-up.log"
+    argv = [sys.executable, "-m", "broker.cli", "up", "--data-dir", str(data_dir)]
+    argv += ["--port", ports[0], "--provider-port", ports[1], "--dashboard-port", ports[2]]
+    started = time.monotonic()
+    with output_path.open("wb") as sink:
+        process = subprocess.Popen(
+            argv,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = started + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        printed = parse_printed(output_path.read_text(errors="replace"))
+        if printed is not None and _all_answer(printed[0]):
+            urls, sign_in = printed
+            return RunningStack(
+                process=process,
+                output_path=output_path,
+                data_dir=data_dir,
+                dashboard_url=urls["dashboard"],
+                broker_url=urls["broker"],
+                provider_url=urls["demo provider"],
+                sign_in=sign_in,
+            )
+        time.sleep(0.2)
+    tail = output_path.read_text(errors="replace")[-3000:]
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+    raise RuntimeError(f"`outbound up` did not print the demo sign-in; its output:\n{tail}")
+
+
+@contextmanager
+def running_stack(data_dir: Path, **kwargs: float) -> Iterator[RunningStack]:
+    """``start_stack`` as a context manager that always stops it."""
+    stack = start_stack(data_dir, **kwargs)
+    try:
+        yield stack
+    finally:
+        stack.stop()
