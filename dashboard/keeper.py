@@ -133,7 +133,7 @@ def session_keeper() -> None:
         except SessionExpired:
             drop_session()
             _remember(None)
-            flash(SessionExpired.sentence, icon="⏳")
+            flash(SessionExpired.sentence, icon=":material/hourglass_empty:")
             st.switch_page(page(SIGN_IN))
         except DashboardError as exc:
             st.caption(f":material/warning: {exc.sentence}")

@@ -46,7 +46,7 @@ def drop_session() -> None:
     st.session_state.pop(SESSION_KEY, None)
 
 
-def flash(message: str, icon: str = "ℹ️") -> None:
+def flash(message: str, icon: str = ":material/info:") -> None:
     """Show ``message`` as a toast on the next run (survives switch_page and rerun)."""
     st.session_state[FLASH_KEY] = (message, icon)
 

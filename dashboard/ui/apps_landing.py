@@ -58,7 +58,7 @@ def scope_table(outcome: ConnectOutcome) -> list[dict[str, str]]:
 
 def _way_back() -> None:
     if current_session() is not None:
-        st.page_link(page(HOME), label="Back to the outbound apps", icon="⬅️")
+        st.page_link(page(HOME), label="Back to the outbound apps", icon=":material/arrow_back:")
     else:
         st.page_link(page(SIGN_IN), label="Sign in to the dashboard", icon=":material/login:")
     st.caption("You can also close this tab: the tab you started from updates by itself.")

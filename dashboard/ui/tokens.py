@@ -100,7 +100,8 @@ def _load(target: Target, key: CacheKey, query: InventoryQuery) -> Inventory | N
     def show(progress: Progress) -> None:
         bar.progress(progress.fraction, text=_describe(progress))
 
-    st.button("Stop", key="tokens__stop", on_click=_stop)
+    stop = st.empty()  # the Stop button goes away with the bar
+    stop.button("Stop", key="tokens__stop", on_click=_stop)
     # A click on Stop reruns the page, which interrupts this call at its next progress update;
     # the scan then cancels the calls it has not made yet.
     inventory = collect_inventory(
@@ -110,16 +111,22 @@ def _load(target: Target, key: CacheKey, query: InventoryQuery) -> Inventory | N
         cancel=threading.Event(),
     )
     bar.empty()
+    stop.empty()
     SHARED.put(key, inventory)
     return inventory
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _summary(inventory: Inventory, key: CacheKey) -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         how = "bulk inventory" if inventory.source == "bulk" else "per-user fan-out"
         st.caption(
-            f"{len(inventory.connections)} connections from {inventory.users_scanned} users via "
-            f"{how}, {inventory.calls} calls in {inventory.elapsed_s:.1f} s; "
+            f"{_count(len(inventory.connections), 'connection')} from "
+            f"{_count(inventory.users_scanned, 'user')} via {how}, "
+            f"{_count(inventory.calls, 'call')} in {inventory.elapsed_s:.1f} s; "
             f"collected {inventory.collected_at:%H:%M:%S} UTC."
         )
         st.button(
@@ -140,7 +147,7 @@ def _summary(inventory: Inventory, key: CacheKey) -> None:
 
 
 def _windows() -> StatusWindows:
-    with st.popover("Status windows", icon="⏱️"):
+    with st.popover("Status windows", icon=":material/timer:"):
         soon = st.number_input(
             "Without a refresh token, “expiring soon” within (hours)",
             min_value=1,
