@@ -167,7 +167,13 @@ def render_outbound_apps(session: Session) -> None:
     shown = search_and_sort(listings, query or "", descending=descending)
     st.caption(f"{len(shown)} of {len(listings)} apps")
     if not listings:
-        st.info("No outbound apps yet." + (" Create one below." if is_admin(session) else ""))
+        st.info(
+            "No outbound apps yet. "
+            + ("Create one below." if is_admin(session) else "Ask an administrator to add one."),
+            icon=":material/apps:",
+        )
+    elif not shown:
+        st.info("No app matches this search; clear it to see every app.", icon=":material/search:")
     for listing in shown:
         _card(listing, templates.get(listing.app.template_id), session)
     wanted = st.session_state.get(DISCONNECT_KEY)
