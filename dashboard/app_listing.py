@@ -9,6 +9,7 @@ it is richer: the latest token of each connected app gives its granted scopes an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,6 +105,9 @@ _ERROR_SENTENCES = {
 }
 
 
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
 @dataclass(frozen=True)
 class ConnectOutcome:
     """The query of the broker callback's final redirect to the landing page."""
@@ -142,8 +146,9 @@ class ConnectOutcome:
         known = _ERROR_SENTENCES.get(self.error)
         if known:
             return known
+        # The code is only quoted when it reads as one: the page draws sentences as markdown.
         return "The provider did not complete the connection" + (
-            f" ({self.error})." if self.error else "."
+            f" ({self.error})." if _ERROR_CODE.fullmatch(self.error) else "."
         )
 
     def scope_rows(self) -> list[tuple[str, bool, bool]]:

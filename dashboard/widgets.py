@@ -47,7 +47,8 @@ PENDING_KEY = "widgets__pending_connect"
 POLL_INTERVAL = "2s"
 PENDING_TTL_S = 600.0  # the broker keeps a pending authorization for 10 minutes
 LANDING_PATH = "/connected"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^\"'])")
+# "/" too: Streamlit rewrites ":material/" to an icon directive before parsing the markdown.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^\"'/])")
 
 
 def literal(value: str) -> str:
@@ -85,7 +86,9 @@ def scope_chips(scopes: Sequence[str], *, color: str = "blue", empty: str = "non
         if not scopes:
             st.caption(empty)
         for scope in scopes:
-            st.badge(literal(scope), color=color)  # type: ignore[arg-type]
+            # st.badge escapes square brackets itself: escaped twice, the backslashes would show.
+            label = literal(scope).replace("\\[", "[").replace("\\]", "]")
+            st.badge(label, color=color)  # type: ignore[arg-type]
 
 
 def outbound_app_button(
@@ -240,6 +243,6 @@ def watch_connect() -> None:
         return
     if now != pending.baseline:
         forget_connect()
-        flash(f"Connected to {pending.app_name}.", icon=":material/check_circle:")
+        flash(f"Connected to {literal(pending.app_name)}.", icon=":material/check_circle:")
         st.rerun(scope="app")
     st.caption(f"⏳ Waiting for the consent at {literal(pending.app_name)}…")

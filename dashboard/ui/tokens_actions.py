@@ -22,6 +22,7 @@ from dashboard.inventory_cache import SHARED, Change, removing, replacing
 from dashboard.inventory_records import Connection
 from dashboard.target import current_target
 from dashboard.ui.failures import UNEXPECTED
+from dashboard.widgets import literal
 
 Action = Literal["refresh", "try", "delete", "disconnect"]
 Level = Literal["success", "warning", "error"]
@@ -88,8 +89,8 @@ def _refresh(connection: Connection, _: str) -> Outcome:
         # The broker keeps a still-valid token when the provider fails transiently.
         return Outcome(
             "warning",
-            f"The provider did not refresh it ({fresh.last_refresh_error[:120]}); the current"
-            f" access token stays valid until {_when(after)}.",
+            f"The provider did not refresh it ({literal(fresh.last_refresh_error[:120])});"
+            f" the current access token stays valid until {_when(after)}.",
         )
     return Outcome(
         "success",
@@ -123,7 +124,9 @@ def _disconnect(connection: Connection, _: str) -> Outcome:
     outcome = tokens.delete_user_tokens(current_target().transport, app_id=app_id, user_id=user_id)
     _forget(removing(lambda c: not (c.token.app_id == app_id and c.token.user_id == user_id)))
     return Outcome(
-        "success", f"Disconnected {connection.owner_label} from {app_id}. {outcome.sentence}"
+        "success",
+        f"Disconnected {literal(connection.owner_label)} from {literal(app_id)}."
+        f" {outcome.sentence}",
     )
 
 
@@ -161,7 +164,7 @@ def check_scopes(connection: Connection) -> None:
     if not wanted:
         st.session_state[OUTCOME_KEY] = Outcome("warning", "Type one or more scopes to look for.")
         return
-    listed = ", ".join(wanted)
+    listed = literal(", ".join(wanted))
     try:
         if token.is_tenant_token:
             found = tokens.tenant_token_by_scopes(transport, token.app_id, token.tenant_id, wanted)
@@ -175,7 +178,8 @@ def check_scopes(connection: Connection) -> None:
             return
         st.session_state[OUTCOME_KEY] = Outcome(
             "warning",
-            f"No: no token of {connection.owner_label} for {token.app_id} holds {listed}.",
+            f"No: no token of {literal(connection.owner_label)} for {literal(token.app_id)}"
+            f" holds {listed}.",
         )
         return
     except DashboardError as exc:
@@ -233,7 +237,10 @@ def render_actions(connection: Connection, test_url: str) -> None:
         with st.container(border=True, key="tokens__confirm_box"):
             st.write(
                 _QUESTIONS[action].format(
-                    owner=connection.owner_label, app=token.app_id, token_id=token.id, url=test_url
+                    owner=literal(connection.owner_label),
+                    app=literal(token.app_id),
+                    token_id=literal(token.id),
+                    url=literal(test_url),
                 )
             )
             with st.container(horizontal=True):

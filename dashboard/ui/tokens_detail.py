@@ -22,7 +22,7 @@ from dashboard.token_inspection import (
 )
 from dashboard.token_status import TokenStatus
 from dashboard.ui.tokens_actions import fetch_secret_token, render_actions
-from dashboard.widgets import scope_chips
+from dashboard.widgets import literal, scope_chips
 
 MASK = "••••••••••••••••"
 REVEAL_PREFIX = "tokens__reveal__"
@@ -76,7 +76,9 @@ def _scopes(connection: Connection, app: OutboundApp | None) -> None:
     default = app.default_scopes if app else ()
     missing = missing_defaults(token.scopes, default)
     if missing:
-        st.warning(f"The provider did not grant these default scopes: {', '.join(missing)}.")
+        st.warning(
+            f"The provider did not grant these default scopes: {literal(', '.join(missing))}."
+        )
     rows = compare_scopes(token.scopes, default, token.requested_scopes)
     if rows:
         frame = pd.DataFrame(
@@ -153,7 +155,7 @@ def render_detail(
     """The detail panel of one token."""
     with st.container(border=True, key="tokens__detail"):
         name = app.name if app else connection.token.app_id
-        st.subheader(f"{connection.owner_label} · {name}")
+        st.subheader(f"{literal(connection.owner_label)} · {literal(name)}")
         render_actions(connection, test_url_for(app, template))
         left, right = st.columns(2)
         with left:

@@ -79,7 +79,7 @@ def _everything(at: AppTest) -> str:
 
     walk(at._tree)
     parts += [frame.value.to_csv() for frame in at.dataframe]
-    return "\n".join(parts)
+    return "\n".join(parts).replace("\\", "")  # markdown escapes are not part of what is seen
 
 
 def _token_id(at: AppTest, owner: str, app_id: str) -> str:
@@ -193,7 +193,7 @@ def test_no_token_appears_until_revealed_and_then_it_does(
     secret = _secret_of(live, CAL, seeded.user_id("ada"))
     at = _select(at, _token_id(at, "ada", CAL))
 
-    assert at.subheader[0].value == "ada · Acme acme-cal"
+    assert at.subheader[0].value == "ada · Acme acme\\-cal"  # drawn as typed (escaped)
     assert secret not in _everything(at)
     assert "••••" in _everything(at)
 
@@ -213,7 +213,7 @@ def test_choosing_a_token_in_the_list_opens_its_detail(
 
     assert len(chooser.options) == 1
     chooser.set_value(_token_id(at, "cyd", CAL)).run()
-    assert at.subheader[0].value == "cyd · Acme acme-cal"
+    assert at.subheader[0].value == "cyd · Acme acme\\-cal"
     assert "Refresh failed" in _everything(at)
 
 
@@ -254,7 +254,9 @@ def test_force_refresh_errors_are_one_sentence(
     at.button(key="tokens__confirm").click().run()
 
     [warning] = at.warning
-    assert warning.value.startswith("The provider did not refresh it (temporarily_unavailable")
+    assert warning.value.replace("\\", "").startswith(
+        "The provider did not refresh it (temporarily_unavailable"
+    )
     assert "the current access token stays valid until" in warning.value
 
 
@@ -333,7 +335,7 @@ def test_delete_and_disconnect_remove_the_rows(
     at.button(key="tokens__ask_disconnect").click().run()
     assert "Disconnect eve from acme-mail" in _everything(at)
     at.button(key="tokens__confirm").click().run()
-    assert at.success[0].value.startswith("Disconnected eve from acme-mail.")
+    assert at.success[0].value.replace("\\", "").startswith("Disconnected eve from acme-mail.")
     assert "eve" not in set(_table(at)["owner"])
 
 
