@@ -91,3 +91,8 @@ class Inventory:
     def complete(self) -> bool:
         """Whether every call succeeded and nothing was cancelled."""
         return not self.failures and not self.cancelled
+
+    @property
+    def unreadable(self) -> bool:
+        """Whether nothing could be read: every call failed (the service is down or broken)."""
+        return not self.connections and bool(self.failures) and len(self.failures) >= self.calls

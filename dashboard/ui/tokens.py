@@ -112,6 +112,11 @@ def _load(target: Target, key: CacheKey, query: InventoryQuery) -> Inventory | N
     )
     bar.empty()
     stop.empty()
+    if inventory.unreadable:
+        # Not "no tokens": the service is down or broken. Its own error is the page's one
+        # sentence (this call raises it), and nothing is kept, so the next run scans again.
+        outbound.list_apps(target.transport)
+        return inventory
     SHARED.put(key, inventory)
     return inventory
 

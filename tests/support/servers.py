@@ -120,11 +120,13 @@ class LiveBroker:
         self.broker.db.dispose()
 
 
-def start_broker(data_dir: Path, database_url: str | None = None, **settings: Any) -> LiveBroker:
-    """Bootstrap a broker in ``data_dir`` and serve it on a free loopback port."""
+def start_broker(
+    data_dir: Path, database_url: str | None = None, *, port: int | None = None, **settings: Any
+) -> LiveBroker:
+    """Bootstrap a broker in ``data_dir`` and serve it on ``port`` (default: a free one)."""
     from broker.app import create_app
 
-    port = free_port()
+    port = port or free_port()
     config = BrokerSettings(
         data_dir=data_dir,
         database_url=database_url,
