@@ -151,7 +151,7 @@ def render_pending() -> None:
         except ValueError:
             st.error("The service answered a link that is not a web address; do not follow it.")
             return
-        st.dataframe(rows, hide_index=True, key="apps__inspector")
+        st.dataframe(rows, hide_index=True, key="apps__inspector", height="content")
         for warning in decode_authorization_url(pending.url).warnings():
             st.warning(warning)
         st.caption(f"After the consent the provider sends you to {literal(pending.redirect_url)}")

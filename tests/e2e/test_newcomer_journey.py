@@ -102,8 +102,7 @@ def test_a_newcomer_follows_the_readme_and_sees_the_token(stack: RunningStack, p
     expect(inspector.get_by_test_id("stDataFrame")).to_be_visible()
     href = inspector.get_by_test_id("stLinkButton").locator("a").get_attribute("href")
     assert href and href.startswith(stack.provider_url + "/oauth/authorize?")
-    inspector.scroll_into_view_if_needed()
-    shoot(page, "connect-inspector")
+    shoot(page, "connect-inspector", full_page=True, only=inspector)
 
     consent = page.context.new_page()  # the link opens a new tab
     consent.goto(href)
