@@ -41,29 +41,29 @@ def fetch_token(
     options = req.options
     force = bool(options and options.force_refresh)
     with_refresh = bool(options and options.with_refresh_token)
-    with broker.db.session() as s:
-        row = select_token(
-            s,
-            app_id=req.app_id,
-            user_id=user_id,
-            tenant_id=tenant_id,
-            scopes=scopes,
-            external_identifier=req.external_identifier,
-        )
-        if row is None:
+    row = select_token(
+        broker.db,
+        app_id=req.app_id,
+        user_id=user_id,
+        tenant_id=tenant_id,
+        scopes=scopes,
+        external_identifier=req.external_identifier,
+    )
+    if row is None:
+        with broker.db.session() as s:
             find_app(s, req.app_id)  # an unknown app answers its own error first
-            raise TokenNotFound("No token matches" + (" the requested scopes" if scopes else ""))
-        if row.status == NEEDS_REAUTH:
-            # The grant is dead (issue 4): its access token may be revoked too, so a fetch
-            # answers the typed error rather than a token, until the user connects again.
-            metrics.FETCHES.labels(result="needs_reauth").inc()
-            raise ReauthorizationRequired("The user must connect this app again")
-        # The hot path (bench/fetch.py): a token usable now is answered from this one read,
-        # without the refresh engine's own reads (row, lease) and a third session.
-        if not force and not needs_refresh(row, now_s(), broker.settings.refresh_margin_s):
-            metrics.FETCHES.labels(result="fresh").inc()
-            return token_to_wire(broker, row, with_refresh=with_refresh)
-        token_id = row.id
+        raise TokenNotFound("No token matches" + (" the requested scopes" if scopes else ""))
+    if row.status == NEEDS_REAUTH:
+        # The grant is dead (issue 4): its access token may be revoked too, so a fetch
+        # answers the typed error rather than a token, until the user connects again.
+        metrics.FETCHES.labels(result="needs_reauth").inc()
+        raise ReauthorizationRequired("The user must connect this app again")
+    # The hot path (bench/fetch.py): a token usable now is answered from this one read,
+    # without the refresh engine's own reads (row, lease) and a third session.
+    if not force and not needs_refresh(row, now_s(), broker.settings.refresh_margin_s):
+        metrics.FETCHES.labels(result="fresh").inc()
+        return token_to_wire(broker, row, with_refresh=with_refresh)
+    token_id = row.id
     refresh_token(broker, token_id, force=force, not_before=arrived)
     with broker.db.session() as s:
         fresh = s.get(ManagedTokenRow, token_id)

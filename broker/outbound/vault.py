@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from broker.context import Broker
@@ -21,7 +21,7 @@ from broker.identity.project import new_id
 from broker.lifecycle.events import record_event
 from broker.outbound.oauth_client import TokenGrant, revoke
 from broker.outbound.registration import OutboundApp
-from broker.store.db import now_s
+from broker.store.db import Database, now_s
 from broker.store.outbound import ManagedTokenRow
 
 ACTIVE, REFRESH_FAILED, NEEDS_REAUTH = "active", "refresh_failed", "needs_reauth"
@@ -212,8 +212,25 @@ def token_to_wire(broker: Broker, row: ManagedTokenRow, *, with_refresh: bool) -
     return body
 
 
+# The fetch's lookup (the broker's hot path, bench/fetch.py) as one Core statement built once:
+# SQLAlchemy compiles it once and reuses it, and no ORM session or identity map is involved.
+_TOKENS = ManagedTokenRow.__table__
+_OWNER_TOKENS = (
+    select(_TOKENS)
+    .where(
+        _TOKENS.c.app_id == bindparam("app_id"),
+        _TOKENS.c.user_id == bindparam("user_id"),
+        _TOKENS.c.tenant_id == bindparam("tenant_id"),
+    )
+    .order_by(_TOKENS.c.updated_at.desc())
+)
+_OWNER_TOKENS_BY_EXTERNAL_ID = _OWNER_TOKENS.where(
+    _TOKENS.c.external_identifier == bindparam("external_identifier")
+)
+
+
 def select_token(
-    session: Session,
+    db: Database,
     *,
     app_id: str,
     user_id: str,
@@ -221,17 +238,16 @@ def select_token(
     scopes: list[str] | None,
     external_identifier: str | None,
 ) -> ManagedTokenRow | None:
-    """The newest token of this owner; with ``scopes``, the newest holding all of them."""
-    query = select(ManagedTokenRow).where(
-        ManagedTokenRow.app_id == app_id,
-        ManagedTokenRow.user_id == user_id,
-        ManagedTokenRow.tenant_id == tenant_id,
-    )
+    """The newest token of this owner (a detached copy); with ``scopes``, the newest holding all."""
+    params = {"app_id": app_id, "user_id": user_id, "tenant_id": tenant_id}
+    query = _OWNER_TOKENS
     if external_identifier:
-        query = query.where(ManagedTokenRow.external_identifier == external_identifier)
-    rows = session.scalars(query.order_by(ManagedTokenRow.updated_at.desc())).all()
+        query, params["external_identifier"] = _OWNER_TOKENS_BY_EXTERNAL_ID, external_identifier
+    with db.engine.connect() as conn:
+        rows = conn.execute(query, params).mappings().all()
     wanted = set(scopes or [])
-    return next((r for r in rows if wanted <= set(r.scopes or [])), None)
+    found = next((r for r in rows if wanted <= set(r["scopes"] or [])), None)
+    return ManagedTokenRow(**found) if found is not None else None
 
 
 def revoke_and_delete(
