@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from broker.context import Broker
 from broker.errors import Unauthorized
@@ -61,11 +62,22 @@ def parse_bearer(request: Request) -> Bearer:
     return Bearer(project_id=project_id, jwt=jwt_part, management_key=key_part)
 
 
-def require_management(request: Request) -> Bearer:
-    """A valid management key is required (``pid:key`` or ``pid:jwt:key``)."""
+async def require_management(request: Request) -> Bearer:
+    """A valid management key is required (``pid:key`` or ``pid:jwt:key``).
+
+    A key already known in memory passes on the event loop (an HMAC and a constant-time
+    compare); a check that needs the database (reload, counting a wrong key) runs in a thread.
+    """
+    bearer = parse_bearer(request)
+    key = bearer.management_key
+    if key and broker_of(request).management_keys.is_known(key):
+        return bearer
+    return await run_in_threadpool(_checked_management, request, bearer)
+
+
+def _checked_management(request: Request, bearer: Bearer) -> Bearer:
     from broker.identity.throttle import management_key_ok
 
-    bearer = parse_bearer(request)
     if not management_key_ok(request, bearer.management_key):
         raise Unauthorized("Invalid management key")
     return bearer

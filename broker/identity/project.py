@@ -153,6 +153,11 @@ class ManagementKeys:
             return self._matches(digest)
         return False
 
+    def is_known(self, key: str) -> bool:
+        """Whether ``key`` matches a digest held in memory and still fresh (no database read)."""
+        fresh = now_s() - self._loaded_at <= MAX_CACHE_AGE_S
+        return fresh and self._matches(keyed_digest(self._subkey, key))
+
     def _matches(self, digest: str) -> bool:
         found = False
         for known in self._digests:
