@@ -26,6 +26,7 @@ def assert_figures(figures: dict[str, float], names: set[str]) -> None:
 
 def test_fetch_answers_throughput_ratio_and_latency_or_says_how_to_install_wrk() -> None:
     names = {"fetch_rps", "noop_rps", "fetch_ratio", "fetch_p50_ms", "fetch_p99_ms"}
+    names |= {"fetch_cpu_us", "noop_cpu_us"}
     if not HAS_WRK:
         with pytest.raises(BenchmarkUnavailable, match="apt-get install -y wrk"):
             fetch.run(duration_s=1, warmup_s=1)
