@@ -46,16 +46,26 @@ def dashboard(
     running.stop()
 
 
+# One chromium per process: modules elsewhere (tests/hostile) import these fixtures, and
+# Playwright's sync API allows only one running instance per thread.
+_LAUNCHED: list[Browser] = []
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Debian's chromium, headless (never a downloaded browser)."""
+    if _LAUNCHED:
+        yield _LAUNCHED[0]
+        return
     with sync_playwright() as p:
         launched = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
         )
+        _LAUNCHED.append(launched)
         yield launched
+        _LAUNCHED.clear()
         launched.close()
 
 
