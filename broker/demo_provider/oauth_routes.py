@@ -196,6 +196,12 @@ async def token(request: Request) -> Response:
     latency = server.faults.take("latency_ms")
     if latency:
         await asyncio.sleep(latency / 1000)
+        if await request.is_disconnected():
+            # The client gave up while we were slow: drop the request unprocessed (no code
+            # spent, no token rotated), so a slow provider is distinguishable from a lost
+            # response (the ``lost_response`` fault models a request processed, answer lost).
+            server.stats.token_call(grant_type, "client_gone")
+            return Response(status_code=499)
     fault = _token_fault(provider, grant_type)
     if fault is not None:
         outcome, response = fault

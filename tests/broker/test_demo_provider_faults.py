@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -197,3 +199,25 @@ def test_admin_secret_guards_the_admin_endpoints() -> None:
         assert live.stats()["revocations"] == 0  # the fixture sends the secret
     finally:
         live.stop()
+
+
+def test_a_slow_answer_whose_client_gave_up_is_dropped_unprocessed(
+    provider: LiveProvider,
+) -> None:
+    client = provider.client()
+    tokens = client.tokens()
+    provider.reset_stats()
+    provider.set_faults(latency_ms={"value": 1500, "remaining": 1})
+    with pytest.raises(httpx.TimeoutException):
+        provider.http.post(
+            f"{provider.url}/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+            auth=(client.client_id, client.client_secret),
+            timeout=0.3,
+        )
+    deadline = time.monotonic() + 5
+    while "client_gone" not in provider.stats()["token_outcomes"].get("refresh_token", {}):
+        assert time.monotonic() < deadline, provider.stats()
+        time.sleep(0.05)
+    # The refresh token was not rotated: it still works.
+    assert client.refresh(tokens["refresh_token"]).status_code == 200
