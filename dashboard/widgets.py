@@ -212,7 +212,13 @@ class ConnectAction:
 
 def follow_link(pending: PendingConnect, *, label: str = "Open the consent page") -> None:
     """The authorization URL as a link button (it opens a new tab)."""
-    st.link_button(label, pending.url, type="primary", icon="↗️", key="widgets__follow_link")
+    st.link_button(
+        label,
+        pending.url,
+        type="primary",
+        icon=":material/open_in_new:",
+        key="widgets__follow_link",
+    )
 
 
 def _refresh_jwt_for(pending: PendingConnect) -> str | None:
@@ -245,4 +251,4 @@ def watch_connect() -> None:
         forget_connect()
         flash(f"Connected to {literal(pending.app_name)}.", icon=":material/check_circle:")
         st.rerun(scope="app")
-    st.caption(f"⏳ Waiting for the consent at {literal(pending.app_name)}…")
+    st.caption(f":material/hourglass_top: Waiting for the consent at {literal(pending.app_name)}…")

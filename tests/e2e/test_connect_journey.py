@@ -39,11 +39,11 @@ def acme(live: LiveBroker) -> Iterator[LiveProvider]:
 
 
 def snapshot(page: Page, name: str) -> None:
-    """Save a full-page screenshot when OUTBOUND_SCREENSHOTS names a folder."""
+    """Save a full-page screenshot (journey-<name>.png) when OUTBOUND_SCREENSHOTS names a folder."""
     folder = os.environ.get("OUTBOUND_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(folder) / f"journey-{name}.png"), full_page=True)
 
 
 def no_secret_in(page: Page, *secrets: str) -> None:
