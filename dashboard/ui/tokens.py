@@ -33,6 +33,7 @@ from dashboard.ui.tokens_views import (
     render_matrix,
     render_table,
 )
+from dashboard.widgets import literal
 
 EVERYONE, MINE = "All users", "My connections"
 STOPPED_KEY = "tokens__stopped"
@@ -54,7 +55,8 @@ def _missing_key(target: Target, session: Session) -> None:
         st.caption(exc.sentence)
         return
     if mine:
-        st.write("Meanwhile, your own account holds tokens for: " + ", ".join(mine) + ".")
+        apps = ", ".join(literal(app_id) for app_id in mine)
+        st.write(f"Meanwhile, your own account holds tokens for: {apps}.")
     else:
         st.write("Your own account holds no token yet: connect an app on the Outbound apps page.")
 
@@ -148,7 +150,7 @@ def _summary(inventory: Inventory, key: CacheKey) -> None:
             for failure in inventory.failures:
                 who = failure.user_label or failure.user_id or failure.tenant_id or "—"
                 where = f" · {failure.app_id}" if failure.app_id else ""
-                st.write(f"**{who}**{where}: {failure.sentence}")
+                st.write(f"**{literal(who)}**{literal(where)}: {literal(failure.sentence)}")
 
 
 def _windows() -> StatusWindows:
@@ -208,16 +210,23 @@ def render_tokens_page() -> None:
         return
     render_kpis(classified)
     shown = classified.filtered(filter_controls(classified))
-    table, grid, charts = st.tabs(["Table", "Users × apps", "Charts"])
-    with table:
-        if shown.rows:
-            render_table(shown)
-        else:
-            st.info("No connection matches these filters; clear one to see more.")
-    with grid:
-        render_matrix(shown)
-    with charts:
-        render_charts(shown)
+    # Lazy tabs: only the open one is computed and sent, so the first paint draws the table
+    # alone, not also the matrix and three charts (docs/performance.md, the page benchmark).
+    table, grid, charts = st.tabs(
+        ["Table", "Users × apps", "Charts"], key="tokens__tab", on_change="rerun"
+    )
+    if table.open:
+        with table:
+            if shown.rows:
+                render_table(shown)
+            else:
+                st.info("No connection matches these filters; clear one to see more.")
+    if grid.open:
+        with grid:
+            render_matrix(shown)
+    if charts.open:
+        with charts:
+            render_charts(shown)
     selected = shown.find(str(st.session_state.get(SELECTED_KEY, "")))
     if selected is None:
         st.caption("Select a row of the table to see the token in detail and act on it.")
