@@ -129,7 +129,7 @@ def render_table(classified: Classified) -> None:
     )
     st.download_button(
         "Download CSV",
-        data=frame.to_csv(index=False).encode(),
+        data=lambda: frame.to_csv(index=False).encode(),  # made on click, not on every run
         file_name="managed-tokens.csv",
         mime="text/csv",
         key="tokens__export",
