@@ -116,7 +116,12 @@ def render_table(classified: Classified) -> None:
         selection_mode="single-row",
         key=table_key,
     )
-    labels = {str(r.token_id): f"{r.owner} · {r.app} · {r.status}" for r in frame.itertuples()}
+    labels = {
+        str(token_id): f"{owner} · {app} · {status}"
+        for token_id, owner, app, status in zip(
+            frame["token_id"], frame["owner"], frame["app"], frame["status"], strict=True
+        )
+    }
     # A list of the same rows, for keyboards and screen readers (the grid is a canvas).
     st.selectbox(
         "Open a token",
