@@ -22,6 +22,7 @@ from dashboard.token_status import SEVERITY, TokenStatus
 from dashboard.ui.tokens_actions import SELECTED_KEY, TABLE_GENERATION_KEY
 
 MATRIX_MAX_OWNERS = 200
+OPEN_LIST_MAX = 1000  # options in the "Open a token" list
 # The table widget's key and the token ids of its rows, in order (for the selection callback).
 SHOWN_KEY = "tokens__shown"
 
@@ -116,13 +117,16 @@ def render_table(classified: Classified) -> None:
         selection_mode="single-row",
         key=table_key,
     )
+    # A list of the same rows, for keyboards and screen readers (the grid is a canvas). Capped:
+    # 10,000 options cost the browser ≈0.7 s of the first paint (docs/performance.md), and a
+    # list that long is found through the filters above anyway.
+    listed = frame.head(OPEN_LIST_MAX)
     labels = {
         str(token_id): f"{owner} · {app} · {status}"
         for token_id, owner, app, status in zip(
-            frame["token_id"], frame["owner"], frame["app"], frame["status"], strict=True
+            listed["token_id"], listed["owner"], listed["app"], listed["status"], strict=True
         )
     }
-    # A list of the same rows, for keyboards and screen readers (the grid is a canvas).
     st.selectbox(
         "Open a token",
         list(labels),
@@ -132,6 +136,10 @@ def render_table(classified: Classified) -> None:
         key="tokens__open",
         on_change=_opened,
     )
+    if len(frame) > OPEN_LIST_MAX:
+        st.caption(
+            f"The list offers the first {OPEN_LIST_MAX:,} of {len(frame):,}; filter to narrow."
+        )
     st.download_button(
         "Download CSV",
         data=lambda: frame.to_csv(index=False).encode(),  # made on click, not on every run
