@@ -217,6 +217,19 @@ def test_choosing_a_token_in_the_list_opens_its_detail(
     assert "Refresh failed" in _everything(at)
 
 
+def test_the_list_of_tokens_is_capped_and_says_how_to_narrow_it(
+    monkeypatch: pytest.MonkeyPatch,
+    signed_in_app: Callable[..., AppTest],
+    seeded: SeededTokens,
+) -> None:
+    monkeypatch.setattr("dashboard.ui.tokens_views.OPEN_LIST_MAX", 3)
+    at = _open(signed_in_app, "cap-admin@example.test")
+
+    assert len(at.selectbox(key="tokens__open").options) == 3
+    assert len(_table(at)) == 7  # the table itself keeps every row
+    assert any("first 3 of 7; filter to narrow" in c.value for c in at.caption)
+
+
 def test_detail_compares_granted_scopes_with_the_app_defaults(
     signed_in_app: Callable[..., AppTest], seeded: SeededTokens
 ) -> None:
