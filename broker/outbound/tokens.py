@@ -19,6 +19,46 @@ from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow
 
 
+def _lookup(
+    broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
+) -> ManagedTokenRow | None:
+    user_id = "" if tenant_level else (req.user_id or "")
+    tenant_id = req.tenant_id or ""
+    if tenant_level and not tenant_id:
+        raise MissingArguments("tenantId is required")
+    if not tenant_level and not user_id:
+        raise MissingArguments("userId is required")
+    return select_token(
+        broker.db,
+        app_id=req.app_id,
+        user_id=user_id,
+        tenant_id=tenant_id,
+        scopes=[s for s in req.scopes or [] if s] if by_scopes else None,
+        external_identifier=req.external_identifier,
+    )
+
+
+def _usable_now(broker: Broker, row: ManagedTokenRow) -> bool:
+    return row.status != NEEDS_REAUTH and not needs_refresh(
+        row, now_s(), broker.settings.refresh_margin_s
+    )
+
+
+def fresh_token(
+    broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
+) -> dict[str, Any] | None:
+    """The wire token when one usable now is stored (one indexed read); None when
+    ``fetch_token`` must answer instead (forced, due for refresh, missing, dead grant)."""
+    options = req.options
+    if options and options.force_refresh:
+        return None
+    row = _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
+    if row is None or not _usable_now(broker, row):
+        return None
+    metrics.FETCHES.labels(result="fresh").inc()
+    return token_to_wire(broker, row, with_refresh=bool(options and options.with_refresh_token))
+
+
 def fetch_token(
     broker: Broker,
     req: TokenFetchRequest,
@@ -31,24 +71,11 @@ def fetch_token(
 
     ``arrived`` is when the request arrived: a forced refresh already in flight answers it.
     """
-    user_id = "" if tenant_level else (req.user_id or "")
-    tenant_id = req.tenant_id or ""
-    if tenant_level and not tenant_id:
-        raise MissingArguments("tenantId is required")
-    if not tenant_level and not user_id:
-        raise MissingArguments("userId is required")
     scopes = [s for s in req.scopes or [] if s] if by_scopes else None
     options = req.options
     force = bool(options and options.force_refresh)
     with_refresh = bool(options and options.with_refresh_token)
-    row = select_token(
-        broker.db,
-        app_id=req.app_id,
-        user_id=user_id,
-        tenant_id=tenant_id,
-        scopes=scopes,
-        external_identifier=req.external_identifier,
-    )
+    row = _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
     if row is None:
         with broker.db.session() as s:
             find_app(s, req.app_id)  # an unknown app answers its own error first
@@ -60,7 +87,7 @@ def fetch_token(
         raise ReauthorizationRequired("The user must connect this app again")
     # The hot path (bench/fetch.py): a token usable now is answered from this one read,
     # without the refresh engine's own reads (row, lease) and a third session.
-    if not force and not needs_refresh(row, now_s(), broker.settings.refresh_margin_s):
+    if not force and _usable_now(broker, row):
         metrics.FETCHES.labels(result="fresh").inc()
         return token_to_wire(broker, row, with_refresh=with_refresh)
     token_id = row.id
