@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from dashboard.descope.tokens import ManagedToken
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, fetch_latest, start_connect
 from tests.support.servers import LiveBroker
@@ -97,6 +98,11 @@ def test_salesforce_instance_url_is_kept_and_returned_with_an_introspected_expir
     assert token["expiryAssumed"] is False
     assert before + 890 <= int(token["accessTokenExpiry"]) <= int(time.time()) + 900
     assert standins.calls_to("/services/oauth2/introspect")
+    # The dashboard reads the extension from the broker's own answer (one wire, both ends).
+    parsed = ManagedToken.from_api(token)
+    assert parsed.provider_metadata is not None
+    assert parsed.provider_metadata["instance_url"] == SALESFORCE_INSTANCE
+    assert parsed.without_secrets().provider_metadata == parsed.provider_metadata
 
 
 def test_salesforce_without_introspection_assumes_the_shortest_session_timeout(
