@@ -8,12 +8,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app, fetch_latest
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker, start_broker
+from tests.support.standins import CLIENT_ID, CLIENT_SECRET, running_standins
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 APP = "acme-calendar"
@@ -89,3 +91,42 @@ def test_example_asks_to_reconnect_when_the_grant_is_dead(
         provider.reset_faults()
     assert done.returncode == 2
     assert "renewed" in done.stderr and "reconnect" in done.stderr
+
+
+def test_provider_example_reaches_salesforce_at_the_instance_url_the_connect_named(
+    stack: tuple[LiveBroker, LiveProvider],
+) -> None:
+    live, _ = stack
+    with running_standins() as standins:
+        standins.salesforce_instance_url = standins.url  # the org's API host is the stand-in
+        oauth = f"{standins.url}/services/oauth2"
+        overrides = {"name": "Salesforce (stand-in)", "discoveryUrl": ""}
+        overrides |= {"authorizationUrl": f"{oauth}/authorize", "tokenUrl": f"{oauth}/token"}
+        created = httpx.post(
+            f"{live.url}/v1/mgmt/outbound/app/create/bytemplate",
+            headers=live.mgmt_headers(),
+            json={
+                "templateId": "salesforce",
+                "id": "salesforce",
+                "clientId": CLIENT_ID,
+                "clientSecret": CLIENT_SECRET,
+                "overrides": overrides,
+            },
+        )
+        assert created.status_code == 200, created.text
+        user = sign_in_new_user(live)
+        assert connect(live, user, "salesforce")["outbound"] == "connected"
+        env = {**os.environ, "OUTBOUND_DATA_DIR": str(live.data_dir)}
+        env.pop("DESCOPE_PROJECT_ID", None)
+        done = subprocess.run(
+            [sys.executable, str(EXAMPLES / "provider_apis.py"), "salesforce", user.login_id],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "Edge Communications",
+        "Burlington Textiles Corp of America",
+    ]

@@ -69,6 +69,7 @@ class StandIns:
     slack_revoke_error: str = ""
     salesforce_session_s: int = 900
     salesforce_expired: bool = False
+    salesforce_instance_url: str = SALESFORCE_INSTANCE
 
     def calls_to(self, path: str) -> list[Call]:
         return [c for c in self.calls if c.path == path]
@@ -123,7 +124,7 @@ def create_app(state: StandIns) -> FastAPI:
             "access_token": state.issue("00D5g000004ABCD!"),
             "signature": secrets.token_urlsafe(16),
             "scope": "api refresh_token",
-            "instance_url": SALESFORCE_INSTANCE,
+            "instance_url": state.salesforce_instance_url,
             "id": SALESFORCE_IDENTITY,
             "token_type": "Bearer",
             "issued_at": str(int(time.time() * 1000)),
@@ -158,6 +159,16 @@ def create_app(state: StandIns) -> FastAPI:
             body = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
             return JSONResponse(body, status_code=401)
         return JSONResponse({"sub": SALESFORCE_IDENTITY, "organization_id": "00D5g000004ABCD"})
+
+    @app.get("/services/data/v61.0/query")
+    def sf_query(request: Request) -> Response:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if token not in state.live_access:
+            body = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+            return JSONResponse(body, status_code=401)
+        names = ["Edge Communications", "Burlington Textiles Corp of America"]
+        records = [{"attributes": {"type": "Account"}, "Name": n} for n in names]
+        return JSONResponse({"totalSize": len(records), "done": True, "records": records})
 
     # --- Slack ------------------------------------------------------------------------------
     @app.get("/oauth/v2/authorize")
