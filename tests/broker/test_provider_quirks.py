@@ -22,6 +22,7 @@ from tests.support.servers import LiveBroker
 from tests.support.standins import (
     CLIENT_ID,
     CLIENT_SECRET,
+    MICROSOFT_OID,
     NOTION_WORKSPACE,
     REALM_ID,
     SALESFORCE_IDENTITY,
@@ -241,3 +242,22 @@ def test_microsoft_single_tenant_authorize_url_is_built(live_broker: LiveBroker)
     assert "/common/oauth2/v2.0/token" in common["tokenUrl"]  # today's behaviour by default
     by_domain = _create(live_broker, "microsoft", variables={"tenant": "contoso.onmicrosoft.com"})
     assert "/contoso.onmicrosoft.com/oauth2/" in by_domain.json()["app"]["authorizationUrl"]
+
+
+def test_microsoft_tenant_and_object_ids_are_kept_from_the_id_token(
+    live_broker: LiveBroker, standins: StandIns
+) -> None:
+    tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    base = f"{standins.url}/{tenant}/oauth2/v2.0"
+    overrides = {"authorizationUrl": f"{base}/authorize", "tokenUrl": f"{base}/token"}
+    created = _create(live_broker, "microsoft", variables={"tenant": tenant}, overrides=overrides)
+    assert created.status_code == 200, created.text
+    user = sign_in_new_user(live_broker)
+    assert connect(live_broker, user, created.json()["app"]["id"])["outbound"] == "connected"
+    token = fetch_latest(live_broker, created.json()["app"]["id"], user.user_id).json()["token"]
+    assert token["providerMetadata"] == {
+        "tid": tenant,
+        "oid": MICROSOFT_OID,
+        "username": "dana@contoso.com",
+    }
+    assert token["tokenSub"] == "s-ms-1"

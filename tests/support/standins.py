@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import jwt
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
@@ -40,6 +41,7 @@ SALESFORCE_INSTANCE = "https://acme.my.salesforce.com"
 SALESFORCE_IDENTITY = "https://login.salesforce.com/id/00D5g000004ABCD/0055g00000XYZ12"
 SLACK_TEAM = {"id": "T9TK3CUKW", "name": "Acme Softball Team"}
 SLACK_USER_ID = "U0G9QF9C6"
+MICROSOFT_OID = "00000000-0000-0000-66f3-3332eca7ea81"
 NOTION_WORKSPACE = "f3b9b0e6-6c4d-4c2b-9f1e-0a1b2c3d4e5f"
 
 
@@ -262,6 +264,37 @@ def create_app(state: StandIns) -> FastAPI:
             return JSONResponse({"object": "error", "code": "invalid_json"}, status_code=400)
         state.live_access.discard(token)
         return JSONResponse({"request_id": "r3q"})
+
+    # --- Microsoft identity platform (v2.0 endpoints under the tenant) -----------------------
+    @app.get("/{tenant}/oauth2/v2.0/authorize")
+    def ms_authorize(request: Request) -> Response:
+        return _authorize(request)
+
+    @app.post("/{tenant}/oauth2/v2.0/token")
+    async def ms_token(tenant: str, request: Request) -> Response:
+        form = await form_of(request)
+        if not _post_ok(form):
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        claims = {
+            "iss": f"https://login.microsoftonline.com/{tenant}/v2.0",
+            "sub": "s-ms-1",
+            "tid": tenant,
+            "oid": MICROSOFT_OID,
+            "preferred_username": "dana@contoso.com",
+            "aud": CLIENT_ID,
+            "exp": int(time.time()) + 3600,
+        }
+        return JSONResponse(
+            {
+                "token_type": "Bearer",
+                "scope": "openid profile offline_access User.Read",
+                "expires_in": 3599,
+                "ext_expires_in": 3599,
+                "access_token": state.issue("eyJ0eXAi"),
+                "refresh_token": "0.AR" + secrets.token_hex(12),
+                "id_token": jwt.encode(claims, secrets.token_hex(32), algorithm="HS256"),
+            }
+        )
 
     # --- QuickBooks (Intuit) ----------------------------------------------------------------
     @app.get("/connect/oauth2")
