@@ -26,6 +26,7 @@ sets none) behaves exactly as before. What each field means:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -34,6 +35,9 @@ Body = Literal["form", "json"]
 # Metadata is shown and answered in clear, so a path naming a secret is refused at load time.
 _SECRET_WORDS = ("token", "secret", "password", "code")
 METADATA_MAX_CHARS = 512
+# A callback parameter arrives through the user's browser (it can be edited there), so only a
+# plain identifier is kept (QuickBooks' realmId is digits); it labels, it never authorizes.
+_CALLBACK_VALUE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -117,9 +121,9 @@ class ProviderQuirks:
     def callback_metadata(self, query: Mapping[str, str]) -> dict[str, str]:
         """The callback query parameters this provider adds, kept as metadata."""
         return {
-            name: query[name][:METADATA_MAX_CHARS]
+            name: query[name]
             for name in self.callback_params
-            if query.get(name)
+            if _CALLBACK_VALUE.match(query.get(name) or "")
         }
 
 

@@ -21,3 +21,12 @@ def test_provider_metadata_reads_id_token_claims_and_nested_fields() -> None:
         "authed_user_id": "U1",
     }
     assert slack.token_set(answer) is answer  # no token anywhere: the top level answers
+
+
+def test_callback_values_are_kept_only_as_plain_identifiers() -> None:
+    quickbooks = load_catalog()["quickbooks"].quirks
+    assert quickbooks.callback_metadata({"realmId": "9341453474484455", "code": "c"}) == {
+        "realmId": "9341453474484455"
+    }
+    for edited in ("<script>", "1 2", "x" * 129, "", "a/b"):
+        assert quickbooks.callback_metadata({"realmId": edited}) == {}
