@@ -96,16 +96,31 @@ def main() -> int:
     parser.add_argument("--realm", default="", help="QuickBooks company id (override)")
     args = parser.parse_args()
     config = load_config()
+    user_id = user_id_for(config, args.login_id)
     try:
-        token = fetch_token(config, args.app, user_id_for(config, args.login_id))
+        token = fetch_token(config, args.app, user_id)
+        try:
+            lines = CALLS[args.app](str(token["accessToken"]), _metadata(token, args))
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code != 401:
+                raise
+            # The provider ended the token early (Salesforce: the org's own session timeout,
+            # INVALID_SESSION_ID): ask the broker for a new one, once, and try again.
+            token = fetch_token(config, args.app, user_id, force_refresh=True)
+            lines = CALLS[args.app](str(token["accessToken"]), _metadata(token, args))
     except (NotConnected, NeedsReauthorization) as exc:
         print(exc, file=sys.stderr)
         return 2
-    metadata = {str(k): str(v) for k, v in (token.get("providerMetadata") or {}).items()}
-    metadata |= {k: v for k, v in (("instance_url", args.instance), ("realmId", args.realm)) if v}
-    for line in CALLS[args.app](str(token["accessToken"]), metadata):
+    for line in lines:
         print(line)
     return 0
+
+
+def _metadata(token: dict[str, Any], args: argparse.Namespace) -> dict[str, str]:
+    """The token's provider metadata, with the command line's overrides on top."""
+    metadata = {str(k): str(v) for k, v in (token.get("providerMetadata") or {}).items()}
+    overrides = (("instance_url", args.instance), ("realmId", args.realm))
+    return metadata | {k: v for k, v in overrides if v}
 
 
 if __name__ == "__main__":
