@@ -209,6 +209,12 @@ def test_notion_revoke_is_called_on_disconnect(live_broker: LiveBroker, standins
     assert token["providerMetadata"]["workspace_id"] == NOTION_WORKSPACE
     exchange = standins.calls_to("/v1/oauth/token")[-1]
     assert exchange.json()["grant_type"] == "authorization_code"  # a JSON body, as documented
+    refreshed = fetch_latest(live_broker, app_id, user.user_id, forceRefresh=True)
+    assert refreshed.status_code == 200, refreshed.text
+    refresh = standins.calls_to("/v1/oauth/token")[-1]
+    assert refresh.json()["grant_type"] == "refresh_token" and refresh.headers["notion-version"]
+    token = refreshed.json()["token"]
+    assert token["providerMetadata"]["workspace_id"] == NOTION_WORKSPACE
     before = len(standins.calls_to("/v1/oauth/revoke"))
     deleted = httpx.delete(
         f"{live_broker.url}/v1/mgmt/outbound/user/tokens",
