@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 from streamlit.testing.v1 import AppTest
 
 from dashboard.inventory_cache import SHARED
@@ -12,7 +11,7 @@ from tests.support.dashboard import ADMIN_ROLE
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import connect
 from tests.support.servers import LiveBroker
-from tests.support.standins import CLIENT_ID, CLIENT_SECRET, REALM_ID, running_standins
+from tests.support.standins import REALM_ID, create_standin_app, running_standins
 
 TOKENS_PAGE = "../pages/tokens.py"
 
@@ -21,25 +20,7 @@ def test_the_token_detail_shows_the_quickbooks_company_kept_from_the_callback(
     live: LiveBroker, signed_in_app: Callable[..., AppTest]
 ) -> None:
     with running_standins() as standins:
-        overrides = {
-            "name": "QuickBooks (stand-in)",
-            "authorizationUrl": f"{standins.url}/connect/oauth2",
-            "tokenUrl": f"{standins.url}/oauth2/v1/tokens/bearer",
-            "revocationUrl": "",
-            "discoveryUrl": "",
-        }
-        created = httpx.post(
-            f"{live.url}/v1/mgmt/outbound/app/create/bytemplate",
-            headers=live.mgmt_headers(),
-            json={
-                "templateId": "quickbooks",
-                "id": "quickbooks",
-                "clientId": CLIENT_ID,
-                "clientSecret": CLIENT_SECRET,
-                "overrides": overrides,
-            },
-        )
-        assert created.status_code == 200, created.text
+        create_standin_app(live, standins, "quickbooks", "quickbooks")
         assert connect(live, sign_in_new_user(live), "quickbooks")["outbound"] == "connected"
     SHARED.clear()
     at = signed_in_app("metadata-admin@example.test", roles=(ADMIN_ROLE,))

@@ -6,7 +6,6 @@ the host moved to the stand-in (tests/support/standins.py), so the entry's own q
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,8 +19,6 @@ from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, fetch_latest, start_connect
 from tests.support.servers import LiveBroker
 from tests.support.standins import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     MICROSOFT_OID,
     NOTION_WORKSPACE,
     REALM_ID,
@@ -30,16 +27,10 @@ from tests.support.standins import (
     SLACK_TEAM,
     SLACK_USER_ID,
     StandIns,
+    create_by_template,
+    create_standin_app,
     running_standins,
 )
-
-# The provider paths each entry uses (the stand-in serves them under its own host).
-PATHS = {
-    "salesforce": ("/services/oauth2/authorize", "/services/oauth2/token", "/services/oauth2/revoke"),
-    "slack-user": ("/oauth/v2/authorize", "/api/oauth.v2.access", "/api/auth.revoke"),
-    "notion": ("/v1/oauth/authorize", "/v1/oauth/token", "/v1/oauth/revoke"),
-    "quickbooks": ("/connect/oauth2", "/oauth2/v1/tokens/bearer", "/v2/oauth2/tokens/revoke"),
-}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -48,35 +39,10 @@ def standins() -> Iterator[StandIns]:
         yield state
 
 
-def _create(live: LiveBroker, template_id: str, **body: Any) -> httpx.Response:
-    app_id = f"{template_id}-{secrets.token_hex(3)}"
-    payload = {"templateId": template_id, "id": app_id, "clientId": CLIENT_ID}
-    payload |= {"clientSecret": CLIENT_SECRET, **body}
-    payload.setdefault("overrides", {})["name"] = f"{template_id} {app_id}"
-    return httpx.post(
-        f"{live.url}/v1/mgmt/outbound/app/create/bytemplate",
-        headers=live.mgmt_headers(),
-        json=payload,
-    )
-
-
-def _standin_app(live: LiveBroker, standins: StandIns, template_id: str) -> str:
-    authorize, token, revoke = PATHS[template_id]
-    overrides = {
-        "authorizationUrl": standins.url + authorize,
-        "tokenUrl": standins.url + token,
-        "revocationUrl": standins.url + revoke,
-        "discoveryUrl": "",
-    }
-    created = _create(live, template_id, overrides=overrides)
-    assert created.status_code == 200, created.text
-    return str(created.json()["app"]["id"])
-
-
 def _connected(
     live: LiveBroker, standins: StandIns, template_id: str
 ) -> tuple[str, SignedInUser, dict[str, Any]]:
-    app_id = _standin_app(live, standins, template_id)
+    app_id = create_standin_app(live, standins, template_id)
     user = sign_in_new_user(live)
     outcome = connect(live, user, app_id)
     assert outcome["outbound"] == "connected", outcome
@@ -121,7 +87,7 @@ def test_salesforce_without_introspection_assumes_the_shortest_session_timeout(
 
 
 def test_salesforce_sandbox_and_my_domain_hosts_are_used(live_broker: LiveBroker) -> None:
-    sandbox = _create(live_broker, "salesforce-sandbox")
+    sandbox = create_by_template(live_broker, "salesforce-sandbox")
     assert sandbox.status_code == 200, sandbox.text
     app = sandbox.json()["app"]
     assert app["tokenUrl"] == "https://test.salesforce.com/services/oauth2/token"
@@ -132,24 +98,26 @@ def test_salesforce_sandbox_and_my_domain_hosts_are_used(live_broker: LiveBroker
         "https://test.salesforce.com/services/oauth2/authorize?"
     )
 
-    my_domain = _create(live_broker, "salesforce", variables={"instance": "acme--dev.sandbox.my"})
+    my_domain = create_by_template(
+        live_broker, "salesforce", variables={"instance": "acme--dev.sandbox.my"}
+    )
     assert my_domain.status_code == 200, my_domain.text
     assert my_domain.json()["app"]["revocationUrl"] == (
         "https://acme--dev.sandbox.my.salesforce.com/services/oauth2/revoke"
     )
-    production = _create(live_broker, "salesforce")
+    production = create_by_template(live_broker, "salesforce")
     assert production.json()["app"]["tokenUrl"] == (
         "https://login.salesforce.com/services/oauth2/token"
     )
     for bad in ("evil.com/x", "a@b", "x.salesforce.com:443#"):
-        refused = _create(live_broker, "salesforce", variables={"instance": bad})
+        refused = create_by_template(live_broker, "salesforce", variables={"instance": bad})
         assert refused.status_code == 400, (bad, refused.text)
 
 
 def test_slack_user_token_is_stored_from_authed_user(
     live_broker: LiveBroker, standins: StandIns
 ) -> None:
-    app_id = _standin_app(live_broker, standins, "slack-user")
+    app_id = create_standin_app(live_broker, standins, "slack-user")
     user = sign_in_new_user(live_broker)
     url = start_connect(live_broker, user, app_id).json()["url"]
     query = dict(parse_qsl(urlsplit(url).query))
@@ -237,16 +205,18 @@ def test_quickbooks_realm_id_from_the_callback_is_kept(
 
 def test_microsoft_single_tenant_authorize_url_is_built(live_broker: LiveBroker) -> None:
     tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-    created = _create(live_broker, "microsoft", variables={"tenant": tenant})
+    created = create_by_template(live_broker, "microsoft", variables={"tenant": tenant})
     assert created.status_code == 200, created.text
     app = created.json()["app"]
     user = sign_in_new_user(live_broker)
     url = start_connect(live_broker, user, app["id"]).json()["url"]
     assert url.startswith(f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize?")
     assert app["tokenUrl"] == f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
-    common = _create(live_broker, "microsoft").json()["app"]
+    common = create_by_template(live_broker, "microsoft").json()["app"]
     assert "/common/oauth2/v2.0/token" in common["tokenUrl"]  # today's behaviour by default
-    by_domain = _create(live_broker, "microsoft", variables={"tenant": "contoso.onmicrosoft.com"})
+    by_domain = create_by_template(
+        live_broker, "microsoft", variables={"tenant": "contoso.onmicrosoft.com"}
+    )
     assert "/contoso.onmicrosoft.com/oauth2/" in by_domain.json()["app"]["authorizationUrl"]
 
 
@@ -256,7 +226,9 @@ def test_microsoft_tenant_and_object_ids_are_kept_from_the_id_token(
     tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
     base = f"{standins.url}/{tenant}/oauth2/v2.0"
     overrides = {"authorizationUrl": f"{base}/authorize", "tokenUrl": f"{base}/token"}
-    created = _create(live_broker, "microsoft", variables={"tenant": tenant}, overrides=overrides)
+    created = create_by_template(
+        live_broker, "microsoft", variables={"tenant": tenant}, overrides=overrides
+    )
     assert created.status_code == 200, created.text
     user = sign_in_new_user(live_broker)
     assert connect(live_broker, user, created.json()["app"]["id"])["outbound"] == "connected"

@@ -8,14 +8,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app, fetch_latest
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker, start_broker
-from tests.support.standins import CLIENT_ID, CLIENT_SECRET, running_standins
+from tests.support.standins import create_standin_app, running_standins
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 APP = "acme-calendar"
@@ -99,21 +98,7 @@ def test_provider_example_reaches_salesforce_at_the_instance_url_the_connect_nam
     live, _ = stack
     with running_standins() as standins:
         standins.salesforce_instance_url = standins.url  # the org's API host is the stand-in
-        oauth = f"{standins.url}/services/oauth2"
-        overrides = {"name": "Salesforce (stand-in)", "discoveryUrl": ""}
-        overrides |= {"authorizationUrl": f"{oauth}/authorize", "tokenUrl": f"{oauth}/token"}
-        created = httpx.post(
-            f"{live.url}/v1/mgmt/outbound/app/create/bytemplate",
-            headers=live.mgmt_headers(),
-            json={
-                "templateId": "salesforce",
-                "id": "salesforce",
-                "clientId": CLIENT_ID,
-                "clientSecret": CLIENT_SECRET,
-                "overrides": overrides,
-            },
-        )
-        assert created.status_code == 200, created.text
+        create_standin_app(live, standins, "salesforce", "salesforce")
         user = sign_in_new_user(live)
         assert connect(live, user, "salesforce")["outbound"] == "connected"
         # The org's session timeout ends the token before the broker expects: the example's

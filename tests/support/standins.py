@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import httpx
 import jwt
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from tests.support.servers import ThreadedServer
+from tests.support.servers import LiveBroker, ThreadedServer
 
 CLIENT_ID = "standin-client"
 CLIENT_SECRET = "standin-secret-0123456789abcdef"
@@ -43,6 +44,13 @@ SLACK_TEAM = {"id": "T9TK3CUKW", "name": "Acme Softball Team"}
 SLACK_USER_ID = "U0G9QF9C6"
 MICROSOFT_OID = "00000000-0000-0000-66f3-3332eca7ea81"
 NOTION_WORKSPACE = "f3b9b0e6-6c4d-4c2b-9f1e-0a1b2c3d4e5f"
+# The provider paths each entry uses: authorize, token, revocation (the stand-in serves them).
+PATHS = {
+    "salesforce": ("/services/oauth2/authorize", "/services/oauth2/token", "/services/oauth2/revoke"),
+    "slack-user": ("/oauth/v2/authorize", "/api/oauth.v2.access", "/api/auth.revoke"),
+    "notion": ("/v1/oauth/authorize", "/v1/oauth/token", "/v1/oauth/revoke"),
+    "quickbooks": ("/connect/oauth2", "/oauth2/v1/tokens/bearer", "/v2/oauth2/tokens/revoke"),
+}  # fmt: skip
 
 
 @dataclass
@@ -328,3 +336,34 @@ def running_standins() -> Iterator[StandIns]:
         yield state
     finally:
         server.stop()
+
+
+def create_by_template(
+    live: LiveBroker, template_id: str, app_id: str = "", **body: Any
+) -> httpx.Response:
+    """Create an app from a real catalog entry with the stand-in's client credentials."""
+    app_id = app_id or f"{template_id}-{secrets.token_hex(3)}"
+    payload = {"templateId": template_id, "id": app_id, "clientId": CLIENT_ID}
+    payload |= {"clientSecret": CLIENT_SECRET, **body}
+    payload.setdefault("overrides", {}).setdefault("name", f"{template_id} {app_id}")
+    return httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/create/bytemplate",
+        headers=live.mgmt_headers(),
+        json=payload,
+    )
+
+
+def create_standin_app(
+    live: LiveBroker, standins: StandIns, template_id: str, app_id: str = ""
+) -> str:
+    """An app from the real catalog entry with only its host moved to the stand-in; its id."""
+    authorize, token, revoke = PATHS[template_id]
+    overrides = {
+        "authorizationUrl": standins.url + authorize,
+        "tokenUrl": standins.url + token,
+        "revocationUrl": standins.url + revoke,
+        "discoveryUrl": "",
+    }
+    created = create_by_template(live, template_id, app_id, overrides=overrides)
+    assert created.status_code == 200, created.text
+    return str(created.json()["app"]["id"])
