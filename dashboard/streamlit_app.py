@@ -9,13 +9,21 @@ from __future__ import annotations
 import streamlit as st
 
 if __name__ != "__main__":
+    from dashboard.demo_mode import refusal
     from dashboard.remember import routes
+    from dashboard.settings import environment
 
+    # Imported once at start-up, before the server answers anything: demo mode refuses to run
+    # on a non-loopback address (the process exits).
+    refused = refusal(environment(), st.get_option("server.address"))
+    if refused:
+        raise SystemExit(f"outbound dashboard: {refused}")
     app = st.App(__file__, routes=routes())
 else:
     from dashboard.keeper import restore_from_cookie, session_keeper, sync_cookie
     from dashboard.navigation import build_navigation
     from dashboard.state import CURRENT_PAGE_KEY, current_session, show_flash
+    from dashboard.ui.demo import demo_notice
     from dashboard.ui.failures import errors_as_sentences
 
     st.set_page_config(page_title="Outbound Dashboard", page_icon="🔐", layout="wide")
@@ -28,4 +36,5 @@ else:
                 session_keeper()
             sync_cookie()
         show_flash()
+        demo_notice()
         current.run()
