@@ -192,11 +192,11 @@ def create_app(broker: Broker) -> FastAPI:
         """Liveness and identity of this broker (an extension; not part of Descope's API)."""
         return {"ok": True, "projectId": broker.project_id, "broker": "outbound"}
 
-    # Credentialed CORS for the dashboard's origin (or OUTBOUND_CORS_ORIGINS) only; demo mode,
+    # Credentialed CORS for the dashboard's origin and OUTBOUND_CORS_ORIGINS only; demo mode,
     # loopback-bound by construction, adds every local origin (any port on this machine).
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=list(settings.cors_origins) or [settings.dashboard_origin],
+        allow_origins=list(settings.credentialed_origins),
         allow_origin_regex=LOCAL_ORIGINS if settings.demo_mode else None,
         allow_credentials=True,
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"],

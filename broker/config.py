@@ -72,7 +72,7 @@ class BrokerSettings:
     allow_private_urls: bool = False
     log_level: str = "INFO"
     # The demo of `outbound up`: email codes wait in the local outbox, credentialed CORS from
-    # any loopback origin. Loopback only (``check_demo_mode``); docs/security.md.
+    # any loopback origin. Loopback only (``refuse_unsafe_settings``); docs/security.md.
     demo_mode: bool = False
     smtp_url: Secret | None = None  # smtp:// or smtps://, credentials included: never logged
     smtp_from: str = ""
@@ -96,9 +96,13 @@ class BrokerSettings:
         return f"{self.base_url}/v1/outbound/oauth/callback"
 
     @property
-    def dashboard_origin(self) -> str:
-        """The dashboard's origin: the only one granted credentialed CORS outside demo mode."""
-        return origin_of(self.dashboard_url)
+    def credentialed_origins(self) -> tuple[str, ...]:
+        """The origins granted credentialed CORS: the dashboard's and ``OUTBOUND_CORS_ORIGINS``.
+
+        Demo mode adds every loopback origin on top (``broker/app.py``).
+        """
+        listed = (origin_of(self.dashboard_url), *(origin_of(o) for o in self.cors_origins))
+        return tuple(dict.fromkeys(o for o in listed if o))
 
     @classmethod
     def from_env(cls, **overrides: Any) -> BrokerSettings:
@@ -162,12 +166,19 @@ class BrokerSettings:
         return env
 
 
-def check_demo_mode(settings: BrokerSettings) -> None:
-    """Refuse demo mode unless the broker is bound to, and published at, loopback only.
+def refuse_unsafe_settings(settings: BrokerSettings) -> None:
+    """Raise StartupRefused for settings that would open the broker to strangers.
 
     Demo mode shows email codes to whoever holds the local management key and lets any local
-    origin make credentialed calls: harmless on one laptop, an open door on a network.
+    origin make credentialed calls: harmless on one laptop, an open door on a network, so it
+    runs bound to, and published at, loopback only. A ``*`` among the CORS origins would grant
+    credentialed calls to every web page.
     """
+    if any(origin.strip() == "*" for origin in settings.cors_origins):
+        raise StartupRefused(
+            "OUTBOUND_CORS_ORIGINS cannot be '*': list the origins that may make credentialed "
+            "calls (https://app.example.com,…)."
+        )
     if not settings.demo_mode:
         return
     if not is_loopback_host(settings.host):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from broker.config import BrokerSettings, check_demo_mode
+from broker.config import BrokerSettings, refuse_unsafe_settings
 from broker.crypto import KeyRing, Secret
 from broker.identity.mail import SmtpServer
 from broker.identity.project import (
@@ -40,7 +40,7 @@ def bootstrap(settings: BrokerSettings, *, write_local_env: bool = True) -> Brok
     Run once before worker processes start, so every worker shares the same keys. Settings it
     will not run with (demo mode off loopback, an unusable SMTP URL) raise StartupRefused first.
     """
-    check_demo_mode(settings)
+    refuse_unsafe_settings(settings)
     if settings.smtp_url is not None:
         SmtpServer.from_url(settings.smtp_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

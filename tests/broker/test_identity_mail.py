@@ -171,3 +171,13 @@ def test_an_unusable_smtp_url_refuses_to_start(tmp_path: Path, url: str) -> None
     assert "OUTBOUND_SMTP_URL" in str(refused.value)
     assert "hunter2" not in str(refused.value) and "hunter2" not in repr(settings)
     assert not (tmp_path / "data").exists()
+
+
+def test_worker_processes_get_the_mail_and_demo_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "smtps://outbound:s3cret@mail.example.test"
+    settings = BrokerSettings(smtp_url=Secret(url), smtp_from="a@b.test", demo_mode=True)
+    for name, value in settings.to_env().items():  # what `--workers N` hands each worker
+        monkeypatch.setenv(name, value)
+    again = BrokerSettings.from_env()
+    assert again.smtp_url == Secret(url) and again.smtp_from == "a@b.test" and again.demo_mode
+    assert "s3cret" not in repr(again)

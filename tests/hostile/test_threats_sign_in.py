@@ -299,9 +299,13 @@ LOCAL_PAGES = ("http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]:8
 def test_credentialed_cors_only_for_the_dashboard_origin(
     make_broker: Callable[..., LiveBroker],
 ) -> None:
-    dashboard = "https://console.example.test"
-    broker = make_broker(dashboard_url=f"{dashboard}/outbound/")  # a path: the origin still counts
-    assert _allowed(_preflight(broker, dashboard), dashboard)
+    dashboard, listed = "https://console.example.test", "https://app.example.test"
+    broker = make_broker(
+        dashboard_url=f"{dashboard}/outbound/",  # a path: the origin still counts
+        cors_origins=(f"{listed}/",),  # OUTBOUND_CORS_ORIGINS adds to it
+    )
+    for origin in (dashboard, listed):
+        assert _allowed(_preflight(broker, origin), origin), origin
     for origin in (*LOCAL_PAGES, "https://evil.example.test", "null"):
         assert not _allowed(_preflight(broker, origin), origin), origin
         simple = httpx.get(f"{broker.url}/v1/x/health", headers={"Origin": origin})
@@ -316,3 +320,9 @@ def test_demo_mode_keeps_credentialed_cors_for_local_pages_only(
         assert _allowed(_preflight(broker, origin), origin), origin
     for origin in ("http://127.0.0.1.evil.test", "http://localhost.evil.test:80", "null"):
         assert not _allowed(_preflight(broker, origin), origin), origin
+
+
+def test_a_wildcard_cors_origin_refuses_to_start(tmp_path: Path) -> None:
+    settings = BrokerSettings(data_dir=tmp_path / "data", cors_origins=("https://a.test", "*"))
+    with pytest.raises(StartupRefused, match="cannot be '\\*'"):
+        bootstrap(settings)
