@@ -4,8 +4,8 @@ The URL names the server and, optionally, the account:
 
 - ``smtps://[user:password@]host[:port]`` — TLS from the first byte (port 465 by default);
 - ``smtp://[user:password@]host[:port]`` — STARTTLS whenever the server offers it (port 587 by
-  default). Credentials are never sent in clear: without STARTTLS they go only to a loopback
-  server (a local relay), and the send fails otherwise.
+  default). A code is a key to an account: without STARTTLS, a message (and a login) goes only
+  to a loopback server (a local relay on this machine), and the send fails otherwise.
 
 Certificates are verified against the system's trust store. ``smtplib`` blocks, so callers run
 it off the event loop: the OTP routes are plain ``def`` endpoints, which FastAPI runs in its
@@ -74,11 +74,11 @@ class SmtpServer:
         if client.has_extn("starttls"):
             client.starttls(context=context)
             client.ehlo()
-        elif self.username and not is_loopback_host(self.host):
+        elif not is_loopback_host(self.host):
             client.close()
             raise EmailNotSent(
-                f"The mail server {self.label} offers no STARTTLS; the password is not sent in "
-                "clear (use smtps://)."
+                f"The mail server {self.label} offers no STARTTLS; a code is not sent across "
+                "the network in clear (use smtps://, or a relay on this machine)."
             )
         return client
 

@@ -181,3 +181,16 @@ def test_worker_processes_get_the_mail_and_demo_settings(monkeypatch: pytest.Mon
     again = BrokerSettings.from_env()
     assert again.smtp_url == Secret(url) and again.smtp_from == "a@b.test" and again.demo_mode
     assert "s3cret" not in repr(again)
+
+
+def test_a_code_never_crosses_the_network_without_tls(tmp_path: Path, mailbox: Mailbox) -> None:
+    # "127.1" reaches the loopback mailbox, but does not read as loopback: it stands for a
+    # server elsewhere that offers no STARTTLS. The message is not sent, and says why.
+    live = start_broker(tmp_path, smtp_url=Secret(f"smtp://127.1:{mailbox.port}"))
+    try:
+        user = sign_in_new_user(live)
+        sent = _send(live, user.login_id)
+        assert sent.status_code == 502 and "STARTTLS" in sent.json()["errorMessage"]
+        assert mailbox.messages_to(user.login_id) == []
+    finally:
+        live.stop()
