@@ -37,7 +37,7 @@ class StartupRefused(Exception):
 def is_loopback_host(host: str) -> bool:
     """Whether ``host`` (a name or an address, IPv6 with or without brackets) is loopback only."""
     name = host.strip().strip("[]").lower()
-    if name == "localhost":
+    if name in {"localhost", "localhost.localdomain"}:
         return True
     try:
         return ipaddress.ip_address(name).is_loopback

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from broker.config import StartupRefused, is_loopback_host
 from broker.crypto import Secret
-from broker.errors import EmailNotSent
+from broker.errors import EmailNotSent, InvalidArguments
 
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
 TIMEOUT_S = 15.0
@@ -104,7 +104,7 @@ def code_message(sender: str, to: str, code: str, ttl_s: int) -> EmailMessage:
         message["From"] = sender or DEFAULT_SENDER
         message["To"] = to
     except ValueError as exc:  # a line break in an address: a header injection, never sent
-        raise EmailNotSent("The address cannot be written into an email header.") from exc
+        raise InvalidArguments("The email address cannot be used") from exc
     message["Subject"] = "Your sign-in code"
     message.set_content(
         f"Your sign-in code is {code}\n\n"

@@ -194,3 +194,19 @@ def test_a_code_never_crosses_the_network_without_tls(tmp_path: Path, mailbox: M
         assert mailbox.messages_to(user.login_id) == []
     finally:
         live.stop()
+
+
+def test_a_header_injection_in_the_address_sends_nothing(
+    live_broker: LiveBroker, mailbox: Mailbox
+) -> None:
+    login = "crlf@example.test"
+    created = httpx.post(
+        f"{live_broker.url}/v1/mgmt/user/create",
+        headers=live_broker.mgmt_headers(),
+        json={"loginId": login, "email": "crlf@example.test\r\nBcc: thief@evil.test"},
+    )
+    assert created.status_code == 200, created.text
+    sent = _send(live_broker, login)
+    assert sent.status_code == 400 and sent.json()["errorCode"] == "E011004"
+    assert mailbox.messages_to("thief@evil.test") == mailbox.messages_to(login) == []
+    assert _stored(live_broker, OtpCode, login) == 0

@@ -19,7 +19,6 @@ import pytest
 from playwright.sync_api import Page, WebSocket, expect
 from sqlalchemy import func, select
 
-from broker.crypto import Secret
 from broker.store.identity import OtpCode, OutboxMessage
 from dashboard.descope.errors import EmailNotConfigured
 from tests.e2e.conftest import browser, page, wait_for_app  # noqa: F401  (Playwright fixtures)
@@ -30,27 +29,21 @@ from tests.support.dashboard import (
     start_dashboard,
     start_dashboard_broker,
 )
-from tests.support.mailbox import Mailbox
+from tests.support.mailbox import DELIVERY_MODES, Mailbox, delivery
 from tests.support.servers import LiveBroker
 
 pytestmark = pytest.mark.e2e
 ADMIN = "admin@acme.test"
 
 
-@pytest.fixture(params=["demo mode", "smtp", "no mail server"])
+@pytest.fixture(params=DELIVERY_MODES)
 def stack(
     request: pytest.FixtureRequest, mailbox: Mailbox, tmp_path: Path
 ) -> Iterator[tuple[str, LiveBroker, RunningDashboard]]:
     """A broker holding the admin and the dashboard as a real server, in one delivery set-up."""
-    demo = request.param == "demo mode"
-    settings: dict[str, object] = {
-        "demo mode": {"demo_mode": True},
-        "smtp": {"smtp_url": Secret(mailbox.url)},
-        "no mail server": {},
-    }[request.param]
+    settings, env = delivery(request.param, mailbox)
     broker = start_dashboard_broker(tmp_path / "broker", **settings)
     create_user(broker, ADMIN, roles=(ADMIN_ROLE,), name="Ada Admin")
-    env = {"OUTBOUND_DEMO_MODE": "1"} if demo else {}
     dashboard = start_dashboard(broker, tmp_path / "dashboard", env=env)
     try:
         yield request.param, broker, dashboard

@@ -18,7 +18,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import jwt
@@ -29,7 +28,6 @@ from streamlit.testing.v1 import AppTest
 
 from broker.config import BrokerSettings, StartupRefused
 from broker.context import bootstrap
-from broker.crypto import Secret
 from broker.store.identity import OtpCode, OutboxMessage
 from dashboard.descope.errors import EmailNotConfigured
 from tests.app.conftest import app, live, sign_in, signed_in_app  # noqa: F401  (AppTest fixtures)
@@ -42,7 +40,7 @@ from tests.support.dashboard import (
     point_dashboard_at,
     start_dashboard_broker,
 )
-from tests.support.mailbox import Mailbox
+from tests.support.mailbox import DELIVERY_MODES, Mailbox, delivery
 from tests.support.page_text import page_text
 from tests.support.servers import LiveBroker, free_port
 
@@ -56,7 +54,7 @@ def _errors(at: AppTest) -> list[str]:
 # --- email codes -------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["demo", "smtp", "no mail server"])
+@pytest.fixture(params=DELIVERY_MODES)
 def sign_in_page(
     request: pytest.FixtureRequest,
     mailbox: Mailbox,
@@ -64,14 +62,9 @@ def sign_in_page(
     tmp_path: Path,
 ) -> Iterator[tuple[str, LiveBroker, AppTest]]:
     """A broker with an admin, in one delivery set-up, and a signed-out sign-in page on it."""
-    settings: dict[str, Any] = {
-        "demo": {"demo_mode": True},
-        "smtp": {"smtp_url": Secret(mailbox.url)},
-        "no mail server": {},
-    }[request.param]
+    settings, env = delivery(request.param, mailbox)
     broker = start_dashboard_broker(tmp_path / "broker", **settings)
     create_user(broker, ADMIN, roles=(ADMIN_ROLE,), name="Ada Admin")
-    env = {"OUTBOUND_DEMO_MODE": "1"} if request.param == "demo" else {}
     point_dashboard_at(monkeypatch, broker, tmp_path, **env)
     try:
         yield request.param, broker, AppTest.from_file(str(ENTRYPOINT), default_timeout=30).run()
@@ -107,7 +100,7 @@ def test_email_code_for_admin_is_never_shown_on_the_sign_in_page(
         return
     assert code is not None and len(code) == 6
     # The developer outbox (demo mode only) gives nothing without the management key.
-    if mode == "demo":
+    if mode == "demo mode":
         at.text_input(key="demo__outbox_login_id").set_value(ADMIN)
         at.button(key="demo__outbox_open").click()
         at.run()

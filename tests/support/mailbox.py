@@ -23,6 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
+from broker.crypto import Secret
 from tests.support.servers import free_port
 
 CODE = re.compile(r"\b(\d{6})\b")
@@ -143,3 +144,16 @@ def mailbox() -> Iterator[Mailbox]:
         yield box
     finally:
         box.stop()
+
+
+# The three ways a broker can be set up for email codes, as tests parametrize over them.
+DELIVERY_MODES = ("demo mode", "smtp", "no mail server")
+
+
+def delivery(mode: str, mailbox: Mailbox) -> tuple[dict[str, Any], dict[str, str]]:
+    """Broker settings and dashboard environment for one of ``DELIVERY_MODES``."""
+    if mode == "demo mode":
+        return {"demo_mode": True}, {"OUTBOUND_DEMO_MODE": "1"}
+    if mode == "smtp":
+        return {"smtp_url": Secret(mailbox.url)}, {}
+    return {}, {}
