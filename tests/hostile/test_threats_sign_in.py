@@ -139,13 +139,15 @@ def test_outbox_refused_outside_demo_mode(live_broker: LiveBroker) -> None:
 # --- demo mode stays on loopback ------------------------------------------------------------
 
 
-def test_demo_mode_refused_on_non_loopback_bind_broker(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["--demo", "OUTBOUND_DEMO_MODE=1"])
+def test_demo_mode_refused_on_non_loopback_bind_broker(tmp_path: Path, how: str) -> None:
     data = tmp_path / "data"
     # 192.0.2.1 (TEST-NET-1) is on no interface here: nothing can be exposed, refused or not.
     command = ["broker", "--host", "192.0.2.1", "--port", str(free_port()), "--data-dir", str(data)]
+    flag, env = ([how], {}) if how == "--demo" else ([], dict([how.split("=")]))
     started = subprocess.run(
-        [sys.executable, "-m", "broker.cli", *command],
-        env={**_clean_env(), "OUTBOUND_DEMO_MODE": "1"},
+        [sys.executable, "-m", "broker.cli", *command, *flag],
+        env={**_clean_env(), **env},
         capture_output=True,
         text=True,
         timeout=60,
