@@ -30,7 +30,7 @@ from broker.config import BrokerSettings, StartupRefused
 from broker.context import bootstrap
 from broker.store.identity import OtpCode, OutboxMessage
 from dashboard.descope.errors import EmailNotConfigured
-from tests.app.conftest import app, live, sign_in, signed_in_app  # noqa: F401  (AppTest fixtures)
+from tests.app.conftest import app, live, sign_in  # noqa: F401  (AppTest fixtures)
 from tests.hostile.test_dashboard_xss import USER_NAME, assert_inert
 from tests.support.dashboard import (
     ADMIN_ROLE,
