@@ -3,13 +3,15 @@
 In demo mode the embedded broker keeps email codes in a local outbox instead of sending them;
 the dashboard says so on every page and offers a developer outbox that opens only with the
 management key (docs/security.md, "Email codes and demo mode"). A dashboard bound to anything
-but loopback refuses demo mode when it starts (``refusal``), the broker likewise.
+but loopback refuses demo mode when it starts (``refusal``), the broker likewise; and, whatever
+server runs the app, ``LoopbackOnly`` answers no request that arrived on a non-loopback address.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
 
 DEMO_MODE_ENV = "OUTBOUND_DEMO_MODE"
 
@@ -39,3 +41,35 @@ def refusal(env: Mapping[str, str], address: str | None) -> str | None:
         f"Demo mode runs on loopback only, and the dashboard is bound to {where}: start it with "
         f"--server.address 127.0.0.1, or turn demo mode off ({DEMO_MODE_ENV}=0)."
     )
+
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class LoopbackOnly:
+    """ASGI middleware for demo mode: a request that came in on a non-loopback address gets 403.
+
+    ``scope["server"]`` is the local address of the connection, so this holds however the app
+    was started (``streamlit run`` or any ASGI server bound to every interface): people on this
+    machine are served, people reaching it over the network are not.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server")
+        host = server[0] if server else None
+        if scope["type"] not in {"http", "websocket"} or (host is not None and is_loopback(host)):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        body = b"Demo mode serves this machine only (loopback)."
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        await send({"type": "http.response.start", "status": 403, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

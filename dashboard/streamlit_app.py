@@ -9,16 +9,20 @@ from __future__ import annotations
 import streamlit as st
 
 if __name__ != "__main__":
-    from dashboard.demo_mode import refusal
+    from starlette.middleware import Middleware
+
+    from dashboard.demo_mode import LoopbackOnly, demo_mode_on, refusal
     from dashboard.remember import routes
     from dashboard.settings import environment
 
     # Imported once at start-up, before the server answers anything: demo mode refuses to run
-    # on a non-loopback address (the process exits).
-    refused = refusal(environment(), st.get_option("server.address"))
+    # on a non-loopback address (the process exits), and serves loopback connections only.
+    env = environment()
+    refused = refusal(env, st.get_option("server.address"))
     if refused:
         raise SystemExit(f"outbound dashboard: {refused}")
-    app = st.App(__file__, routes=routes())
+    guard = [Middleware(LoopbackOnly)] if demo_mode_on(env) else []
+    app = st.App(__file__, routes=routes(), middleware=guard)
 else:
     from dashboard.keeper import restore_from_cookie, session_keeper, sync_cookie
     from dashboard.navigation import build_navigation

@@ -12,23 +12,27 @@ Each test is an attack that worked against the code before issue 13 (docs/reliab
 
 from __future__ import annotations
 
+import asyncio
 import os
 import runpy
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
 import pytest
 from sqlalchemy import func, select
+from starlette.responses import PlainTextResponse
 from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
 from broker.config import BrokerSettings, StartupRefused
 from broker.context import bootstrap
 from broker.store.identity import OtpCode, OutboxMessage
+from dashboard.demo_mode import LoopbackOnly
 from dashboard.descope.errors import EmailNotConfigured
 from tests.app.conftest import app, live, sign_in  # noqa: F401  (AppTest fixtures)
 from tests.hostile.test_dashboard_xss import USER_NAME, assert_inert
@@ -214,6 +218,58 @@ def test_demo_mode_on_loopback_and_no_demo_anywhere_start(
         monkeypatch.setenv("OUTBOUND_DEMO_MODE", demo)
         server_address(address)
         assert "app" in runpy.run_path(str(ENTRYPOINT), run_name="dashboard_entrypoint")
+
+
+def _entrypoint_app(demo: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    monkeypatch.setenv("OUTBOUND_DEMO_MODE", demo)
+    monkeypatch.setenv("OUTBOUND_ENV_FILE", str(tmp_path / "none.env"))
+    return runpy.run_path(str(ENTRYPOINT), run_name="dashboard_entrypoint")["app"]
+
+
+async def _health_via(asgi: Any, host: str) -> int:
+    """GET /_stcore/health on ``asgi`` as a connection that arrived on ``host``."""
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://{host}:8501") as client:
+        return (await client.get("/_stcore/health")).status_code
+
+
+async def _websocket_via(asgi: Any, host: str) -> list[dict[str, Any]]:
+    """Open Streamlit's WebSocket on ``asgi`` from ``host``; what it sent back first."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    scope = {"type": "websocket", "path": "/_stcore/stream", "headers": [],
+             "server": (host, 8501), "client": ("192.0.2.7", 5000)}  # fmt: skip
+    await asgi(scope, receive, send)
+    return sent
+
+
+def test_demo_mode_serves_loopback_connections_only(
+    server_address: Callable[[str], None], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Whatever server runs the entrypoint's app (`uvicorn dashboard.streamlit_app:app --host
+    # 0.0.0.0` skips Streamlit's own address check), a connection that arrived on a
+    # non-loopback address is refused in demo mode — before Streamlit sees it.
+    server_address("127.0.0.1")
+    guarded = _entrypoint_app("1", monkeypatch, tmp_path)
+    for host in ("192.168.1.20", "10.0.0.5", "[2001:db8::1]"):
+        assert asyncio.run(_health_via(guarded, host)) == 403, host
+    assert asyncio.run(_websocket_via(guarded, "192.168.1.20")) == [
+        {"type": "websocket.close", "code": 1008}
+    ]
+
+    # Connections on loopback go through (a stand-in app: a second Streamlit runtime cannot
+    # start in this process).
+    async def served(scope: Any, receive: Any, send: Any) -> None:
+        await PlainTextResponse("served")(scope, receive, send)
+
+    for host in ("127.0.0.1", "[::1]", "localhost"):
+        assert asyncio.run(_health_via(LoopbackOnly(served), host)) == 200, host
 
 
 # --- authorization in the dashboard ---------------------------------------------------------
