@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +46,9 @@ class ProviderTemplate:
     variables: tuple[str, ...] = ()
     relative: bool = False
     scopes_in_console: bool = False
+    # Authorization parameters of a reconnect that keeps the earlier grants (incremental
+    # authorization, e.g. Google's include_granted_scopes).
+    incremental_params: dict[str, str] = field(default_factory=dict)
     notes: str = ""
 
     @classmethod
@@ -59,9 +62,8 @@ class ProviderTemplate:
         values["default_scopes"] = tuple(values.get("default_scopes") or ())
         values["variables"] = tuple(values.get("variables") or ())
         values["scopes"] = {str(k): str(v) for k, v in (values.get("scopes") or {}).items()}
-        values["authorize_params"] = {
-            str(k): str(v) for k, v in (values.get("authorize_params") or {}).items()
-        }
+        for name in ("authorize_params", "incremental_params"):
+            values[name] = {str(k): str(v) for k, v in (values.get(name) or {}).items()}
         return cls(id=template_id, **values)
 
     def endpoints(
@@ -106,6 +108,7 @@ class ProviderTemplate:
             "clientAuthMethod": self.client_auth,
             "pkce": self.pkce,
             "authorizeParams": dict(self.authorize_params),
+            "incrementalParams": dict(self.incremental_params),
             "rotatesRefreshTokens": self.rotates_refresh_tokens,
             "defaultExpiresIn": self.default_expires_in,
             "keepAliveDays": self.keep_alive_days,

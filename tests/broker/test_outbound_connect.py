@@ -20,6 +20,7 @@ from tests.support.outbound import (
     CLIENT_SECRET,
     LANDING,
     connect,
+    land,
     consent,
     create_demo_app,
     fetch_latest,
@@ -166,12 +167,12 @@ def test_replayed_state_shows_an_error_page_and_stores_nothing(
 ) -> None:
     user = sign_in_new_user(live_broker)
     callback = consent(start_connect(live_broker, user, app_id).json()["url"])
-    first = httpx.get(callback)
-    assert outcome_of(first.headers["location"])["outbound"] == "connected"
+    first = land(live_broker, httpx.get(callback).headers["location"], user)
+    assert first["outbound"] == "connected"
     httpx.delete(
         f"{live_broker.url}/v1/mgmt/outbound/token",
         headers=live_broker.mgmt_headers(),
-        params={"id": outcome_of(first.headers["location"])["tokenId"]},
+        params={"id": first["tokenId"]},
     )
     replay = httpx.get(callback)
     assert replay.status_code == 400 and "text/html" in replay.headers["content-type"]
@@ -199,8 +200,10 @@ def test_expired_state_redirects_with_an_error_and_stores_nothing(
         )
     landed = httpx.get(callback)
     assert landed.status_code == 302
-    assert outcome_of(landed.headers["location"]) | {"errorDescription": ""} == {
+    outcome = outcome_of(landed.headers["location"])
+    assert outcome | {"errorDescription": "", "flow": ""} == {
         "outbound": "error", "appId": app_id, "error": "expired_state", "errorDescription": "",
+        "flow": "",
     }  # fmt: skip
     assert _token_count(live_broker, app_id) == 0
 
@@ -209,17 +212,23 @@ def _state_of(authorization_url: str) -> str:
     return dict(parse_qsl(urlsplit(authorization_url).query))["state"]
 
 
+def _answer(live: LiveBroker, state: str, provider: LiveProvider, **params: str) -> httpx.Response:
+    """The callback as the demo provider calls it (RFC 9207: with its ``iss``)."""
+    query = {"state": state, "iss": provider.url, **params}
+    return httpx.get(f"{live.url}{CALLBACK_PATH}", params=query)
+
+
 def test_provider_error_redirects_with_the_error_and_stores_nothing(
-    live_broker: LiveBroker, app_id: str
+    live_broker: LiveBroker, app_id: str, provider: LiveProvider
 ) -> None:
     user = sign_in_new_user(live_broker)
     state = _state_of(start_connect(live_broker, user, app_id).json()["url"])
-    landed = httpx.get(
-        f"{live_broker.url}{CALLBACK_PATH}",
-        params={"state": state, "error": "access_denied", "error_description": "The user said no"},
+    landed = _answer(
+        live_broker, state, provider, error="access_denied", error_description="The user said no"
     )
     outcome = outcome_of(landed.headers["location"])
     assert landed.headers["location"].startswith(LANDING + "?")
+    assert outcome.pop("flow")
     assert outcome == {
         "outbound": "error",
         "appId": app_id,
@@ -230,23 +239,21 @@ def test_provider_error_redirects_with_the_error_and_stores_nothing(
 
 
 def test_callback_without_code_redirects_with_missing_code(
-    live_broker: LiveBroker, app_id: str
+    live_broker: LiveBroker, app_id: str, provider: LiveProvider
 ) -> None:
     user = sign_in_new_user(live_broker)
     state = _state_of(start_connect(live_broker, user, app_id).json()["url"])
-    landed = httpx.get(f"{live_broker.url}{CALLBACK_PATH}", params={"state": state})
+    landed = _answer(live_broker, state, provider)
     assert outcome_of(landed.headers["location"])["error"] == "missing_code"
     assert _token_count(live_broker, app_id) == 0
 
 
 def test_rejected_code_exchange_redirects_with_the_provider_error(
-    live_broker: LiveBroker, app_id: str
+    live_broker: LiveBroker, app_id: str, provider: LiveProvider
 ) -> None:
     user = sign_in_new_user(live_broker)
     state = _state_of(start_connect(live_broker, user, app_id).json()["url"])
-    landed = httpx.get(
-        f"{live_broker.url}{CALLBACK_PATH}", params={"state": state, "code": "made-up"}
-    )
+    landed = _answer(live_broker, state, provider, code="made-up")
     outcome = outcome_of(landed.headers["location"])
     assert outcome["outbound"] == "error" and outcome["error"] == "invalid_grant"
     assert _token_count(live_broker, app_id) == 0
@@ -275,9 +282,7 @@ def test_pending_authorization_survives_a_broker_restart(
     state = _state_of(start_connect(first, user, app_id).json()["url"])
     first.stop()
     second = make_broker(data_dir=data_dir)
-    landed = httpx.get(
-        f"{second.url}{CALLBACK_PATH}", params={"state": state, "error": "access_denied"}
-    )
+    landed = _answer(second, state, provider, error="access_denied")
     assert landed.status_code == 302
     assert outcome_of(landed.headers["location"])["appId"] == app_id
 

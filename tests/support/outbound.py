@@ -74,16 +74,51 @@ def outcome_of(location: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(location).query))
 
 
+def confirm(live: LiveBroker, flow: str, user: SignedInUser | None) -> dict[str, Any]:
+    """The landing page's question: the flow's outcome, as ``user`` (None: nobody signed in)."""
+    headers = live.user_headers(user.refresh_jwt) if user else live.project_headers()
+    response = httpx.post(
+        f"{live.url}/v1/x/outbound/oauth/confirm", headers=headers, json={"flow": flow}
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def land(live: LiveBroker, location: str, user: SignedInUser | None) -> dict[str, str]:
+    """What the landing page learns for the callback's final redirect, in the query's shape."""
+    query = outcome_of(location)
+    if "flow" not in query:  # the verifier is off and the broker is strict: the query is all
+        return query
+    answer = confirm(live, query["flow"], user)
+    if answer["outcome"] != "connected":
+        return {
+            "outbound": answer["outcome"],
+            "appId": answer.get("appId", ""),
+            **{k: str(answer[k]) for k in ("error", "errorDescription") if k in answer},
+        }
+    return {
+        "outbound": "connected",
+        "appId": answer["appId"],
+        "tokenId": answer["tokenId"],
+        "scopes": " ".join(answer["scopes"]),
+        "requestedScopes": " ".join(answer["requestedScopes"]),
+        "hasRefreshToken": "true" if answer["hasRefreshToken"] else "false",
+        **{k: answer[k] for k in ("tenantId", "externalIdentifier") if answer.get(k)},
+    }
+
+
 def connect(
     live: LiveBroker, user: SignedInUser, app_id: str, scopes: list[str] | None = None
 ) -> dict[str, str]:
-    """The whole flow: connect → provider consent → broker callback; answers the outcome query."""
+    """The whole flow: connect → provider consent → broker callback → the user's confirmation
+    (the landing page's question); answers the outcome in the redirect query's shape."""
     started = start_connect(live, user, app_id, scopes)
     assert started.status_code == 200, started.text
     landed = httpx.get(consent(started.json()["url"]))
     assert landed.status_code == 302, landed.text
     assert landed.headers["location"].startswith(LANDING)
-    return outcome_of(landed.headers["location"])
+    return land(live, landed.headers["location"], user)
 
 
 def fetch_latest(live: LiveBroker, app_id: str, user_id: str, **options: Any) -> httpx.Response:
