@@ -20,10 +20,10 @@ from tests.support.outbound import (
     CLIENT_SECRET,
     LANDING,
     connect,
-    land,
     consent,
     create_demo_app,
     fetch_latest,
+    land,
     outcome_of,
     start_connect,
 )

@@ -74,9 +74,11 @@ def outcome_of(location: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(location).query))
 
 
-def confirm(live: LiveBroker, flow: str, user: SignedInUser | None) -> dict[str, Any]:
-    """The landing page's question: the flow's outcome, as ``user`` (None: nobody signed in)."""
-    headers = live.user_headers(user.refresh_jwt) if user else live.project_headers()
+def confirm(live: LiveBroker, flow: str, user: SignedInUser | str | None) -> dict[str, Any]:
+    """The landing page's question: the flow's outcome, as ``user`` (a signed-in user or their
+    refresh JWT; None: nobody signed in)."""
+    jwt = user.refresh_jwt if isinstance(user, SignedInUser) else user
+    headers = live.user_headers(jwt) if jwt else live.project_headers()
     response = httpx.post(
         f"{live.url}/v1/x/outbound/oauth/confirm", headers=headers, json={"flow": flow}
     )
