@@ -15,7 +15,7 @@ The tree, by HTTP status::
     ├── NotFound                      404  E011006 (endpoint), or a domain code
     │   ├── UserNotFound              404  E062108 (auth) / E112102 (management)
     │   ├── TokenNotFound             404  E111504 (outbound token not found)
-    │   └── FlowNotFound              404  E111505 (no connect of the caller's matches; extension)
+    │   └── FlowNotFound              404  E111520 (no connect of the caller's matches; extension)
     ├── ReconnectLinkRefused          400/403  E111510–E111513 (extension: unknown, used,
     │                                     expired, another account's)
     ├── Conflict                      409  E062107 (user already exists) or a domain code
@@ -144,7 +144,7 @@ class TokenNotFound(NotFound):
 class FlowNotFound(NotFound):
     """No connect flow of the caller matches (404, an extension's code)."""
 
-    code = "E111505"
+    code = "E111520"
     description = "Connect flow not found"
 
 

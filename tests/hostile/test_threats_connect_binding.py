@@ -136,7 +136,7 @@ def test_a_flow_status_is_only_told_to_its_initiator(live_broker: LiveBroker, ap
         headers=live_broker.user_headers(sam.refresh_jwt),
         json={"state": state},
     )
-    assert answer.status_code == 404 and answer.json()["errorCode"] == "E111505"
+    assert answer.status_code == 404 and answer.json()["errorCode"] == "E111520"
 
 
 def test_a_parked_grant_nobody_confirms_is_revoked_by_the_next_connect(
