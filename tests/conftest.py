@@ -27,12 +27,14 @@ def _database_url(backend: str, stack: Any) -> str | None:
 def live_broker(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveBroker]:
-    """A broker shared by one test module, once per storage backend."""
+    """A broker shared by one test module, once per storage backend (with the module's
+    ``BROKER_SETTINGS``, if it has any)."""
     from contextlib import ExitStack
 
+    settings = dict(getattr(request.module, "BROKER_SETTINGS", {}))
     with ExitStack() as stack:
         url = _database_url(request.param, stack)
-        live = start_broker(tmp_path_factory.mktemp("broker"), database_url=url)
+        live = start_broker(tmp_path_factory.mktemp("broker"), database_url=url, **settings)
         try:
             yield live
         finally:

@@ -15,6 +15,11 @@ from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
 
+# Descope's wire only: the SDK's connect, then the browser's redirect, and nothing else. A
+# project whose apps speak only that wire switches the user verifier off (docs/security.md,
+# "Connect binding"); the callback then stores the grant as Descope's cloud does.
+BROKER_SETTINGS = {"extra": {"connect": {"confirmation": False}}}
+
 TOKEN_FIELDS = {
     "id": str, "appId": str, "userId": str, "tenantId": str, "tokenSub": str,
     "accessToken": str, "accessTokenType": str, "accessTokenExpiry": str,

@@ -87,11 +87,11 @@ def confirm(live: LiveBroker, flow: str, user: SignedInUser | str | None) -> dic
     return answer
 
 
-def land(live: LiveBroker, location: str, user: SignedInUser | None) -> dict[str, str]:
+def land(live: LiveBroker, location: str, user: SignedInUser | str | None) -> dict[str, str]:
     """What the landing page learns for the callback's final redirect, in the query's shape."""
     query = outcome_of(location)
-    if "flow" not in query:  # the verifier is off and the broker is strict: the query is all
-        return query
+    if query.get("outbound") != "confirm":  # stored (verifier off) or failed: the query says
+        return {k: v for k, v in query.items() if k != "flow"}
     answer = confirm(live, query["flow"], user)
     if answer["outcome"] != "connected":
         return {
