@@ -19,6 +19,7 @@ from tests.support.outbound import (
     CALLBACK_PATH,
     CLIENT_SECRET,
     LANDING,
+    confirm,
     connect,
     consent,
     create_demo_app,
@@ -306,3 +307,35 @@ def test_database_file_holds_no_token_or_client_secret_in_clear(
             assert secret.encode() not in raw, path.name
             # Also not as a JWT part (the access token is a JWT; its signature is the secret part).
             assert secret.split(".")[-1].encode() not in raw, path.name
+
+
+def test_strict_mode_has_no_verifier_no_landing_id_and_no_extension_paths(
+    make_broker: Callable[..., LiveBroker], provider: LiveProvider
+) -> None:
+    live = make_broker(extra={"connect": {"strict_descope": True}})
+    app_id = f"acme-{secrets.token_hex(4)}"
+    create_demo_app(live, provider, app_id)
+    user = sign_in_new_user(live)
+    landed = httpx.get(consent(start_connect(live, user, app_id).json()["url"]))
+    outcome = outcome_of(landed.headers["location"])
+    assert outcome["outbound"] == "connected" and "flow" not in outcome  # stored at once
+    assert _token_count(live, app_id) == 1
+    for path in ("/v1/x/outbound/oauth/confirm", "/v1/x/outbound/oauth/status"):
+        answer = httpx.post(
+            f"{live.url}{path}", headers=live.user_headers(user.refresh_jwt), json={"flow": "x"}
+        )
+        assert answer.status_code == 404
+
+
+def test_with_the_verifier_off_the_callback_stores_and_still_reports_once(
+    make_broker: Callable[..., LiveBroker], provider: LiveProvider
+) -> None:
+    live = make_broker(extra={"connect": {"confirmation": False}})
+    app_id = f"acme-{secrets.token_hex(4)}"
+    create_demo_app(live, provider, app_id)
+    user = sign_in_new_user(live)
+    landed = httpx.get(consent(start_connect(live, user, app_id).json()["url"]))
+    outcome = outcome_of(landed.headers["location"])
+    assert outcome["outbound"] == "connected" and _token_count(live, app_id) == 1
+    assert confirm(live, outcome["flow"], None)["outcome"] == "connected"  # as recorded
+    assert confirm(live, outcome["flow"], user)["outcome"] == "used"
