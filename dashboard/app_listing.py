@@ -4,14 +4,13 @@
 apps the user holds a token for, both with the user's refresh JWT alone. With a management key
 it is richer: the latest token of each connected app gives its granted scopes and expiry.
 ``connect_fingerprint`` is what the tab that started a connect polls until it changes.
-``ConnectOutcome`` is a connect's outcome: what the broker says about the flow
-(``from_flow``), or, where the target cannot say, the final redirect's query (``from_query``).
+``ConnectOutcome`` is a connect's outcome as the broker tells it about the flow (``from_flow``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -142,34 +141,8 @@ _ERROR_CODE = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
 @dataclass(frozen=True)
-class ConnectOutcome:
-    """The query of the broker callback's final redirect to the landing page."""
-
-    connected: bool
-    app_id: str
-    granted: tuple[str, ...] = ()
-    requested: tuple[str, ...] = ()
-    has_refresh_token: bool = False
-    tenant_id: str = ""
-    error: str = ""
-    error_description: str = ""
-
-    @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> ConnectOutcome | None:
-        """Parse the landing page's query; None when it carries no connect outcome."""
-        kind = query.get("outbound", "")
-        if kind not in {"connected", "error"}:
-            return None
-        return cls(
-            connected=kind == "connected",
-            app_id=query.get("appId", ""),
-            granted=tuple(query.get("scopes", "").split()),
-            requested=tuple(query.get("requestedScopes", "").split()),
-            has_refresh_token=query.get("hasRefreshToken") == "true",
-            tenant_id=query.get("tenantId", ""),
-            error=query.get("error", "") if kind == "error" else "",
-            error_description=query.get("errorDescription", "") if kind == "error" else "",
-        )
+class ConnectOutcome(FlowAnswer):
+    """A connect's outcome as the broker told it, with what the person reads about it."""
 
     @classmethod
     def from_flow(cls, answer: FlowAnswer) -> ConnectOutcome:
@@ -177,17 +150,21 @@ class ConnectOutcome:
         and ``error`` become the error code: ``refused`` carries its reason, ``used`` and
         ``unknown`` stand for themselves)."""
         connected = answer.outcome == "connected"
-        error = "" if connected else answer.error or answer.outcome
         return cls(
-            connected=connected,
+            outcome=answer.outcome,
             app_id=answer.app_id,
             granted=answer.granted,
             requested=answer.requested,
             has_refresh_token=answer.has_refresh_token,
             tenant_id=answer.tenant_id,
-            error=error,
+            error="" if connected else answer.error or answer.outcome,
             error_description=answer.error_description if answer.outcome == "error" else "",
         )
+
+    @property
+    def connected(self) -> bool:
+        """Whether the grant was kept."""
+        return self.outcome == "connected"
 
     @property
     def sentence(self) -> str:
@@ -219,5 +196,5 @@ def initiator_sentence(app_name: str, status: str, error: str) -> str:
         )
     if status == "expired" or error == "expired":
         return f"The connection to {app_name} was not finished within 10 minutes; start it again."
-    reason = ConnectOutcome(connected=False, app_id="", error=error).sentence
+    reason = ConnectOutcome(outcome="error", error=error).sentence
     return f"The connection to {app_name} did not complete: {reason}"

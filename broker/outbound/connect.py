@@ -100,11 +100,7 @@ def start_connect(broker: Broker, caller: Caller, req: ConnectRequest) -> str:
         raise MissingArguments("tenantId is required for a tenant-level connect")
     with broker.db.session() as s:
         check_tenant(
-            s,
-            caller.user_id or "",
-            tenant_id,
-            tenant_level=bool(req.tenant_level),
-            admin_role=connect_settings(broker).tenant_admin_role,
+            broker, s, caller.user_id or "", tenant_id, tenant_level=bool(req.tenant_level)
         )
         app = resolve_app(broker, find_app(s, req.app_id))
     redirect = (options.redirect_url if options else None) or app.default_redirect_url

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from broker.context import Broker
 from broker.errors import Forbidden
+from broker.outbound.connect_settings import connect_settings
 from broker.outbound.registration import OutboundApp
 from broker.outbound.url_policy import origin_of
 from broker.store.identity import UserTenant
@@ -33,11 +35,12 @@ class ConnectRefused(Exception):
 
 
 def tenant_refusal(
-    session: Session, user_id: str, tenant_id: str, *, tenant_level: bool, admin_role: str
+    broker: Broker, session: Session, user_id: str, tenant_id: str, *, tenant_level: bool
 ) -> ConnectRefused | None:
     """Why this user may not connect for this tenant now (None when they may)."""
     if not tenant_id:
         return None
+    admin_role = connect_settings(broker).tenant_admin_role
     membership = session.get(UserTenant, (user_id, tenant_id)) if user_id else None
     if membership is None:
         return ConnectRefused("not_tenant_member", "The user is not a member of this tenant.")
@@ -50,12 +53,10 @@ def tenant_refusal(
 
 
 def check_tenant(
-    session: Session, user_id: str, tenant_id: str, *, tenant_level: bool, admin_role: str
+    broker: Broker, session: Session, user_id: str, tenant_id: str, *, tenant_level: bool
 ) -> None:
     """403 when the user may not connect for this tenant (see ``tenant_refusal``)."""
-    refused = tenant_refusal(
-        session, user_id, tenant_id, tenant_level=tenant_level, admin_role=admin_role
-    )
+    refused = tenant_refusal(broker, session, user_id, tenant_id, tenant_level=tenant_level)
     if refused is not None:
         raise Forbidden(refused.message)
 

@@ -32,7 +32,6 @@ from broker.crypto import Secret
 from broker.errors import FlowNotFound, NotFound
 from broker.outbound.apps import find_app
 from broker.outbound.connect_checks import ConnectRefused, tenant_refusal
-from broker.outbound.connect_settings import connect_settings
 from broker.outbound.oauth_client import TokenGrant, revoke
 from broker.outbound.registration import OutboundApp, resolve_app
 from broker.outbound.vault import TokenOwner, store_grant
@@ -93,13 +92,7 @@ def revoke_grant(broker: Broker, app: OutboundApp, grant: TokenGrant) -> dict[st
 
 def _refusal(broker: Broker, row: PendingAuthorizationRow) -> ConnectRefused | None:
     with broker.db.session() as s:
-        return tenant_refusal(
-            s,
-            row.user_id,
-            row.tenant_id,
-            tenant_level=row.tenant_level,
-            admin_role=connect_settings(broker).tenant_admin_role,
-        )
+        return tenant_refusal(broker, s, row.user_id, row.tenant_id, tenant_level=row.tenant_level)
 
 
 def _keep(

@@ -64,12 +64,6 @@ class ConnectSettings:
         )
 
 
-def with_connect(settings: BrokerSettings, **values: Any) -> dict[str, Any]:
-    """``settings.extra`` with connect values merged in (for building settings)."""
-    merged = {**(settings.extra.get(EXTRA_KEY) or {}), **values}
-    return {**settings.extra, EXTRA_KEY: merged}
-
-
 def connect_settings(broker: Broker) -> ConnectSettings:
     """This broker's connect settings (parsed once)."""
     found = broker.services.get("connect.settings")

@@ -108,13 +108,7 @@ def start_reconnect(broker: Broker, caller: Caller, link: str, redirect_url: str
     check_redirect(redirect_url, broker.settings)
     row = _take(broker, caller, link)
     with broker.db.session() as s:
-        check_tenant(
-            s,
-            row.user_id,
-            row.tenant_id,
-            tenant_level=False,
-            admin_role=connect_settings(broker).tenant_admin_role,
-        )
+        check_tenant(broker, s, row.user_id, row.tenant_id, tenant_level=False)
         app = resolve_app(broker, find_app(s, row.app_id))
     start = FlowStart(
         user_id=row.user_id,

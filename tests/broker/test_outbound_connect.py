@@ -14,7 +14,7 @@ from sqlalchemy import update
 from broker.config import BrokerSettings
 from broker.outbound.url_policy import redirect_allowed
 from broker.store.outbound import ManagedTokenRow, PendingAuthorizationRow
-from tests.support.identity import sign_in_new_user
+from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import (
     CALLBACK_PATH,
     CLIENT_SECRET,
@@ -309,15 +309,22 @@ def test_database_file_holds_no_token_or_client_secret_in_clear(
             assert secret.split(".")[-1].encode() not in raw, path.name
 
 
-def test_strict_mode_has_no_verifier_no_landing_id_and_no_extension_paths(
-    make_broker: Callable[..., LiveBroker], provider: LiveProvider
-) -> None:
-    live = make_broker(extra={"connect": {"strict_descope": True}})
+def _callback_query_on(
+    make_broker: Callable[..., LiveBroker], provider: LiveProvider, **connect: bool
+) -> tuple[LiveBroker, SignedInUser, str, dict[str, str]]:
+    """A broker with these connect settings, a user connected there: the callback's query."""
+    live = make_broker(extra={"connect": connect})
     app_id = f"acme-{secrets.token_hex(4)}"
     create_demo_app(live, provider, app_id)
     user = sign_in_new_user(live)
     landed = httpx.get(consent(start_connect(live, user, app_id).json()["url"]))
-    outcome = outcome_of(landed.headers["location"])
+    return live, user, app_id, outcome_of(landed.headers["location"])
+
+
+def test_strict_mode_has_no_verifier_no_landing_id_and_no_extension_paths(
+    make_broker: Callable[..., LiveBroker], provider: LiveProvider
+) -> None:
+    live, user, app_id, outcome = _callback_query_on(make_broker, provider, strict_descope=True)
     assert outcome["outbound"] == "connected" and "flow" not in outcome  # stored at once
     assert _token_count(live, app_id) == 1
     for path in ("/v1/x/outbound/oauth/confirm", "/v1/x/outbound/oauth/status"):
@@ -330,12 +337,7 @@ def test_strict_mode_has_no_verifier_no_landing_id_and_no_extension_paths(
 def test_with_the_verifier_off_the_callback_stores_and_still_reports_once(
     make_broker: Callable[..., LiveBroker], provider: LiveProvider
 ) -> None:
-    live = make_broker(extra={"connect": {"confirmation": False}})
-    app_id = f"acme-{secrets.token_hex(4)}"
-    create_demo_app(live, provider, app_id)
-    user = sign_in_new_user(live)
-    landed = httpx.get(consent(start_connect(live, user, app_id).json()["url"]))
-    outcome = outcome_of(landed.headers["location"])
+    live, user, app_id, outcome = _callback_query_on(make_broker, provider, confirmation=False)
     assert outcome["outbound"] == "connected" and _token_count(live, app_id) == 1
     assert confirm(live, outcome["flow"], None)["outcome"] == "connected"  # as recorded
     assert confirm(live, outcome["flow"], user)["outcome"] == "used"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,18 +21,8 @@ from tests.support.outbound import (
     fetch_latest,
     land,
 )
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[LiveProvider]:
-    """One demo provider for the module."""
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
 
 
 class DeadToken:

@@ -19,11 +19,11 @@ from broker.demo_provider.consent_form import DEMO_PASSWORD, approve
 from broker.identity.sessions import start_session
 from broker.store.outbound import ManagedTokenRow
 from dashboard.remember import COOKIE_NAME
-from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
+from tests.e2e.conftest import provider_with_consent_page, sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import ADMIN_ROLE, RunningDashboard, create_user
 from tests.support.identity import SignedInUser
-from tests.support.outbound import create_demo_app, land, start_connect
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.outbound import land, start_connect
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 pytestmark = pytest.mark.e2e
@@ -33,10 +33,7 @@ APP_ID = "acme-bound"
 @pytest.fixture(scope="module")
 def acme(live: LiveBroker) -> Iterator[LiveProvider]:
     """The demo provider with its consent page and its app in the broker."""
-    provider = start_provider(auto_approve=False)
-    create_demo_app(live, provider, APP_ID)
-    yield provider
-    provider.stop()
+    yield from provider_with_consent_page(live, APP_ID)
 
 
 def _browser_page(browser: Browser) -> Page:

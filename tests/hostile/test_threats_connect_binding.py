@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -17,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from broker.store.identity import UserTenant
-from broker.store.outbound import ManagedTokenRow, OutboundAppRow, PendingAuthorizationRow
+from broker.store.outbound import OutboundAppRow, PendingAuthorizationRow
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import (
     CALLBACK_PATH,
@@ -27,6 +26,7 @@ from tests.support.outbound import (
     land,
     outcome_of,
     start_connect,
+    stored_tokens,
 )
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
@@ -34,15 +34,9 @@ from tests.support.servers import LiveBroker
 ADMIN_ROLE = "Tenant Admin"
 
 
-def _tokens_of(live: LiveBroker, app_id: str) -> list[tuple[str, str]]:
+def _tokens_of(live: LiveBroker, app_id: str) -> list[tuple[str, ...]]:
     """(user id, tenant id) of each token stored for the app."""
-    with live.broker.db.session() as s:
-        rows = s.execute(
-            select(ManagedTokenRow.user_id, ManagedTokenRow.tenant_id).where(
-                ManagedTokenRow.app_id == app_id
-            )
-        )
-        return [(r[0], r[1]) for r in rows]
+    return stored_tokens(live, app_id, "user_id", "tenant_id")
 
 
 def _approve_as(authorization_url: str, email: str) -> str:
@@ -270,18 +264,18 @@ def test_the_tenant_admin_role_name_is_a_setting(make_broker: Any, provider: Liv
 # ---- mix-up (RFC 9207) -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def other_provider() -> Iterator[LiveProvider]:
-    """A second authorization server (its own issuer)."""
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
 def test_mix_up_code_from_provider_a_delivered_for_app_b_is_refused(
-    live_broker: LiveBroker, app_id: str, provider: LiveProvider, other_provider: LiveProvider
+    live_broker: LiveBroker, app_id: str
+) -> None:
+    other_provider = start_provider()  # a second authorization server, its own issuer
+    try:
+        _deliver_a_code_for_b(live_broker, app_id, other_provider)
+    finally:
+        other_provider.stop()
+
+
+def _deliver_a_code_for_b(
+    live_broker: LiveBroker, app_id: str, other_provider: LiveProvider
 ) -> None:
     app_b = f"acme-b-{secrets.token_hex(4)}"
     create_demo_app(live_broker, other_provider, app_b)

@@ -20,11 +20,11 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from broker.store.outbound import ManagedTokenRow, PendingAuthorizationRow
+from broker.store.outbound import PendingAuthorizationRow
 from tests.support.identity import sign_in_new_user
-from tests.support.outbound import consent, land, outcome_of, start_connect
+from tests.support.outbound import consent, land, outcome_of, start_connect, stored_tokens
 from tests.support.servers import LiveBroker
 
 
@@ -42,14 +42,8 @@ def _header_of(token: str) -> dict[str, Any]:
     return header
 
 
-def _tokens_of(live: LiveBroker, app_id: str) -> list[tuple[str, str]]:
-    with live.broker.db.session() as s:
-        rows = s.execute(
-            select(ManagedTokenRow.user_id, ManagedTokenRow.granted_by).where(
-                ManagedTokenRow.app_id == app_id
-            )
-        )
-        return [(r[0], r[1]) for r in rows]
+def _tokens_of(live: LiveBroker, app_id: str) -> list[tuple[str, ...]]:
+    return stored_tokens(live, app_id, "user_id", "granted_by")
 
 
 def _me(live: LiveBroker, token: str) -> httpx.Response:

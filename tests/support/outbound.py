@@ -6,7 +6,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+from sqlalchemy import select
 
+from broker.store.outbound import ManagedTokenRow
 from tests.support.identity import SignedInUser
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
@@ -130,3 +132,14 @@ def fetch_latest(live: LiveBroker, app_id: str, user_id: str, **options: Any) ->
         headers=live.mgmt_headers(),
         json={"appId": app_id, "userId": user_id, "options": options or None},
     )
+
+
+def stored_tokens(live: LiveBroker, app_id: str, *columns: str) -> list[tuple[str, ...]]:
+    """The given columns of each token stored for the app, read from the database."""
+    with live.broker.db.session() as s:
+        rows = s.execute(
+            select(*(getattr(ManagedTokenRow, c) for c in columns)).where(
+                ManagedTokenRow.app_id == app_id
+            )
+        )
+        return [tuple(row) for row in rows]
