@@ -267,7 +267,18 @@ def sweep_flows(broker: Broker) -> None:
                 )
             ).all()
         )
-        for row in stale:
+        claimed = []
+        for row in stale:  # claimed like a confirmation, so a late one answers ``used``
+            taken = s.execute(
+                update(PendingAuthorizationRow)
+                .where(
+                    PendingAuthorizationRow.id == row.id,
+                    PendingAuthorizationRow.reported_at.is_(None),
+                )
+                .values(reported_at=now)
+            )
+            if getattr(taken, "rowcount", 0) == 1:
+                claimed.append(row)
             s.expunge(row)
         s.execute(
             delete(PendingAuthorizationRow).where(
@@ -275,5 +286,5 @@ def sweep_flows(broker: Broker) -> None:
                 PendingAuthorizationRow.status != "awaiting",
             )
         )
-    for row in stale:
+    for row in claimed:
         _refuse_parked(broker, row, "expired")
