@@ -7,12 +7,15 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from broker.demo_provider.consent_form import approve
+from broker.store.outbound import ManagedTokenRow
 from dashboard.app_listing import ConnectOutcome
 from dashboard.descope.connect_flows import FlowAnswer
-from tests.support.dashboard import ENTRYPOINT
+from tests.app.conftest import sign_in
+from tests.support.dashboard import ENTRYPOINT, create_user
 from tests.support.outbound import create_demo_app, outcome_of
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
@@ -121,3 +124,56 @@ def test_a_provider_error_keeps_its_description_as_text() -> None:
     )
     assert outcome.sentence.startswith("Access was not granted")
     assert outcome.error_description == "<b>no</b>"
+
+
+def _reconnect_link_for(live: LiveBroker, acme: tuple[LiveProvider, str], at: AppTest) -> str:
+    """The signed-in tab's user connects, the grant dies, an admin makes a reconnect link."""
+    query = _landing_query(live, acme, at, ["profile"])
+    land(at, **query)
+    user_id = at.session_state["session"].user.user_id
+    with live.broker.db.session() as s:
+        s.execute(
+            update(ManagedTokenRow)
+            .where(ManagedTokenRow.user_id == user_id)
+            .values(status="needs_reauth")
+        )
+        token_id = s.scalar(select(ManagedTokenRow.id).where(ManagedTokenRow.user_id == user_id))
+    made = httpx.post(
+        f"{live.url}/v1/x/mgmt/outbound/reconnect/link",
+        headers=live.mgmt_headers(),
+        json={"tokenId": token_id},
+    )
+    link: str = made.json()["link"]
+    return link
+
+
+def test_a_reconnect_link_is_started_by_its_user_with_a_click(
+    live: LiveBroker, acme: tuple[LiveProvider, str], signed_in_app: Callable[..., AppTest]
+) -> None:
+    at = signed_in_app(f"reconnect-{secrets.token_hex(3)}@example.com")
+    link = _reconnect_link_for(live, acme, at)
+    at = land(at, reconnect=link)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Reconnect"]
+    assert at.get("link_button") == []  # nothing is spent before the click
+    at.button(key="reconnect__start").click().run()
+    [consent] = at.get("link_button")
+    assert consent.proto.url.startswith(acme[0].url + "/oauth/authorize?")
+    assert "reconnect" not in at.query_params  # the secret is cleared from the address bar
+
+
+def test_a_reconnect_link_opened_by_someone_else_only_explains(
+    live: LiveBroker, acme: tuple[LiveProvider, str], signed_in_app: Callable[..., AppTest]
+) -> None:
+    owner = signed_in_app(f"owner-{secrets.token_hex(3)}@example.com")
+    link = _reconnect_link_for(live, acme, owner)
+    stranger = AppTest.from_file(str(ENTRYPOINT), default_timeout=30)
+    create_user(live, "stranger-landing@example.com")
+    at = land(sign_in(stranger.run(), "stranger-landing@example.com"), reconnect=link)
+    at.button(key="reconnect__start").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "This reconnect link was made for another account, so nothing was done: sign in as that"
+        " account to use it."
+    ]
+    assert at.get("link_button") == []
