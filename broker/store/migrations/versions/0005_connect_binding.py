@@ -1,8 +1,8 @@
 """connect binding: the flow after the callback (parked grant, landing id, issuer) and
 reconnect links
 
-Revision ID: 0004_connect
-Revises: 0003_lifecycle
+Revision ID: 0005_connect
+Revises: 0004_providers
 Create Date: 2026-11-29 21:30:00
 """
 
