@@ -22,6 +22,7 @@ from broker.config import (
     DEFAULT_PROVIDER_PORT,
     BrokerSettings,
 )
+from broker.store.files import PRIVATE_UMASK
 
 
 def wait_until_up(url: str, timeout_s: float = 60.0) -> bool:
@@ -318,6 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "port", None) is None and args.command in {"up", "broker", "seed", "keys"}:
         args.port = int(os.environ.get("OUTBOUND_PORT", DEFAULT_PORT))
+    if args.command in {"up", "broker", "seed", "keys"}:
+        os.umask(PRIVATE_UMASK)  # files these create in the data folder are the owner's only
     code: int = args.func(args)
     return code
 
