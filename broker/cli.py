@@ -47,7 +47,7 @@ def _announce_when_up(url: str, message: str) -> None:
 
 
 def _broker_settings(args: argparse.Namespace) -> BrokerSettings:
-    from broker.lifecycle.settings import with_lifecycle
+    from broker.lifecycle.settings import LifecycleSettings, with_lifecycle
 
     settings = BrokerSettings.from_env(
         host=args.host,
@@ -67,7 +67,12 @@ def _broker_settings(args: argparse.Namespace) -> BrokerSettings:
         lifecycle["webhook_secret"] = os.environ.get("OUTBOUND_WEBHOOK_SECRET", "")
     if not lifecycle:
         return settings
-    return replace(settings, extra=with_lifecycle(settings, **lifecycle))
+    settings = replace(settings, extra=with_lifecycle(settings, **lifecycle))
+    try:
+        LifecycleSettings.of(settings)
+    except ValueError as exc:
+        raise SystemExit(f"outbound broker: {exc}") from None
+    return settings
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
