@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from broker.cli import main
+from broker.cli import _broker_settings, build_parser
+from broker.lifecycle.settings import LifecycleSettings
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import CLIENT_SECRET
 from tests.support.servers import LiveBroker, ThreadedServer
@@ -144,10 +145,14 @@ def test_ipv6_spelling_of_the_metadata_service_is_refused(
     assert "non-public" in answer.json()["errorMessage"]
 
 
-def test_unsigned_webhooks_are_refused_at_start(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unsigned_webhooks_are_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OUTBOUND_WEBHOOK_SECRET", raising=False)
+    args = build_parser().parse_args(
+        ["broker", "--webhook-url", "https://hooks.example.com/outbound", "--port", "9"]
+    )
+    # What `outbound broker` reads before it binds anything: it stops there with one sentence.
     with pytest.raises(SystemExit) as exited:
-        main(["broker", "--webhook-url", "https://hooks.example.com/outbound", "--port", "9"])
+        _broker_settings(args)
     assert "OUTBOUND_WEBHOOK_SECRET" in str(exited.value)
+    with pytest.raises(ValueError):
+        LifecycleSettings(webhook_urls=("https://hooks.example.com/outbound",))
