@@ -138,3 +138,14 @@ def test_loose_modes_on_the_data_folder_are_repaired_at_start(
         _assert_private(data)
     finally:
         again.stop()
+
+
+def test_sealed_value_copied_to_another_row_does_not_open(tmp_path: Path) -> None:
+    """Someone with write access to the database moves a sealed token under their own row."""
+    ring = crypto.KeyRing.load_or_create(tmp_path)
+    sealed = ring.seal("victim-refresh-token", context="token:T-victim:refresh")
+    with pytest.raises(crypto.SealError):
+        ring.unseal(sealed, context="token:T-attacker:refresh")
+    with pytest.raises(crypto.SealError):
+        ring.unseal(sealed, context="token:T-victim:access")
+    assert ring.rotated().unseal(sealed, context="token:T-victim:refresh") == "victim-refresh-token"
