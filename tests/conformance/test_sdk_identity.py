@@ -14,16 +14,6 @@ from tests.support.servers import LiveBroker
 PASSWORD = "sdk-password-1"
 
 
-@pytest.fixture(scope="module")
-def client(live_broker: LiveBroker) -> DescopeClient:
-    """An SDK client with the management key; construction makes the license call."""
-    return DescopeClient(
-        project_id=live_broker.project_id,
-        management_key=live_broker.management_key,
-        base_url=live_broker.url,
-    )
-
-
 def _login() -> str:
     return f"sdk-{secrets.token_hex(4)}@example.test"
 

@@ -13,19 +13,7 @@ from typing import Any
 import pytest
 from descope import AuthException, DescopeClient
 
-from tests.support.servers import LiveBroker
-
 PASSWORD = "sdk-password-1"
-
-
-@pytest.fixture(scope="module")
-def client(live_broker: LiveBroker) -> DescopeClient:
-    """An SDK client with the management key."""
-    return DescopeClient(
-        project_id=live_broker.project_id,
-        management_key=live_broker.management_key,
-        base_url=live_broker.url,
-    )
 
 
 def _signed_up(client: DescopeClient) -> tuple[str, dict[str, Any]]:

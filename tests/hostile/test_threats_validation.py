@@ -34,6 +34,14 @@ EMBEDDED_METADATA = {
 }
 
 
+def _create_app(live: LiveBroker, **fields: Any) -> httpx.Response:
+    return httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/create",
+        headers=live.mgmt_headers(),
+        json={"name": f"hostile {secrets.token_hex(3)}", **fields},
+    )
+
+
 def _mgmt_get(live: LiveBroker, path: str, **params: Any) -> httpx.Response:
     return httpx.get(f"{live.url}{path}", headers=live.mgmt_headers(), params=params)
 
@@ -105,15 +113,11 @@ def hostile_metadata() -> Any:
 def test_discovered_javascript_authorization_endpoint_is_refused(
     live_broker: LiveBroker, hostile_metadata: ThreadedServer
 ) -> None:
-    answer = httpx.post(
-        f"{live_broker.url}/v1/mgmt/outbound/app/create",
-        headers=live_broker.mgmt_headers(),
-        json={
-            "name": f"mix-up {secrets.token_hex(3)}",
-            "clientId": "client",
-            "clientSecret": CLIENT_SECRET,
-            "discoveryUrl": f"{hostile_metadata.url}/.well-known/openid-configuration",
-        },
+    answer = _create_app(
+        live_broker,
+        clientId="client",
+        clientSecret=CLIENT_SECRET,
+        discoveryUrl=f"{hostile_metadata.url}/.well-known/openid-configuration",
     )
     assert answer.status_code == 400, answer.text
     listed = _mgmt_get(live_broker, "/v1/mgmt/outbound/apps").json()["apps"]
@@ -124,11 +128,7 @@ def test_discovered_javascript_authorization_endpoint_is_refused(
 def test_configured_non_http_authorization_url_is_refused(
     live_broker: LiveBroker, url: str
 ) -> None:
-    answer = httpx.post(
-        f"{live_broker.url}/v1/mgmt/outbound/app/create",
-        headers=live_broker.mgmt_headers(),
-        json={"name": f"bad {secrets.token_hex(3)}", "authorizationUrl": url},
-    )
+    answer = _create_app(live_broker, authorizationUrl=url)
     assert answer.status_code == 400, answer.text
 
 
@@ -136,11 +136,7 @@ def test_configured_non_http_authorization_url_is_refused(
 def test_ipv6_spelling_of_the_metadata_service_is_refused(
     live_broker: LiveBroker, address: str
 ) -> None:
-    answer = httpx.post(
-        f"{live_broker.url}/v1/mgmt/outbound/app/create",
-        headers=live_broker.mgmt_headers(),
-        json={"name": f"ssrf {secrets.token_hex(3)}", "tokenUrl": f"https://[{address}]/token"},
-    )
+    answer = _create_app(live_broker, tokenUrl=f"https://[{address}]/token")
     assert answer.status_code == 400, answer.text
     assert "non-public" in answer.json()["errorMessage"]
 
