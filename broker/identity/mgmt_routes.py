@@ -153,24 +153,32 @@ def delete(body: UserRef, request: Request, _: ManagementAuth) -> dict[str, Any]
     return {}
 
 
-@router.post("/v1/mgmt/user/password/set/active")
-@router.post("/v1/mgmt/user/password/set/temporary")
-@router.post("/v1/mgmt/user/password/set")
-def set_password(body: UserPassword, request: Request, _: ManagementAuth) -> dict[str, Any]:
-    """Set a user's password (policy applies) and end its sessions.
-
-    ``setActive: true`` (``set/active``) signs in at once; otherwise (``set/temporary`` and the
-    deprecated ``set``) the password is born expired and must be replaced, as Descope does.
-    """
+def _set_password(request: Request, body: UserPassword, *, active: bool) -> dict[str, Any]:
     broker = broker_of(request)
     password_hash = hash_password(body.password, hash_slots(broker).held())
     with broker.db.session() as s:
         user = get_user(s, login_id=body.login_id)
         user.password_hash = password_hash
-        user.password_expired = not body.set_active
+        user.password_expired = not active
         revoke_sessions(s, user.id)
         touch(user)
     return {}
+
+
+@router.post("/v1/mgmt/user/password/set/active")
+def set_active_password(body: UserPassword, request: Request, _: ManagementAuth) -> dict[str, Any]:
+    """Set a user's password (policy applies), usable at once; every session of the user ends."""
+    return _set_password(request, body, active=True)
+
+
+@router.post("/v1/mgmt/user/password/set/temporary")
+@router.post("/v1/mgmt/user/password/set")
+def set_temporary_password(
+    body: UserPassword, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """Set a password born expired (as Descope's ``set/temporary`` and deprecated ``set`` do):
+    it must be replaced before it signs in; every session of the user ends."""
+    return _set_password(request, body, active=False)
 
 
 @router.post("/v1/mgmt/user/password/expire")

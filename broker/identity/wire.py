@@ -134,7 +134,6 @@ class UserPassword(WireModel):
 
     login_id: str
     password: str
-    set_active: bool | None = None
 
 
 class UserRoles(WireModel):
