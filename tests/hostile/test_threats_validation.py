@@ -141,6 +141,15 @@ def test_ipv6_spelling_of_the_metadata_service_is_refused(
     assert "non-public" in answer.json()["errorMessage"]
 
 
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1"], ids=["nat64", "6to4"])
+def test_ipv6_spelling_of_a_public_address_stays_allowed(
+    live_broker: LiveBroker, address: str
+) -> None:
+    """The check judges the IPv4 inside: 8.8.8.8 behind NAT64 or 6to4 is a public provider."""
+    answer = _create_app(live_broker, tokenUrl=f"https://[{address}]/token")
+    assert answer.status_code == 200, answer.text
+
+
 def test_unsigned_webhooks_are_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OUTBOUND_WEBHOOK_SECRET", raising=False)
     args = build_parser().parse_args(
