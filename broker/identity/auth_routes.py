@@ -63,7 +63,7 @@ def password_sign_up(body: PasswordSignUp, request: Request, _: ProjectAuth) -> 
     """
     broker = broker_of(request)
     throttle = throttle_of(broker)
-    throttle.take(throttle.signup_bucket(client_address(request)))
+    throttle.take(*throttle.signup_buckets(body.login_id, client_address(request)))
     password_hash = hash_password(body.password, hash_slots(broker).held())
     with broker.db.session() as s:
         user_id = create_user(

@@ -9,7 +9,8 @@ is over its limit, attempts get 429 ``E130429`` with ``Retry-After`` until the w
 
 * Sign-in (password, code verify): a failure keeps its place; a success clears the login id's
   bucket and gives the address its place back; an error that is not a failure gives both back.
-* Sign-up and code sends are counted whatever their outcome (they create users, send mail).
+* Sign-ups and code sends are counted whatever their outcome (they hash, create users, send
+  mail), per login id and per address.
 * Wrong management keys are counted per address; a valid key is never refused.
 
 Password hashing is bounded apart from counting: each argon2id hash takes 64 MiB, so at most
@@ -50,6 +51,7 @@ class ThrottlePolicy:
     login_failures: int = 10
     address_failures: int = 100
     management_failures: int = 30
+    signups_per_login: int = 5
     signups_per_address: int = 30
     codes_per_login: int = 5
     codes_per_address: int = 50
@@ -93,17 +95,27 @@ class Throttle:
         """The per-address bucket of failed management keys."""
         return Bucket(f"mgmt:addr:{address}", self.policy.management_failures)
 
-    def signup_bucket(self, address: str) -> Bucket:
-        """The per-address bucket of sign-ups (every attempt counts)."""
-        return Bucket(f"signup:addr:{address}", self.policy.signups_per_address)
+    def signup_buckets(self, login_id: str, address: str) -> tuple[Bucket, Bucket]:
+        """The per-login-id and per-address buckets of sign-ups (every attempt counts)."""
+        return self._counted(
+            "signup",
+            login_id,
+            address,
+            self.policy.signups_per_login,
+            self.policy.signups_per_address,
+        )
 
     def code_buckets(self, login_id: str, address: str) -> tuple[Bucket, Bucket]:
         """The per-login-id and per-address buckets of one-time codes sent."""
-        login, _ = self.sign_in_buckets("send", login_id, address)
-        return (
-            Bucket(login.key, self.policy.codes_per_login),
-            Bucket(f"send:addr:{address}", self.policy.codes_per_address),
+        return self._counted(
+            "send", login_id, address, self.policy.codes_per_login, self.policy.codes_per_address
         )
+
+    def _counted(
+        self, kind: str, login_id: str, address: str, per_login: int, per_address: int
+    ) -> tuple[Bucket, Bucket]:
+        login, addr = self.sign_in_buckets(kind, login_id, address)
+        return Bucket(login.key, per_login), Bucket(addr.key, per_address)
 
     def take(self, *buckets: Bucket) -> None:
         """Count one attempt in each bucket, atomically; 429 when any is now over its limit."""

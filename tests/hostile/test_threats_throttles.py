@@ -133,6 +133,22 @@ def test_sign_up_flood_from_one_address_is_throttled(
     assert statuses[5:] == [429] * 3
 
 
+def test_repeated_sign_ups_of_one_login_id_are_throttled(fresh_broker: LiveBroker) -> None:
+    """Each sign-up hashes a password before it learns the id is taken: the repeats are capped."""
+    login = f"taken-{secrets.token_hex(4)}@example.test"
+
+    def sign_up() -> int:
+        return httpx.post(
+            f"{fresh_broker.url}/v1/auth/password/signup",
+            headers=fresh_broker.project_headers(),
+            json={"loginId": login, "password": PASSWORD},
+            timeout=60,
+        ).status_code
+
+    statuses = [sign_up() for _ in range(7)]
+    assert statuses == [200] + [409] * 4 + [429] * 2
+
+
 def test_code_send_flood_to_one_mailbox_is_throttled(fresh_broker: LiveBroker) -> None:
     login = f"mailbox-{secrets.token_hex(4)}@example.test"
 
