@@ -38,6 +38,7 @@ import streamlit as st
 from dashboard.app_listing import connect_fingerprint
 from dashboard.descope.errors import DashboardError, Unauthorized
 from dashboard.descope.outbound import TOKEN_REFUSED, ConnectRequest, OutboundApp, connect
+from dashboard.inventory_cache import forget_inventories
 from dashboard.keeper import with_session
 from dashboard.settings import Secret
 from dashboard.state import current_session, flash
@@ -249,6 +250,7 @@ def watch_connect() -> None:
         return
     if now != pending.baseline:
         forget_connect()
+        forget_inventories()  # the tokens page shows the new connection at once
         flash(f"Connected to {literal(pending.app_name)}.", icon=":material/check_circle:")
         st.rerun(scope="app")
     st.caption(f":material/hourglass_top: Waiting for the consent at {literal(pending.app_name)}…")

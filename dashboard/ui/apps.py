@@ -16,6 +16,7 @@ from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import CatalogTemplate, load_catalog
 from dashboard.descope.tokens import delete_user_tokens
 from dashboard.gates import is_admin
+from dashboard.inventory_cache import forget_inventories
 from dashboard.keeper import with_session
 from dashboard.session import Session
 from dashboard.target import current_target
@@ -25,6 +26,7 @@ from dashboard.ui.apps_notice import notify, show_notice
 from dashboard.ui.welcome import welcome_on_apps
 from dashboard.widgets import (
     app_logo,
+    current_connect,
     literal,
     outbound_app_button,
     scope_chips,
@@ -75,6 +77,7 @@ def _disconnect(app_id: str, app_name: str, user_id: str) -> None:
     except DashboardError as exc:
         notify("error", exc.sentence)
         return
+    forget_inventories()
     failed = any("failed" in (r.access_token, r.refresh_token) for r in outcome.revocations)
     notify(
         "warning" if failed else "success",
@@ -121,6 +124,10 @@ def _card(listing: AppListing, template: CatalogTemplate | None, session: Sessio
                 if listing.latest is not None:
                     st.caption(f"Granted scopes · token {expires_in(listing.expires_at)}")
                     scope_chips(listing.granted_scopes, color="green")
+            elif (pending := current_connect()) is not None and pending.app_id == app.id:
+                st.badge(
+                    "Waiting for your consent", color="orange", icon=":material/hourglass_top:"
+                )
             else:
                 st.badge("Not connected", color="gray")
         with actions:
@@ -141,6 +148,9 @@ def _card(listing: AppListing, template: CatalogTemplate | None, session: Sessio
                 )
         if st.session_state.get(SELECTED_KEY) == app.id:
             render_connect_options(app, template, session)
+        pending = current_connect()
+        if pending is not None and pending.app_id == app.id:
+            render_pending()  # the link where the person asked for it
 
 
 def render_outbound_apps(session: Session) -> None:
@@ -148,7 +158,6 @@ def render_outbound_apps(session: Session) -> None:
     target = current_target()
     watch_connect()
     show_notice()
-    render_pending()
     catalog = with_session(lambda s: load_catalog(target.transport, token=s.refresh_jwt.reveal()))
     listings = with_session(
         lambda s: load_listing(target.transport, s.user.user_id, s.refresh_jwt.reveal())
@@ -159,6 +168,23 @@ def render_outbound_apps(session: Session) -> None:
     if not target.transport.has_management_key:
         st.caption(NO_KEY_DETAILS)
     templates = {t.id: t for t in catalog or ()}
+    if is_admin(session) and target.transport.has_management_key:
+        # App management on a tab of its own, not below every card.
+        connect_tab, manage_tab = st.tabs(["Apps", "Manage apps"], key="apps__tab")
+        with manage_tab:
+            render_admin(catalog, listings)
+        with connect_tab:
+            _cards(listings, templates, session)
+    else:
+        _cards(listings, templates, session)
+
+
+def _cards(
+    listings: tuple[AppListing, ...],
+    templates: dict[str, CatalogTemplate],
+    session: Session,
+) -> None:
+    """Search, sort and the cards, with the disconnect dialog."""
     search, order = st.columns([3, 1], vertical_alignment="bottom")
     with search:
         query = st.text_input("Search apps", key="apps__search", placeholder="Name or id")
@@ -169,16 +195,21 @@ def render_outbound_apps(session: Session) -> None:
     if not listings:
         st.info(
             "No outbound apps yet. "
-            + ("Create one below." if is_admin(session) else "Ask an administrator to add one."),
+            + (
+                "Create one on the Manage apps tab."
+                if is_admin(session)
+                else "Ask an administrator to add one."
+            ),
             icon=":material/apps:",
         )
     elif not shown:
         st.info("No app matches this search; clear it to see every app.", icon=":material/search:")
+    pending = current_connect()
+    if pending is not None and pending.app_id not in {item.app.id for item in shown}:
+        render_pending()  # its card is filtered out: the link stays reachable
     for listing in shown:
         _card(listing, templates.get(listing.app.template_id), session)
     wanted = st.session_state.get(DISCONNECT_KEY)
     target_listing = next((item for item in listings if item.app.id == wanted), None)
     if target_listing is not None:
         _confirm_disconnect(target_listing, session.user.user_id)
-    if is_admin(session) and target.transport.has_management_key:
-        render_admin(catalog, listings)

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard.app_listing import ConnectOutcome
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import list_apps
+from dashboard.inventory_cache import forget_inventories
 from dashboard.navigation import HOME, SIGN_IN, page
 from dashboard.state import current_session
 from dashboard.target import current_target
@@ -27,6 +28,7 @@ def _outcome() -> ConnectOutcome | None:
     if parsed is not None:
         st.session_state[OUTCOME_KEY] = parsed
         st.query_params.clear()
+        forget_inventories()  # so Managed tokens, in this tab or another, shows the change
     kept = st.session_state.get(OUTCOME_KEY)
     return kept if isinstance(kept, ConnectOutcome) else None
 

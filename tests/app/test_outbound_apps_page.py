@@ -184,7 +184,7 @@ def test_a_completed_connect_updates_the_tab_that_started_it(
     at.button(key="apps__disconnect_confirm").click().run()
     assert not at.exception
     assert [s.value for s in at.success] == [
-        "Disconnected from Acme acme\\-cal. Deleted 1 token and revoked them at the provider."
+        "Disconnected from Acme acme\\-cal. Deleted 1 token and revoked it at the provider."
     ]
     assert "Not connected" in texts_of(at)
     assert acme.introspect(token["accessToken"])["active"] is False

@@ -118,7 +118,7 @@ def test_delete_outcomes_read_as_one_sentence() -> None:
         {"revocations": [{"id": "OT1", "accessToken": "failed", "refreshToken": "revoked"}]}
     )
 
-    assert revoked.sentence == "Deleted 1 token and revoked them at the provider."
+    assert revoked.sentence == "Deleted 1 token and revoked it at the provider."
     assert "did not confirm" in failed.sentence
     assert DeleteOutcome.from_api({"revocations": []}).sentence == "There was no token to delete."
     assert "does not report" in DeleteOutcome.from_api({}).sentence
