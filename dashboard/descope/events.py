@@ -143,7 +143,7 @@ def record_reveal(transport: Transport, token_id: str, refresh_jwt: str) -> bool
             json_body={"tokenId": token_id},
         )
     except NotFound as exc:
-        if exc.code == "E111404":  # hypothetical guard replaced below
+        if exc.code == TOKEN_NOT_FOUND:
             raise
-        return False
+        return False  # no such path here (Descope cloud, a strict broker)
     return True
