@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard.app_listing import connect_fingerprint
+from dashboard.authorization_url import with_login_hint
 from dashboard.descope.errors import DashboardError, Unauthorized
 from dashboard.descope.outbound import TOKEN_REFUSED, ConnectRequest, OutboundApp, connect
 from dashboard.inventory_cache import forget_inventories
@@ -194,6 +195,7 @@ class ConnectAction:
             if session is None:
                 raise Unauthorized()
             url = with_session(lambda s: connect(transport, s.refresh_jwt.reveal(), request))
+            url = with_login_hint(url, session.user.email)  # the provider starts on this person
             user_id, refresh = session.user.user_id, session.refresh_jwt.reveal()
         pending = PendingConnect(
             app_id=request.app_id,

@@ -12,16 +12,14 @@ import httpx
 from streamlit.testing.v1 import AppTest
 
 from dashboard.inventory_cache import SHARED
-from tests.app.test_tokens_page import (  # noqa: F401  (fixtures)
+from tests.app import test_tokens_page as seeded_page
+from tests.app.test_tokens_page import (
     TOKENS_PAGE,
     _everything,
     _open,
     _select,
     _table,
     _token_id,
-    fresh_inventories,
-    provider_for_module,
-    seeded,
 )
 from tests.support.dashboard import ADMIN_ROLE, ENTRYPOINT
 from tests.support.outbound import consent, create_demo_app
@@ -29,6 +27,10 @@ from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, SeededTokens
 
+# The seeded population and its provider, as fixtures of this module too (shared, not copied).
+provider_for_module = seeded_page.provider_for_module
+seeded = seeded_page.seeded
+fresh_inventories = seeded_page.fresh_inventories
 APPS_PAGE = "../pages/outbound_apps.py"
 FRESH = "acme-fresh"
 
@@ -60,8 +62,8 @@ def _connect_from_the_apps_page(at: AppTest, app_id: str) -> AppTest:
 def test_a_connect_shows_on_managed_tokens_without_a_refresh(
     live: LiveBroker,
     signed_in_app: Callable[..., AppTest],
-    provider_for_module: LiveProvider,  # noqa: F811
-    seeded: SeededTokens,  # noqa: F811  (seeded first: the seed expects a fresh broker)
+    provider_for_module: LiveProvider,
+    seeded: SeededTokens,  # seeded first: the seed expects a fresh broker
 ) -> None:
     provider_for_module.reset_faults()
     create_demo_app(live, provider_for_module, FRESH)
@@ -114,8 +116,8 @@ def test_history_has_an_outcome_and_a_detail_for_every_event(
 def test_scope_warnings_name_only_scopes_that_were_asked_for(
     live: LiveBroker,
     signed_in_app: Callable[..., AppTest],
-    provider_for_module: LiveProvider,  # noqa: F811
-    seeded: SeededTokens,  # noqa: F811
+    provider_for_module: LiveProvider,
+    seeded: SeededTokens,
 ) -> None:
     provider_for_module.reset_faults()
     # Defaults include email; the connect asks for two scopes only (the card's multiselect).
@@ -174,7 +176,7 @@ def test_a_revealed_token_hides_when_the_view_changes_and_the_reveal_is_audited(
 def test_an_actions_outcome_is_shown_beside_its_buttons(
     signed_in_app: Callable[..., AppTest],
     seeded: SeededTokens,
-    provider_for_module: LiveProvider,  # noqa: F811
+    provider_for_module: LiveProvider,
 ) -> None:
     provider_for_module.reset_faults()
     at = _open(signed_in_app, "beside-admin@example.test")
