@@ -7,6 +7,7 @@ leave their one-sentence outcome in ``NOTICE_KEY`` for the next run.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -16,7 +17,8 @@ from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import CatalogTemplate, load_catalog
 from dashboard.descope.tokens import delete_user_tokens
 from dashboard.gates import is_admin
-from dashboard.inventory_cache import forget_inventories
+from dashboard.inventory import InventoryQuery, collect_inventory
+from dashboard.inventory_cache import SHARED, cache_key, forget_inventories
 from dashboard.keeper import with_session
 from dashboard.session import Session
 from dashboard.target import current_target
@@ -106,7 +108,31 @@ def _confirm_disconnect(listing: AppListing, user_id: str) -> None:
         st.button("Cancel", key="apps__disconnect_cancel", on_click=_cancel_disconnect)
 
 
-def _card(listing: AppListing, template: CatalogTemplate | None, session: Session) -> None:
+def connection_counts() -> Counter[str]:
+    """Stored tokens per app id, from the inventory the tokens page keeps (scanned when absent).
+
+    Admins only (the caller checks): it reads every user's tokens through the management key.
+    """
+    target = current_target()
+    key = cache_key(target.settings.base_url, target.settings.project_id, InventoryQuery())
+    inventory = SHARED.get(key)
+    if inventory is None:
+        try:
+            inventory = collect_inventory(target.transport, InventoryQuery())
+        except DashboardError:
+            return Counter()
+        if inventory.unreadable:
+            return Counter()
+        SHARED.put(key, inventory)
+    return Counter(c.token.app_id for c in inventory.connections)
+
+
+def _card(
+    listing: AppListing,
+    template: CatalogTemplate | None,
+    session: Session,
+    connections: int | None,
+) -> None:
     app = listing.app
     can_delete = current_target().transport.has_management_key
     with st.container(border=True, key=f"apps__card__{app.id}"):
@@ -117,6 +143,9 @@ def _card(listing: AppListing, template: CatalogTemplate | None, session: Sessio
             st.markdown(f"**{literal(app.name)}** · {literal(app.id)}")
             if app.description:
                 st.caption(literal(app.description))
+            if connections is not None:
+                people = "connection" if connections == 1 else "connections"
+                st.caption(f":material/group: {connections} {people} across all users")
             st.caption("Default scopes")
             scope_chips(app.default_scopes, color="gray")
             if listing.connected:
@@ -207,8 +236,11 @@ def _cards(
     pending = current_connect()
     if pending is not None and pending.app_id not in {item.app.id for item in shown}:
         render_pending()  # its card is filtered out: the link stays reachable
+    admin = is_admin(session) and current_target().transport.has_management_key
+    counts = connection_counts() if admin and shown else None
     for listing in shown:
-        _card(listing, templates.get(listing.app.template_id), session)
+        count = None if counts is None else counts[listing.app.id]
+        _card(listing, templates.get(listing.app.template_id), session, count)
     wanted = st.session_state.get(DISCONNECT_KEY)
     target_listing = next((item for item in listings if item.app.id == wanted), None)
     if target_listing is not None:

@@ -236,3 +236,14 @@ def test_charts_count_in_whole_numbers_and_split_renewed_from_ending() -> None:
     assert text.count('"tickMinStep": 1') == 3  # no 0.5 connections
     assert "Renewed automatically" in text and "Ends: no working refresh token" in text
     assert '"type": "temporal"' in text  # real dates, drawn in the browser's time zone
+
+
+def test_admins_see_how_many_connections_each_app_has(
+    signed_in_app: Callable[..., AppTest], seeded: SeededTokens
+) -> None:
+    at = signed_in_app("counts-admin@example.test", roles=(ADMIN_ROLE,))
+
+    captions = [c.value for c in at.caption]
+    assert "Acme acme-cal" in " ".join(m.value.replace("\\", "") for m in at.markdown)
+    assert any(c.endswith("4 connections across all users") for c in captions)  # ada bob cyd Globex
+    assert any(c.endswith("3 connections across all users") for c in captions)  # ada bob dee
