@@ -102,6 +102,9 @@ def test_a_newcomer_follows_the_readme_and_sees_the_token(stack: RunningStack, p
         expect(page.locator(f".st-key-apps__card__{app_id}")).to_be_visible()
     card = page.locator(f".st-key-apps__card__{DEMO_APP}")
     expect(card.get_by_text("Not connected")).to_be_visible()
+    google = page.locator(".st-key-apps__card__google-calendar")
+    expect(google.get_by_text("googleapis")).not_to_have_count(0)
+    expect(google.locator("a")).to_have_count(0)  # a scope that is a URL is not a link
     shoot(page, "outbound-apps", full_page=True)
 
     card.get_by_role("button", name="Connect", exact=True).click()

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from dashboard.descope import events, tokens
@@ -141,5 +142,23 @@ def test_a_reveal_needs_the_revealers_own_session(
 
     with pytest.raises(Unauthorized):
         events.record_reveal(transport, token.id, "not.a.jwt")
+    history = events.token_history(transport, token.id)
+    assert history is not None and "revealed" not in [e.kind for e in history]
+
+
+@pytest.mark.parametrize("bearer", ["key only", "jwt only"])
+def test_a_reveal_is_recorded_only_with_both_the_key_and_a_session(
+    live: LiveBroker, transport: Transport, connected: SignedInUser, bearer: str
+) -> None:
+    token = tokens.latest_user_token(transport, APP, connected.user_id)
+    parts = {"key only": live.management_key, "jwt only": connected.refresh_jwt}[bearer]
+
+    answer = httpx.post(
+        f"{live.url}/v1/x/outbound/token/revealed",
+        headers={"Authorization": f"Bearer {live.project_id}:{parts}"},
+        json={"tokenId": token.id},
+    )
+
+    assert answer.status_code == 401
     history = events.token_history(transport, token.id)
     assert history is not None and "revealed" not in [e.kind for e in history]
