@@ -71,15 +71,15 @@ _MEANINGS = {
     TokenStatus.ACTIVE: "Valid, and renewed by its refresh token when it nears expiry.",
 }
 # Distinct hues (tests/unit/test_token_status.py keeps them apart): red for what needs a person,
-# orange for a failing refresh, purple for expired, greys for revoked, greens for healthy.
+# orange for a failing refresh, purple for expired, grey for revoked, green and cyan for healthy.
 _COLOURS = {
     TokenStatus.NEEDS_REAUTH: "#dc2626",
     TokenStatus.REVOKED: "#6b7280",
     TokenStatus.REFRESH_FAILED: "#f97316",
     TokenStatus.EXPIRED: "#9333ea",
     TokenStatus.NO_REFRESH_TOKEN: "#2563eb",
-    TokenStatus.REFRESH_DUE: "#0d9488",
-    TokenStatus.EXPIRING_SOON: "#ca8a04",
+    TokenStatus.REFRESH_DUE: "#0891b2",
+    TokenStatus.EXPIRING_SOON: "#a16207",
     TokenStatus.ACTIVE: "#16a34a",
 }
 # The broker's ``status`` extension values that say more than the standard fields can.
