@@ -225,6 +225,7 @@ def render_tokens_page() -> None:
         inventory.connections, datetime.fromtimestamp(now(), UTC), _windows()
     )
     if not classified.rows:
+        render_outcome()  # e.g. the disconnect that removed the last one
         _empty(query)
         return
     apps = {a.id: a for a in _apps(target)}

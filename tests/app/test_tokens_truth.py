@@ -247,3 +247,25 @@ def test_admins_see_how_many_connections_each_app_has(
     assert "Acme acme-cal" in " ".join(m.value.replace("\\", "") for m in at.markdown)
     assert any(c.endswith("4 connections across all users") for c in captions)  # ada bob cyd Globex
     assert any(c.endswith("3 connections across all users") for c in captions)  # ada bob dee
+
+
+def test_the_detail_reads_without_an_inner_scroll_and_knows_the_last_refresh(
+    live: LiveBroker,
+    signed_in_app: Callable[..., AppTest],
+    seeded: SeededTokens,
+    provider_for_module: LiveProvider,
+) -> None:
+    at = _open(signed_in_app, "detail-admin@example.test")  # kept before the refresh below
+    provider_for_module.reset_faults()
+    httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
+        headers=live.mgmt_headers(),
+        json={"appId": CAL, "userId": seeded.user_id("ada"), "options": {"forceRefresh": True}},
+    ).raise_for_status()
+    at = _select(at, _token_id(at, "ada", CAL))
+
+    [metadata] = at.table  # a static table: every row on the page, no scroll area of its own
+    rows = dict(zip(metadata.value.index, metadata.value["Value"], strict=True))
+    assert rows["App"] == "Acme acme-cal (acme-cal)"
+    assert rows["Last refresh"][:4].isdigit()  # from the history, though the list predates it
+    assert "Tenant" not in rows  # empty fields are left out
