@@ -92,8 +92,9 @@ def test_the_landing_tab_forgets_what_other_tabs_kept(
     assert any(True for _ in SHARED._entries)
 
     landing = AppTest.from_file(str(ENTRYPOINT), default_timeout=30)
-    landing.query_params.update({"outbound": "connected", "appId": CAL, "scopes": "profile"})
     landing.run()
+    for name, value in {"outbound": "connected", "appId": CAL, "scopes": "profile"}.items():
+        landing.query_params[name] = value
     landing.switch_page("../pages/connected.py").run()
 
     assert not at.exception and not landing.exception

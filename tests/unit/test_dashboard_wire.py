@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from dashboard.descope import events, tokens
 from dashboard.descope.errors import NotFound, Unauthorized
@@ -24,7 +26,7 @@ from tests.support.dashboard import start_dashboard_broker
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider
-from tests.support.servers import LiveBroker
+from tests.support.servers import LiveBroker, ThreadedServer
 
 APP = "wire-cal"
 _APPS = itertools.count()
@@ -162,3 +164,21 @@ def test_a_reveal_is_recorded_only_with_both_the_key_and_a_session(
     assert answer.status_code == 401
     history = events.token_history(transport, token.id)
     assert history is not None and "revealed" not in [e.kind for e in history]
+
+
+def test_without_the_extensions_history_and_audit_read_as_not_offered() -> None:
+    # Descope cloud cannot run here: this stand-in answers its 404 for any unknown endpoint.
+    cloud = FastAPI()
+
+    @cloud.api_route("/{path:path}", methods=["GET", "POST"])
+    def missing(path: str) -> JSONResponse:
+        body = {"errorCode": "E011006", "errorDescription": "endpoint not found"}
+        return JSONResponse(body, status_code=404)
+
+    server = ThreadedServer(cloud).start()
+    try:
+        with Transport(server.url, "P2cloud", Secret("K2cloud")) as t:
+            assert events.token_history(t, "OT1") is None
+            assert events.record_reveal(t, "OT1", "a.refresh.jwt") is False
+    finally:
+        server.stop()
