@@ -61,7 +61,7 @@ def test_load_filter_open_and_force_refresh(
     chooser.locator("input").click()
     options = page.get_by_test_id("stSelectboxVirtualDropdown").get_by_role("option")
     expect(options).to_have_count(2)  # bob's two tokens only
-    options.filter(has_text=f"bob · {CAL}").click()
+    options.filter(has_text=f"bob · Acme {CAL}").click()  # the app by its name
     wait_for_app(page)
     detail = page.locator(".st-key-tokens__detail")
     expect(detail.get_by_role("heading", name=f"bob · Acme {CAL}")).to_be_visible()
