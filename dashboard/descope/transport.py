@@ -196,26 +196,35 @@ class Transport:
         self.close()
 
 
-def get_url(
-    url: str, bearer_token: Secret, *, timeout_s: float = DEFAULT_TIMEOUT_S
+def call_url(
+    method: str,
+    url: str,
+    bearer_token: Secret,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: str = "",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> tuple[int, str]:
-    """``GET url`` with ``Authorization: Bearer <token>`` (a provider's API, to try a token).
+    """``method url`` with ``Authorization: Bearer <token>`` (a provider's API, to try a token),
+    plus the catalog's extra headers (``Notion-Version``) and body (Linear's GraphQL query).
 
     The one call the dashboard makes to a third party; redirects are not followed, so the token
     goes nowhere but ``url``. Answers the status and the body as text.
     """
+    sent = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+    sent |= {"Authorization": f"Bearer {bearer_token.reveal()}"}
+    sent.setdefault("Accept", "application/json")
     try:
-        response = httpx.get(
+        response = httpx.request(
+            method,
             url,
-            headers={
-                "Authorization": f"Bearer {bearer_token.reveal()}",
-                "Accept": "application/json",
-            },
+            headers=sent,
+            content=body.encode() if body else None,
             timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
             follow_redirects=False,
         )
     except httpx.HTTPError as exc:
-        log.warning("GET to a provider failed: %s", type(exc).__name__)
+        log.warning("%s to a provider failed: %s", method, type(exc).__name__)
         raise Unreachable("The provider's API could not be reached.") from exc
     return response.status_code, response.text
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from datetime import datetime
-from urllib.parse import urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
@@ -24,6 +23,7 @@ from dashboard.state import REVEALED_KEY
 from dashboard.target import current_target
 from dashboard.token_inspection import UNVERIFIED, decode_unverified, scope_findings
 from dashboard.token_status import TokenStatus
+from dashboard.token_trial import trial_request
 from dashboard.ui.tokens_actions import fetch_secret_token, render_actions, render_outcome
 from dashboard.ui.tokens_views import browser_timezone
 from dashboard.widgets import literal, scope_chips
@@ -32,15 +32,6 @@ MASK = "••••••••••••••••"
 VIEW_KEY = "tokens__view_now"
 ASK_REVEAL_KEY = "tokens__ask_reveal"
 NOT_AUDITED = "This service keeps no audit log, so this reveal was not recorded."
-
-
-def test_url_for(app: OutboundApp | None, template: CatalogTemplate | None) -> str:
-    """The catalog's test endpoint for an app, made absolute against the app's token URL."""
-    if app is None or template is None or not template.test_url:
-        return ""
-    if template.test_url.startswith(("http://", "https://")):
-        return template.test_url
-    return urljoin(app.token_url, template.test_url) if app.token_url else ""
 
 
 def local_time(moment: datetime | None, empty: str = "—") -> str:
@@ -90,6 +81,8 @@ def _metadata(
         rows["Next planned refresh"] = local_time(token.next_refresh_time)
     if token.expiry_assumed:
         rows["Expiry"] = "assumed (the provider did not say)"
+    for name, value in sorted((token.provider_metadata or {}).items()):
+        rows[f"Provider · {name}"] = value  # instance_url, team_id, realmId… (not secret)
     # st.table grows with its rows: the whole list is readable without an inner scroll bar.
     shown = {k: v for k, v in rows.items() if v}
     st.table(pd.DataFrame({"Value": list(shown.values())}, index=pd.Index(list(shown), name="")))
@@ -261,7 +254,7 @@ def render_detail(
     with st.container(border=True, key="tokens__detail"):
         name = app.name if app else connection.token.app_id
         st.subheader(f"{literal(connection.owner_label)} · {literal(name)}")
-        render_actions(connection, test_url_for(app, template))
+        render_actions(connection, trial_request(app, template))
         render_outcome()  # the outcome of an action right under its buttons
         history = _history(connection.token.id)
         left, right = st.columns(2)
