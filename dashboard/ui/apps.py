@@ -151,7 +151,13 @@ def _card(
             if listing.connected:
                 st.badge("Connected", color="green", icon=":material/check:")
                 if listing.latest is not None:
-                    st.caption(f"Granted scopes · token {expires_in(listing.expires_at)}")
+                    # A refreshable token does not end when its access token expires.
+                    when = (
+                        "renewed automatically"
+                        if listing.latest.has_refresh_token
+                        else f"token {expires_in(listing.expires_at)}"
+                    )
+                    st.caption(f"Granted scopes · {when}")
                     scope_chips(listing.granted_scopes, color="green")
             elif (pending := current_connect()) is not None and pending.app_id == app.id:
                 st.badge(

@@ -72,6 +72,8 @@ def test_a_connect_shows_on_managed_tokens_without_a_refresh(
     assert any("You have no connected app yet" in i.value for i in at.info)
 
     at = _connect_from_the_apps_page(at, FRESH)
+    # A refreshable token is not announced as "expires in 60 min" on its card.
+    assert any(c.value.endswith("renewed automatically") for c in at.caption)
     at.switch_page(TOKENS_PAGE).run()
 
     assert not at.exception
@@ -230,6 +232,7 @@ def _draw_charts() -> None:
 
 def test_charts_count_in_whole_numbers_and_split_renewed_from_ending() -> None:
     at = AppTest.from_function(_draw_charts, default_timeout=30).run()
+    assert not at.exception, at.exception
 
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert len(specs) == 3
