@@ -69,7 +69,8 @@ def _metadata(
         "Has a refresh token": "yes" if token.has_refresh_token else "no",
         "Last refresh": local_time(refreshed, "not refreshed since it was connected"),
         "Last refresh error": token.last_refresh_error,
-        "Granted by": token.granted_by,
+        # Only when someone else connected it for them (on behalf of): otherwise the same id.
+        "Granted by": token.granted_by if token.granted_by != token.user_id else "",
         "Provider subject": token.token_sub,
         "Token type": token.access_token_type,
         "Token id": token.id,

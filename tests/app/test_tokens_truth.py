@@ -5,10 +5,12 @@ test_tokens_page.py (its fixtures are reused, not copied)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.inventory_cache import SHARED
@@ -25,7 +27,7 @@ from tests.support.dashboard import ADMIN_ROLE, ENTRYPOINT
 from tests.support.outbound import consent, create_demo_app
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
-from tests.support.token_seed import CAL, SeededTokens
+from tests.support.token_seed import CAL, SeededTokens, upload_user_token
 
 # The seeded population and its provider, as fixtures of this module too (shared, not copied).
 provider_for_module = seeded_page.provider_for_module
@@ -273,3 +275,24 @@ def test_the_detail_reads_without_an_inner_scroll_and_knows_the_last_refresh(
     assert rows["App"] == "Acme acme-cal (acme-cal)"
     assert rows["Last refresh"][:4].isdigit()  # from the history, though the list predates it
     assert "Tenant" not in rows  # empty fields are left out
+
+
+def test_a_change_made_elsewhere_shows_once_the_data_is_older_than_its_bound(
+    live: LiveBroker,
+    signed_in_app: Callable[..., AppTest],
+    seeded: SeededTokens,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    at = signed_in_app("elsewhere@example.test")
+    at.switch_page(TOKENS_PAGE).run()
+    assert any("You have no connected app yet" in i.value for i in at.info)
+    me = at.session_state["session"].user.user_id
+    upload_user_token(live, CAL, me, accessToken="elsewhere-access-token", accessTokenExpiry=0)
+
+    at.run()  # within the bound: the kept list, and its age said on the page
+    assert any("You have no connected app yet" in i.value for i in at.info)
+    assert any("Updated " in c.value and "every 30 s" in c.value for c in at.caption)
+    monkeypatch.setattr(SHARED, "_clock", lambda: time.monotonic() + SHARED.max_age_s + 1)
+    at.run()  # what the page's run_every fragment triggers once the data is that old
+
+    assert list(_table(at)["app"]) == [CAL]
