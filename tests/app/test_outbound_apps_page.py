@@ -191,7 +191,7 @@ def test_a_completed_connect_updates_the_tab_that_started_it(
     card = at.get_by_key("apps__card__acme-cal")
     assert card is not None
     assert "Connected" in texts_of(card) and "Not connected" not in texts_of(card)
-    assert "calendar.write" in page and "expires in" in page
+    assert "calendar.write" in page and "renewed automatically" in page  # it has a refresh token
     session = at.session_state["session"]
     assert session.refresh_jwt.reveal() not in page
     token = httpx.post(
