@@ -75,3 +75,21 @@ def test_load_filter_open_and_force_refresh(
         "Refreshed: the access token now expires"
     )
     assert secret not in page.content()
+
+    # A revealed access token (after its confirmation) hides again once another tab is opened.
+    current = httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
+        headers=live.mgmt_headers(),
+        json={"appId": CAL, "userId": seeded.user_id("bob")},
+    ).json()["token"]["accessToken"]
+    page.locator(".st-key-tokens__reveal").get_by_role("button").click()
+    wait_for_app(page)
+    page.locator(".st-key-tokens__reveal_yes").get_by_role("button").click()
+    wait_for_app(page)
+    assert current in page.content()
+    page.get_by_role("tab", name="Charts").click()
+    wait_for_app(page)
+    page.get_by_role("tab", name="Table").click()
+    wait_for_app(page)
+    expect(page.locator(".st-key-tokens__reveal")).to_be_visible()
+    assert current not in page.content()
