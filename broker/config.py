@@ -46,6 +46,8 @@ class BrokerSettings:
     scheduler_enabled: bool = True
     allow_private_urls: bool = False
     log_level: str = "INFO"
+    # Roles whose holders may read connection health across users (MCP ``connection_health``).
+    admin_roles: tuple[str, ...] = ("outbound-admin",)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -88,6 +90,7 @@ class BrokerSettings:
             scheduler_enabled=_env_bool("OUTBOUND_SCHEDULER", True),
             allow_private_urls=_env_bool("OUTBOUND_ALLOW_PRIVATE_URLS", False),
             log_level=env.get("OUTBOUND_LOG_LEVEL", "INFO"),
+            admin_roles=_env_list("OUTBOUND_ADMIN_ROLES") or ("outbound-admin",),
             extra=json.loads(env.get("OUTBOUND_EXTRA") or "{}"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
@@ -110,6 +113,7 @@ class BrokerSettings:
             "OUTBOUND_SCHEDULER": "1" if self.scheduler_enabled else "0",
             "OUTBOUND_ALLOW_PRIVATE_URLS": "1" if self.allow_private_urls else "0",
             "OUTBOUND_LOG_LEVEL": self.log_level,
+            "OUTBOUND_ADMIN_ROLES": ",".join(self.admin_roles),
         }
         if self.extra:  # area settings (e.g. the lifecycle's), so worker processes get them too
             env["OUTBOUND_EXTRA"] = json.dumps(self.extra)

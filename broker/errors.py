@@ -8,7 +8,8 @@ The tree, by HTTP status::
     ├── BadRequest                    400  E011001 bad request (malformed JSON too)
     │   ├── MissingArguments          400  E011002
     │   ├── ValidationFailed          400  E011003
-    │   └── InvalidArguments          400  E011004
+    │   ├── InvalidArguments          400  E011004
+    │   └── ProxyRefused              400  E113101 (a proxied call the broker will not make)
     ├── Unauthorized                  401  E061005 invalid token / credentials
     │   └── TokenExpiredByLogout      401  E064001
     ├── Forbidden                     403  E011007
@@ -18,7 +19,8 @@ The tree, by HTTP status::
     ├── Conflict                      409  E062107 (user already exists) or a domain code
     ├── PayloadTooLarge               413  E011008
     ├── RateLimited                   429  E130429, with Retry-After seconds
-    └── ServiceUnavailable            503  E011009 (never for deterministic errors: SDKs retry 503)
+    ├── ServiceUnavailable            503  E011009 (never for deterministic errors: SDKs retry 503)
+    └── ProxyUpstreamError            502  E113102 (provider unreachable or redirected off-base)
 """
 
 from __future__ import annotations
@@ -176,3 +178,18 @@ class ServiceUnavailable(DescopeError):
     status = 503
     code = "E011009"
     description = "Service unavailable"
+
+
+class ProxyRefused(BadRequest):
+    """A proxied call the broker will not make: host, method, header or path not allowed (400)."""
+
+    code = "E113101"
+    description = "Proxy request refused"
+
+
+class ProxyUpstreamError(DescopeError):
+    """The provider could not be reached, timed out, or redirected off its API base (502)."""
+
+    status = 502
+    code = "E113102"
+    description = "Provider call failed"

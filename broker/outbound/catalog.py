@@ -43,6 +43,7 @@ class ProviderTemplate:
     default_expires_in: int
     keep_alive_days: int | None
     test_method: str = "GET"
+    api_base_urls: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
     relative: bool = False
     scopes_in_console: bool = False
@@ -58,6 +59,7 @@ class ProviderTemplate:
         values = dict(data)
         values["default_scopes"] = tuple(values.get("default_scopes") or ())
         values["variables"] = tuple(values.get("variables") or ())
+        values["api_base_urls"] = tuple(values.get("api_base_urls") or ())
         values["scopes"] = {str(k): str(v) for k, v in (values.get("scopes") or {}).items()}
         values["authorize_params"] = {
             str(k): str(v) for k, v in (values.get("authorize_params") or {}).items()
@@ -99,6 +101,7 @@ class ProviderTemplate:
             "discoveryUrl": self.discovery_url or "",
             "testUrl": self.test_url or "",
             "testMethod": self.test_method,
+            "apiBaseUrls": list(self.api_base_urls),
             "defaultScopes": list(self.default_scopes),
             "scopes": [{"name": k, "description": v} for k, v in self.scopes.items()],
             "scopesInConsole": self.scopes_in_console,
