@@ -17,18 +17,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from broker.agents.calls import agent_call_summary, record_agent_call
 from broker.agents.connections import connection_health, is_admin, user_connections
 from broker.agents.proxy import proxy_call
 from broker.agents.wire import AgentCallReport, ProxyRequest
-from broker.auth import ManagementOrUser, SessionUser, broker_of
+from broker.auth import Caller, SessionUser, broker_of, parse_bearer, require_session_user
 from broker.errors import Forbidden
+from broker.identity.throttle import management_key_ok
 from broker.store.db import now_s
 
 router = APIRouter(tags=["extensions"])
+
+
+def _management_or_session(request: Request) -> Caller:
+    """A management key, or else a user's session (or refresh) JWT, e.g. an access key's."""
+    if management_key_ok(request, parse_bearer(request).management_key):
+        return Caller(kind="management", user_id=None, claims={})
+    return require_session_user(request)
+
+
+AdminCandidate = Annotated[Caller, Depends(_management_or_session)]
 
 
 @router.post("/v1/x/outbound/proxy")
@@ -48,7 +59,7 @@ def connections(request: Request, caller: SessionUser) -> dict[str, Any]:
 @router.get("/v1/x/agents/health")
 def health(
     request: Request,
-    caller: ManagementOrUser,
+    caller: AdminCandidate,
     app_id: Annotated[str, Query(alias="appId", max_length=128)] = "",
     status: Annotated[str, Query(max_length=32)] = "",
 ) -> dict[str, Any]:
@@ -76,7 +87,7 @@ def report_call(body: AgentCallReport, request: Request, caller: SessionUser) ->
 @router.get("/v1/x/agents/calls/summary")
 def calls_summary(
     request: Request,
-    caller: ManagementOrUser,
+    caller: AdminCandidate,
     days: Annotated[float, Query(gt=0, le=366)] = 7,
 ) -> dict[str, Any]:
     """Agent calls and failures per app over the last ``days`` (admins)."""
