@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,4 +66,6 @@ def with_client(run: McpRun, body: Callable[[Client], Awaitable[T]], **options: 
         async with Client(run.params, **options) as client:
             return await body(client)
 
-    return anyio.run(main)
+    # A thread of its own: Playwright's sync API keeps an event loop running in the test's.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, main).result()
