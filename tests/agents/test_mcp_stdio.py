@@ -15,9 +15,9 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from tests.support.agents import KeyHolder, user_with_key
+from tests.support.agents import KeyHolder, user_completes, user_with_key
 from tests.support.mcp import ROOT, McpRun, mcp_run, with_client
-from tests.support.outbound import connect, consent, create_demo_app
+from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
@@ -137,8 +137,8 @@ def test_a_missing_connection_is_elicited_and_the_call_then_succeeds(
     ) -> types.ElicitResult:
         assert isinstance(params, types.ElicitRequestURLParams)
         asked.append(params)
-        landed = httpx.get(consent(params.url))  # the user approves at the provider
-        assert landed.status_code == 302 and "outbound=connected" in landed.headers["location"]
+        outcome = user_completes(live_broker, params.url, holder.user)
+        assert outcome["outbound"] == "connected", outcome
         return types.ElicitResult(action="accept")
 
     async def body(client: Client) -> types.CallToolResult:
@@ -167,8 +167,8 @@ def test_without_elicitation_the_link_is_returned_for_the_user(
             "call_provider", {"app_id": app_id, "method": "GET", "path": "/me"}
         )
         assert first.structured_content and first.structured_content["connect_url"]
-        landed = httpx.get(consent(first.structured_content["connect_url"]))
-        assert "outbound=connected" in landed.headers["location"]
+        outcome = user_completes(live_broker, first.structured_content["connect_url"], holder.user)
+        assert outcome["outbound"] == "connected", outcome
         again = await client.call_tool(
             "call_provider", {"app_id": app_id, "method": "GET", "path": "/me"}
         )

@@ -1,8 +1,10 @@
 """An agent's missing connection, completed by the user in Debian's chromium.
 
 ``outbound mcp`` (stdio, official MCP client, no elicitation support) answers ``call_provider``
-with a connect link; the user opens it in chromium, approves on the demo provider's consent
-page and lands on the dashboard's landing page; the agent's next ``call_provider`` succeeds.
+with a connect link; the user, signed in to the dashboard in that browser, opens it, approves
+on the demo provider's consent page and lands on the dashboard's landing page (which is where
+a connect is confirmed as the signed-in user once connects are bound to their initiator); the
+agent's next ``call_provider`` succeeds.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import pytest
 from mcp import Client
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import wait_for_app
-from tests.support.agents import user_with_key
-from tests.support.dashboard import RunningDashboard
+from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
+from tests.support.agents import issue_key
+from tests.support.dashboard import RunningDashboard, create_user
 from tests.support.mcp import mcp_run, with_client
 from tests.support.outbound import create_demo_app
 from tests.support.provider import LiveProvider, start_provider
@@ -44,10 +46,14 @@ def test_the_link_an_agent_gets_completed_in_chromium_makes_the_next_call_succee
     page: Page,
     tmp_path: Path,
 ) -> None:
-    holder = user_with_key(live)
+    user_id = create_user(live, "agent-owner@example.test")
+    page.goto(dashboard.url + "/")
+    wait_for_app(page)
+    sign_in_through_the_form(page, "agent-owner@example.test")
+    key = issue_key(live, user_id)
     run = mcp_run(
         live,
-        holder.access_key,
+        key.access_key,
         tmp_path,
         OUTBOUND_CONNECT_REDIRECT_URL=f"{dashboard.url}/connected",
     )

@@ -1,4 +1,5 @@
-"""Agents in tests: a user with an access key, and calls to the broker's proxy as that user."""
+"""Agents in tests: a user with an access key, calls to the broker's proxy as that user, and
+the user completing a connect link an agent was given."""
 
 from __future__ import annotations
 
@@ -8,25 +9,29 @@ from typing import Any
 import httpx
 
 from tests.support.identity import SignedInUser, sign_in_new_user
+from tests.support.outbound import consent, outcome_of
 from tests.support.servers import LiveBroker
 
 
 @dataclass(frozen=True)
-class KeyHolder:
-    """A user, an access key bound to them, and the session JWT the key was exchanged for."""
+class IssuedKey:
+    """An access key and the session JWT it was exchanged for."""
 
-    user: SignedInUser
     key_id: str
     access_key: str
     session_jwt: str
 
 
-def user_with_key(
-    live: LiveBroker, *, roles: list[str] | None = None, app_ids: list[str] | None = None
-) -> KeyHolder:
-    """A new user and an access key of theirs (created and exchanged over HTTP)."""
-    user = sign_in_new_user(live, roles=roles)
-    body: dict[str, Any] = {"name": "agent", "userId": user.user_id}
+@dataclass(frozen=True)
+class KeyHolder(IssuedKey):
+    """A signed-in user and an access key bound to them."""
+
+    user: SignedInUser
+
+
+def issue_key(live: LiveBroker, user_id: str, app_ids: list[str] | None = None) -> IssuedKey:
+    """Create an access key for ``user_id`` and exchange it, over HTTP."""
+    body: dict[str, Any] = {"name": "agent", "userId": user_id}
     if app_ids is not None:
         body["appIds"] = app_ids
     created = httpx.post(
@@ -40,7 +45,24 @@ def user_with_key(
         json={},
     )
     exchanged.raise_for_status()
-    return KeyHolder(user, created.json()["key"]["id"], cleartext, exchanged.json()["sessionJwt"])
+    return IssuedKey(created.json()["key"]["id"], cleartext, exchanged.json()["sessionJwt"])
+
+
+def user_with_key(
+    live: LiveBroker, *, roles: list[str] | None = None, app_ids: list[str] | None = None
+) -> KeyHolder:
+    """A new signed-in user and an access key of theirs."""
+    user = sign_in_new_user(live, roles=roles)
+    issued = issue_key(live, user.user_id, app_ids)
+    return KeyHolder(issued.key_id, issued.access_key, issued.session_jwt, user)
+
+
+def user_completes(live: LiveBroker, connect_url: str, user: SignedInUser) -> dict[str, str]:
+    """``user`` opens the link an agent was given and approves (auto-approving provider);
+    answers the outcome query of the broker's final redirect."""
+    landed = httpx.get(consent(connect_url))
+    assert landed.status_code == 302, landed.text
+    return outcome_of(landed.headers["location"])
 
 
 def proxy(live: LiveBroker, jwt: str, app_id: str, path: str, **fields: Any) -> httpx.Response:
