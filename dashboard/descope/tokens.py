@@ -353,12 +353,24 @@ class TokenEvent:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> TokenEvent:
-        """Parse one event leniently (the extension's shape may grow)."""
+        """Parse one event leniently (the extension's shape may grow; ``detail`` may be an
+        object, e.g. an agent call's ``{agent, tool, outcome, method, path, status}``)."""
+        facts = mapping(data.get("detail"))
+        described = ", ".join(
+            f"{k} {v}"
+            for k, v in facts.items()
+            if k != "outcome" and isinstance(v, str | int | float) and v != ""
+        )
         return cls(
             at=timestamp(data.get("time") or data.get("createdAt") or data.get("at")),
             kind=text(data.get("type")) or text(data.get("kind")) or text(data.get("event")),
-            outcome=text(data.get("outcome")) or text(data.get("status")),
-            detail=text(data.get("detail")) or text(data.get("error")) or text(data.get("message")),
+            outcome=text(data.get("outcome"))
+            or text(data.get("status"))
+            or text(facts.get("outcome")),
+            detail=text(data.get("detail"))
+            or described
+            or text(data.get("error"))
+            or text(data.get("message")),
         )
 
 

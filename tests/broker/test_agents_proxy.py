@@ -6,6 +6,9 @@ import secrets
 
 import httpx
 
+from dashboard.descope.tokens import token_history
+from dashboard.descope.transport import Transport
+from dashboard.settings import Secret
 from tests.support.agents import proxy, user_with_key
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider
@@ -21,6 +24,11 @@ def _events(live: LiveBroker, user_id: str) -> list[dict[str, object]]:
     response.raise_for_status()
     events: list[dict[str, object]] = response.json()["events"]
     return events
+
+
+def first_token_id(live: LiveBroker, user_id: str) -> str:
+    """The token id of the user's first agent call."""
+    return str(_events(live, user_id)[0]["tokenId"])
 
 
 def test_proxy_reaches_the_provider_with_the_users_token(
@@ -47,6 +55,15 @@ def test_proxy_reaches_the_provider_with_the_users_token(
     assert token and token not in answer.text
     me = proxy(live_broker, holder.session_jwt, app_id, "/me").json()
     assert me["json"]["id"]  # the provider's view of the user whose token was used
+
+    # The token's history, as the dashboard reads it from this broker's answer.
+    with Transport(
+        live_broker.url, live_broker.project_id, Secret(live_broker.management_key)
+    ) as transport:
+        history = token_history(transport, first_token_id(live_broker, holder.user.user_id))
+    calls = [e for e in history or () if e.kind == "agent_call"]
+    assert [c.outcome for c in calls] == ["ok", "ok"]
+    assert "agent pytest" in calls[0].detail and "tool call_provider" in calls[0].detail
 
     [first, *_] = _events(live_broker, holder.user.user_id)
     assert first["appId"] == app_id and first["tokenId"]
