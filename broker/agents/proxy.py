@@ -208,53 +208,40 @@ class _Call:
         return answer
 
 
-def _events_detail(req: ProxyRequest, method: str) -> dict[str, Any]:
-    return {"method": method, "path": urlsplit(req.path).path[:200]}
+_FAILURES: dict[type[DescopeError], str] = {
+    TokenNotFound: "not_connected",
+    ReauthorizationRequired: "needs_reauth",
+    Forbidden: "forbidden",
+    ProxyUpstreamError: "unreachable",
+}
 
 
 def proxy_call(broker: Broker, caller: Caller, req: ProxyRequest) -> ProxyAnswer:
     """Make one call to the app's API with the caller's token; record it as an agent call."""
     method = req.method.upper()
-    agent, tool = req.agent or "", req.tool or "call_provider"
     call = _Call(broker, caller, req)
-    detail = _events_detail(req, method)
+    facts: dict[str, Any] = {"method": method, "path": urlsplit(req.path).path[:200]}
     try:
         answer = _proxy(broker, caller, req, method, call)
     except DescopeError as exc:
-        outcome = {
-            TokenNotFound: "not_connected",
-            ReauthorizationRequired: "needs_reauth",
-            Forbidden: "forbidden",
-            ProxyUpstreamError: "unreachable",
-        }.get(type(exc), "refused")
-        record_agent_call(
-            broker,
-            user_id=caller.user_id or "",
-            app_id=req.app_id,
-            token_id=call.token_id,
-            agent=agent,
-            tool=tool,
-            outcome=outcome,
-            error=exc.code,
-            **detail,
-        )
-        raise
-    status = int(answer.body["status"])
+        failed: DescopeError | None = exc
+        facts.update(outcome=_FAILURES.get(type(exc), "refused"), error=exc.code)
+    else:
+        failed = None
+        status = int(answer.body["status"])
+        facts.update(outcome=OK if status < 400 else "provider_error", status=status)
+        log.info("proxied call", extra={"app_id": req.app_id, "method": method, "status": status})
     record_agent_call(
         broker,
         user_id=caller.user_id or "",
         app_id=req.app_id,
         token_id=call.token_id,
-        agent=agent,
-        tool=tool,
-        outcome=OK if status < 400 else "provider_error",
-        status=status,
-        **detail,
+        agent=req.agent or "",
+        tool=req.tool or "call_provider",
+        **facts,
     )
-    log.info(
-        "proxied call",
-        extra={"app_id": req.app_id, "method": method, "status": status},
-    )
+    if failed is not None:
+        raise failed
     return answer
 
 

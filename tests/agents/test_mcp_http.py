@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -16,9 +15,9 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support.agents import KeyHolder, user_with_key
+from tests.support.agents import KeyHolder, app_and_holder
 from tests.support.mcp import ROOT
-from tests.support.outbound import connect, create_demo_app
+from tests.support.outbound import connect
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, free_port
 
@@ -26,9 +25,7 @@ from tests.support.servers import LiveBroker, free_port
 @pytest.fixture
 def served(live_broker: LiveBroker, provider: LiveProvider) -> Iterator[tuple[str, KeyHolder, str]]:
     """A connected user, their key, and ``outbound mcp`` serving HTTP for it on loopback."""
-    app_id = f"cal-{secrets.token_hex(3)}"
-    create_demo_app(live_broker, provider, app_id)
-    holder = user_with_key(live_broker)
+    app_id, holder = app_and_holder(live_broker, provider)
     connect(live_broker, holder.user, app_id)
     port = free_port()
     env = {

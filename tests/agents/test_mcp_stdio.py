@@ -4,7 +4,6 @@ show a token, and a missing connection turned into a connect the user completes.
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -15,19 +14,13 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from tests.support.agents import KeyHolder, user_completes, user_with_key
+from tests.support.agents import KeyHolder, app_and_holder, user_completes
 from tests.support.mcp import ROOT, McpRun, mcp_run, with_client
-from tests.support.outbound import connect, create_demo_app
+from tests.support.outbound import connect
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 TOOLS = {"list_connections", "connect_app", "call_provider", "connection_health"}
-
-
-def _setup(live: LiveBroker, provider: LiveProvider, **key: Any) -> tuple[str, KeyHolder]:
-    app_id = f"cal-{secrets.token_hex(3)}"
-    create_demo_app(live, provider, app_id)
-    return app_id, user_with_key(live, **key)
 
 
 def _run(live: LiveBroker, holder: KeyHolder, tmp_path: Path) -> McpRun:
@@ -46,7 +39,7 @@ def _secrets_of(live: LiveBroker, app_id: str, user_id: str) -> list[str]:
 def test_tools_are_listed_with_typed_schemas(
     live_broker: LiveBroker, provider: LiveProvider, tmp_path: Path
 ) -> None:
-    _, holder = _setup(live_broker, provider)
+    _, holder = app_and_holder(live_broker, provider)
 
     async def body(client: Client) -> list[types.Tool]:
         return (await client.list_tools()).tools
@@ -66,7 +59,7 @@ def test_tools_are_listed_with_typed_schemas(
 def test_list_connections_matches_the_broker(
     live_broker: LiveBroker, provider: LiveProvider, tmp_path: Path
 ) -> None:
-    app_id, holder = _setup(live_broker, provider)
+    app_id, holder = app_and_holder(live_broker, provider)
     connect(live_broker, holder.user, app_id, scopes=["profile", "calendar.read"])
 
     async def body(client: Client) -> types.CallToolResult:
@@ -92,7 +85,7 @@ def test_list_connections_matches_the_broker(
 def test_call_provider_uses_the_users_token_which_never_crosses_the_protocol(
     live_broker: LiveBroker, provider: LiveProvider, tmp_path: Path
 ) -> None:
-    app_id, holder = _setup(live_broker, provider)
+    app_id, holder = app_and_holder(live_broker, provider)
     connect(live_broker, holder.user, app_id)
     before = provider.stats()["api_calls"]
     run = _run(live_broker, holder, tmp_path)
@@ -129,7 +122,7 @@ def test_call_provider_uses_the_users_token_which_never_crosses_the_protocol(
 def test_a_missing_connection_is_elicited_and_the_call_then_succeeds(
     live_broker: LiveBroker, provider: LiveProvider, tmp_path: Path, mode: str
 ) -> None:
-    app_id, holder = _setup(live_broker, provider)
+    app_id, holder = app_and_holder(live_broker, provider)
     asked: list[types.ElicitRequestURLParams] = []
 
     async def user_completes_the_link(
@@ -159,7 +152,7 @@ def test_a_missing_connection_is_elicited_and_the_call_then_succeeds(
 def test_without_elicitation_the_link_is_returned_for_the_user(
     live_broker: LiveBroker, provider: LiveProvider, tmp_path: Path
 ) -> None:
-    app_id, holder = _setup(live_broker, provider)
+    app_id, holder = app_and_holder(live_broker, provider)
     run = _run(live_broker, holder, tmp_path)
 
     async def body(client: Client) -> list[types.CallToolResult]:
@@ -183,7 +176,7 @@ def test_without_elicitation_the_link_is_returned_for_the_user(
 def test_refusals_are_clear_tool_errors(
     live_broker: LiveBroker, provider: LiveProvider, tmp_path: Path
 ) -> None:
-    app_id, holder = _setup(live_broker, provider)
+    app_id, holder = app_and_holder(live_broker, provider)
     connect(live_broker, holder.user, app_id)
 
     async def body(client: Client) -> list[types.CallToolResult]:
@@ -203,7 +196,7 @@ def test_refusals_are_clear_tool_errors(
 def test_connection_health_for_an_admin(
     live_broker: LiveBroker, provider: LiveProvider, tmp_path: Path
 ) -> None:
-    app_id, holder = _setup(live_broker, provider, roles=["outbound-admin"])
+    app_id, holder = app_and_holder(live_broker, provider, roles=["outbound-admin"])
     connect(live_broker, holder.user, app_id)
 
     async def body(client: Client) -> types.CallToolResult:

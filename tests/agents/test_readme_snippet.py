@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import sys
 from pathlib import Path
 
 import mcp_types as types
 from mcp import Client, StdioServerParameters
 
-from tests.support.agents import user_with_key
+from tests.support.agents import app_and_holder
 from tests.support.mcp import ROOT, McpRun, with_client
-from tests.support.outbound import connect, create_demo_app
+from tests.support.outbound import connect
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
@@ -34,9 +33,7 @@ def readme_config() -> dict[str, object]:
 def test_the_readme_configuration_starts_a_working_server(
     live_broker: LiveBroker, provider: LiveProvider, tmp_path: Path
 ) -> None:
-    app_id = f"cal-{secrets.token_hex(3)}"
-    create_demo_app(live_broker, provider, app_id)
-    holder = user_with_key(live_broker)
+    app_id, holder = app_and_holder(live_broker, provider)
     connect(live_broker, holder.user, app_id)
 
     server = readme_config()["mcpServers"]["outbound"]  # type: ignore[index]

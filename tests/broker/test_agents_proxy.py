@@ -9,7 +9,7 @@ import httpx
 from dashboard.descope.tokens import token_history
 from dashboard.descope.transport import Transport
 from dashboard.settings import Secret
-from tests.support.agents import proxy, user_with_key
+from tests.support.agents import app_and_holder, proxy, user_with_key
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
@@ -34,9 +34,7 @@ def first_token_id(live: LiveBroker, user_id: str) -> str:
 def test_proxy_reaches_the_provider_with_the_users_token(
     live_broker: LiveBroker, provider: LiveProvider
 ) -> None:
-    app_id = f"cal-{secrets.token_hex(3)}"
-    create_demo_app(live_broker, provider, app_id)
-    holder = user_with_key(live_broker)
+    app_id, holder = app_and_holder(live_broker, provider)
     connect(live_broker, holder.user, app_id)
     before = provider.stats()["api_calls"]
 
@@ -80,9 +78,7 @@ def test_proxy_reaches_the_provider_with_the_users_token(
 def test_missing_connection_is_a_typed_error_and_an_event(
     live_broker: LiveBroker, provider: LiveProvider
 ) -> None:
-    app_id = f"cal-{secrets.token_hex(3)}"
-    create_demo_app(live_broker, provider, app_id)
-    holder = user_with_key(live_broker)
+    app_id, holder = app_and_holder(live_broker, provider)
     answer = proxy(live_broker, holder.session_jwt, app_id, "/me")
     assert answer.status_code == 404 and answer.json()["errorCode"] == "E111504"
     [event] = _events(live_broker, holder.user.user_id)
@@ -109,9 +105,7 @@ def test_a_key_scoped_to_some_apps_reaches_only_those(
 def test_connections_list_has_status_scopes_and_expiry_but_no_token(
     live_broker: LiveBroker, provider: LiveProvider
 ) -> None:
-    app_id = f"cal-{secrets.token_hex(3)}"
-    create_demo_app(live_broker, provider, app_id)
-    holder = user_with_key(live_broker)
+    app_id, holder = app_and_holder(live_broker, provider)
     connect(live_broker, holder.user, app_id, scopes=["profile", "calendar.read"])
     listed = httpx.get(
         f"{live_broker.url}/v1/x/outbound/connections",

@@ -14,16 +14,6 @@ from tests.support.identity import sign_in_new_user
 from tests.support.servers import LiveBroker
 
 
-@pytest.fixture(scope="module")
-def client(live_broker: LiveBroker) -> DescopeClient:
-    """An SDK client with the management key."""
-    return DescopeClient(
-        project_id=live_broker.project_id,
-        management_key=live_broker.management_key,
-        base_url=live_broker.url,
-    )
-
-
 def _anonymous(live_broker: LiveBroker) -> DescopeClient:
     return DescopeClient(project_id=live_broker.project_id, base_url=live_broker.url)
 

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tests.support.agents import KeyHolder, proxy, user_with_key
+from tests.support.agents import KeyHolder, create_by_template, proxy, user_with_key
 from tests.support.servers import LiveBroker, ThreadedServer
 
 TOKEN = "tok-" + secrets.token_hex(16)
@@ -116,18 +116,7 @@ def scene(live_broker: LiveBroker) -> Iterator[Scene]:
     api = ThreadedServer(_api_app(api_hits, thief.url)).start()
     try:
         app_id = f"hostile-{secrets.token_hex(3)}"
-        created = httpx.post(
-            f"{live_broker.url}/v1/mgmt/outbound/app/create/bytemplate",
-            headers=live_broker.mgmt_headers(),
-            json={
-                "templateId": "demo",
-                "id": app_id,
-                "clientId": "c",
-                "baseUrl": api.url,
-                "overrides": {"name": f"Hostile {app_id}"},
-            },
-        )
-        created.raise_for_status()
+        create_by_template(live_broker, "demo", app_id, baseUrl=api.url)
         holder = user_with_key(live_broker)
         _upload_token(live_broker, app_id, holder.user.user_id)
         yield Scene(api_hits, thief_hits, api.url, thief.url, app_id, holder)
@@ -249,17 +238,7 @@ def test_a_catalog_host_resolving_to_a_private_address_is_refused(
     live_broker: LiveBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app_id = f"gh-{secrets.token_hex(3)}"
-    httpx.post(
-        f"{live_broker.url}/v1/mgmt/outbound/app/create/bytemplate",
-        headers=live_broker.mgmt_headers(),
-        json={
-            "templateId": "github",
-            "id": app_id,
-            "clientId": "c",
-            "clientSecret": "s",
-            "overrides": {"name": f"GitHub {app_id}"},
-        },
-    ).raise_for_status()
+    create_by_template(live_broker, "github", app_id, clientSecret="s")
     holder = user_with_key(live_broker)
     _upload_token(live_broker, app_id, holder.user.user_id)
     real = socket.getaddrinfo

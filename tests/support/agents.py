@@ -3,13 +3,15 @@ the user completing a connect link an agent was given."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from tests.support.identity import SignedInUser, sign_in_new_user
-from tests.support.outbound import consent, outcome_of
+from tests.support.outbound import consent, create_demo_app, outcome_of
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 
@@ -55,6 +57,22 @@ def user_with_key(
     user = sign_in_new_user(live, roles=roles)
     issued = issue_key(live, user.user_id, app_ids)
     return KeyHolder(issued.key_id, issued.access_key, issued.session_jwt, user)
+
+
+def app_and_holder(live: LiveBroker, provider: LiveProvider, **key: Any) -> tuple[str, KeyHolder]:
+    """A fresh demo app (registered at ``provider``) and a new user with an access key."""
+    app_id = f"cal-{secrets.token_hex(3)}"
+    create_demo_app(live, provider, app_id)
+    return app_id, user_with_key(live, **key)
+
+
+def create_by_template(live: LiveBroker, template_id: str, app_id: str, **fields: Any) -> None:
+    """Create an app from a catalog template (named after its id, so names never collide)."""
+    body = {"templateId": template_id, "id": app_id, "clientId": "c", **fields}
+    body["overrides"] = {"name": f"{template_id} {app_id}"}
+    httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/create/bytemplate", headers=live.mgmt_headers(), json=body
+    ).raise_for_status()
 
 
 def user_completes(live: LiveBroker, connect_url: str, user: SignedInUser) -> dict[str, str]:
