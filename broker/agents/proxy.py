@@ -13,7 +13,8 @@ Policy, in the order it is checked (each refusal is one clear ``ProxyRefused`` s
    ``Authorization``, ``Cookie`` or ``Host``); the JSON body is at most ``MAX_REQUEST_BYTES``.
 
 The token comes from the vault through the normal fetch (refreshed when due); a provider 401
-forces one refresh and one retry. Redirects are followed (at most ``MAX_REDIRECTS``) only to
+forces one refresh and one retry; the whole answer must arrive within ``ANSWER_DEADLINE_S``
+(10 s per read, 5 s to connect). Redirects are followed (at most ``MAX_REDIRECTS``) only to
 URLs under the app's API bases; any other ``Location`` is refused, the token never leaving for
 another host. The answer keeps ``PASSED_HEADERS`` (``Retry-After`` included) and at most
 ``MAX_RESPONSE_BYTES`` of body (``truncated`` says so); the access token is replaced by
@@ -26,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -70,6 +72,8 @@ PASSED_HEADERS = (
 MAX_REQUEST_BYTES = 256 * 1024
 MAX_RESPONSE_BYTES = 1024 * 1024
 MAX_REDIRECTS = 3
+# The whole answer, however slowly it trickles in (the client's timeouts bound each read only).
+ANSWER_DEADLINE_S = 30.0
 REDACTED = "[redacted]"
 _UNSAFE = re.compile(r"[\\\x00-\x20\x7f]")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -135,7 +139,12 @@ def _body(req: ProxyRequest, method: str) -> bytes | None:
 def _read_bounded(response: httpx.Response) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
     size = 0
+    deadline = time.monotonic() + ANSWER_DEADLINE_S
     for chunk in response.iter_bytes():
+        if time.monotonic() > deadline:
+            raise ProxyUpstreamError(
+                f"The provider did not finish answering within {ANSWER_DEADLINE_S:g} seconds"
+            )
         chunks.append(chunk)
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:

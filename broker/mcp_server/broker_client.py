@@ -76,7 +76,7 @@ def _error_of(response: httpx.Response) -> BrokerError:
 
 
 class BrokerSession:
-    """HTTP calls to the broker as the access key's user."""
+    """HTTP calls to the broker as the access key's user (every failure a ``BrokerError``)."""
 
     def __init__(self, settings: McpSettings, *, transport: httpx.AsyncBaseTransport | None = None):
         self.settings = settings
@@ -98,9 +98,19 @@ class BrokerSession:
         """Close the HTTP client."""
         await self._http.aclose()
 
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise BrokerError(0, "timeout", "The broker did not answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise BrokerError(
+                0, "unreachable", f"The broker at {self.settings.broker_url} is not reachable"
+            ) from exc
+
     async def _project(self) -> str:
         if not self._project_id:
-            health = await self._http.get("/v1/x/health")
+            health = await self._send("GET", "/v1/x/health")
             if health.status_code != 200:
                 raise _error_of(health)
             self._project_id = str(health.json()["projectId"])
@@ -108,7 +118,8 @@ class BrokerSession:
 
     async def _exchange(self) -> None:
         project = await self._project()
-        response = await self._http.post(
+        response = await self._send(
+            "POST",
             "/v1/auth/accesskey/exchange",
             headers={"Authorization": f"Bearer {project}:{self.settings.access_key.reveal()}"},
             json={},
@@ -139,7 +150,7 @@ class BrokerSession:
         """One call as the user; a 401 exchanges the key again and retries once."""
         for attempt in (1, 2):
             headers = await self._headers(refresh_jwt=refresh_jwt)
-            response = await self._http.request(method, path, headers=headers, **kwargs)
+            response = await self._send(method, path, headers=headers, **kwargs)
             if response.status_code != 401 or attempt == 2:
                 break
             self._session = None
@@ -181,5 +192,5 @@ class BrokerSession:
         """Record one tool call as an ``agent_call`` event of this user (best effort)."""
         body = {"tool": tool, "appId": app_id, "outcome": outcome, "agent": agent}
         # The audit never fails the tool the user asked for.
-        with contextlib.suppress(BrokerError, httpx.HTTPError):
+        with contextlib.suppress(BrokerError):
             await self.request("POST", "/v1/x/agents/calls", json=body)

@@ -12,7 +12,6 @@ import hmac
 import sys
 
 import anyio
-import httpx
 import uvicorn
 
 from broker.app import ASGIApp, Receive, Scope, Send
@@ -58,12 +57,6 @@ async def _serve(session: BrokerSession, transport: str, port: int) -> int:
         await session.connections()  # exchanges the key: a wrong key fails here, clearly
     except BrokerError as exc:
         print(f"outbound mcp: {exc.message}", file=sys.stderr)
-        return 2
-    except httpx.HTTPError:
-        print(
-            f"outbound mcp: the broker at {session.settings.broker_url} is not reachable",
-            file=sys.stderr,
-        )
         return 2
     try:
         if transport == "http":

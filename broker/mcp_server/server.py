@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-import httpx
 import mcp_types as types
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
@@ -104,11 +103,15 @@ class Tools:
         """Send the user to a connect link (elicited) or hand the link over; wait if accepted."""
         earlier = elicit.answered(ctx)
         if earlier is None:
+            # A key limited to some apps sees only those (the broker filters the list).
+            if not any(c["appId"] == app_id for c in await self.session.connections()):
+                raise ToolError(f"No app {app_id!r} is available to this access key")
             url = await self.session.connect_url(app_id, scopes or None)
             if not elicit.supports_url_elicitation(ctx):
-                message = f"{why} Ask the user to open this link and approve: {url}"
+                message = f"{why} Ask the user to open this link and approve: {url}".strip()
                 return ConnectLink(app_id=app_id, outcome="link", url=url, message=message)
-            asked = await elicit.ask(ctx, f"{why} Open the link to connect {app_id}.", url)
+            prompt = f"{why} Open the link to connect {app_id}.".strip()
+            asked = await elicit.ask(ctx, prompt, url)
             if isinstance(asked, elicit.Asked):
                 return asked.result
             earlier = asked
@@ -180,9 +183,9 @@ def build_server(session: BrokerSession) -> MCPServer:
             found = ConnectionList(
                 connections=[_connection(c) for c in await session.connections()]
             )
-        except (BrokerError, httpx.HTTPError) as exc:
+        except BrokerError as exc:
             await report(ctx, "list_connections", "", "error")
-            raise ToolError(str(exc) or "The broker could not be reached") from exc
+            raise ToolError(exc.message) from exc
         await report(ctx, "list_connections", "", "ok")
         return found
 

@@ -18,7 +18,7 @@ from tests.support.agents import KeyHolder, app_and_holder, user_completes
 from tests.support.mcp import ROOT, McpRun, mcp_run, with_client
 from tests.support.outbound import connect
 from tests.support.provider import LiveProvider
-from tests.support.servers import LiveBroker
+from tests.support.servers import LiveBroker, free_port
 
 TOOLS = {"list_connections", "connect_app", "call_provider", "connection_health"}
 
@@ -208,19 +208,49 @@ def test_connection_health_for_an_admin(
     assert result.structured_content["connections"][0]["user_id"] == holder.user.user_id
 
 
-def test_a_refused_key_stops_the_server_with_one_sentence(live_broker: LiveBroker) -> None:
-    done = subprocess.run(
+def test_connect_app_hands_over_a_link_for_the_keys_apps_only(
+    live_broker: LiveBroker, provider: LiveProvider, tmp_path: Path
+) -> None:
+    app_id, _ = app_and_holder(live_broker, provider)
+    other, holder = app_and_holder(live_broker, provider, app_ids=[app_id])
+
+    async def body(client: Client) -> list[types.CallToolResult]:
+        return [
+            await client.call_tool("connect_app", {"app_id": app_id, "scopes": ["profile"]}),
+            await client.call_tool("connect_app", {"app_id": other}),
+        ]
+
+    mine, refused = with_client(_run(live_broker, holder, tmp_path), body)
+    assert mine.structured_content and mine.structured_content["outcome"] == "link"
+    link = mine.structured_content["url"]
+    assert link.startswith(provider.url) and "scope=profile" in link
+    assert refused.is_error and f"No app '{other}' is available" in str(refused.content)
+
+
+def _start_failing(broker_url: str, key: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "broker.cli", "mcp"],
         env={
             "PATH": "/usr/bin:/bin",
-            "OUTBOUND_ACCESS_KEY": "Knotakey",
-            "OUTBOUND_BROKER_URL": live_broker.url,
+            "OUTBOUND_ACCESS_KEY": key,
+            "OUTBOUND_BROKER_URL": broker_url,
         },
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_a_refused_key_stops_the_server_with_one_sentence(live_broker: LiveBroker) -> None:
+    done = _start_failing(live_broker.url, "Knotakey")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip().startswith("outbound mcp: The access key was refused")
     assert "Traceback" not in done.stderr
+
+
+def test_an_unreachable_broker_stops_the_server_with_one_sentence() -> None:
+    done = _start_failing(f"http://127.0.0.1:{free_port()}", "Kany")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().startswith("outbound mcp: The broker at http://127.0.0.1:")
+    assert "is not reachable" in done.stderr and "Traceback" not in done.stderr

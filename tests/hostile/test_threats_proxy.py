@@ -10,17 +10,19 @@ from __future__ import annotations
 import secrets
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from broker.agents import proxy as proxy_module
 from tests.support.agents import KeyHolder, create_by_template, proxy, user_with_key
 from tests.support.servers import LiveBroker, ThreadedServer
 
@@ -70,8 +72,19 @@ def _api_app(hits: Hits, thief_url: str) -> Starlette:
         hits.paths.append(request.url.path)
         return JSONResponse({"error": "slow down"}, status_code=429, headers={"Retry-After": "7"})
 
+    async def trickle(request: Request) -> Response:
+        hits.paths.append(request.url.path)
+
+        async def drops() -> AsyncIterator[bytes]:
+            for _ in range(40):
+                await anyio.sleep(0.1)
+                yield b"."
+
+        return StreamingResponse(drops(), media_type="text/plain")
+
     return Starlette(
         routes=[
+            Route("/api/trickle", trickle),
             Route("/api/echo", echo, methods=["GET", "POST"]),
             Route("/api/away", away),
             Route("/api/private", private),
@@ -214,6 +227,13 @@ def test_oversized_answers_are_cut_at_the_limit(live_broker: LiveBroker, scene: 
     body = _call(live_broker, scene, "/big").json()
     assert body["status"] == 200 and body["truncated"] is True
     assert len(body["text"]) == 1024 * 1024
+
+
+def test_an_answer_trickling_in_past_the_deadline_is_abandoned(
+    live_broker: LiveBroker, scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(proxy_module, "ANSWER_DEADLINE_S", 1.0)  # the broker runs in-process
+    _refused(_call(live_broker, scene, "/trickle"), 502, "E113102", "within 1 seconds")
 
 
 def test_redirects_to_other_hosts_are_not_followed(live_broker: LiveBroker, scene: Scene) -> None:
