@@ -183,7 +183,8 @@ def update_key(broker: Broker, key_id: str, name: str, **fields: Any) -> dict[st
             row.permitted_ips = _check_ips(fields["permitted_ips"])
         if fields.get("custom_attributes") is not None:
             row.custom_attributes = fields["custom_attributes"]
-            row.app_ids = _app_ids(None, fields["custom_attributes"])
+            if "appIds" in fields["custom_attributes"]:  # absent: the key keeps its apps
+                row.app_ids = _app_ids(None, fields["custom_attributes"])
         return {"key": key_to_wire(row)}
 
 
@@ -230,12 +231,17 @@ def _usable_key(s: Session, broker: Broker, cleartext: str, client_ip: str) -> A
         raise refused
     if row.expire_time and row.expire_time <= now_s():
         raise refused
-    if row.permitted_ips and not any(
-        ipaddress.ip_address(client_ip) in ipaddress.ip_network(n, strict=False)
-        for n in row.permitted_ips
-    ):
+    if row.permitted_ips and not _permitted(client_ip, row.permitted_ips):
         raise Unauthorized("Access key is not permitted from this address")
     return row
+
+
+def _permitted(client_ip: str, networks: list[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:  # no peer address known (e.g. a test transport): not on any list
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
 def exchange(broker: Broker, cleartext: str | None, client_ip: str) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def test_deactivated_key_is_refused_and_its_sessions_end(
     assert after.status_code == 401
 
     client.mgmt.access_key.activate(created["key"]["id"])
-    assert _anonymous(live_broker).exchange_access_key(created["cleartext"])["keyId"]
+    assert _anonymous(live_broker).exchange_access_key(created["cleartext"])["sessionToken"]
     client.mgmt.access_key.delete(created["key"]["id"])
     with pytest.raises(AuthException):
         _anonymous(live_broker).exchange_access_key(created["cleartext"])
@@ -88,10 +88,10 @@ def test_deactivated_key_is_refused_and_its_sessions_end(
 def test_expired_key_is_refused(live_broker: LiveBroker, client: DescopeClient) -> None:
     user = sign_in_new_user(live_broker)
     created = client.mgmt.access_key.create(
-        name="short", user_id=user.user_id, expire_time=int(time.time()) + 2
+        name="short", user_id=user.user_id, expire_time=int(time.time()) + 5
     )
     assert _anonymous(live_broker).exchange_access_key(created["cleartext"])
-    time.sleep(2.5)
+    time.sleep(max(0.0, created["key"]["expireTime"] - time.time()) + 0.5)
     with pytest.raises(AuthException) as refused:
         _anonymous(live_broker).exchange_access_key(created["cleartext"])
     assert refused.value.status_code == 401
@@ -114,3 +114,25 @@ def test_a_key_must_be_bound_to_an_existing_user(client: DescopeClient) -> None:
     with pytest.raises(AuthException) as unknown:
         client.mgmt.access_key.create(name="ghost", user_id="U-nobody")
     assert unknown.value.status_code == 404
+
+
+def test_permitted_ips_and_app_scope_survive_updates(
+    live_broker: LiveBroker, client: DescopeClient
+) -> None:
+    user = sign_in_new_user(live_broker)
+    created = client.mgmt.access_key.create(
+        name="office only",
+        user_id=user.user_id,
+        permitted_ips=["10.9.8.0/24"],
+        custom_attributes={"appIds": ["acme-calendar"]},
+    )
+    with pytest.raises(AuthException) as elsewhere:
+        _anonymous(live_broker).exchange_access_key(created["cleartext"])
+    assert elsewhere.value.status_code == 401 and "not permitted" in str(elsewhere.value)
+
+    key_id = created["key"]["id"]
+    client.mgmt.access_key.update(key_id, "office only", custom_attributes={"team": "ops"})
+    assert client.mgmt.access_key.load(key_id)["key"]["appIds"] == ["acme-calendar"]
+    client.mgmt.access_key.update(key_id, "loopback", permitted_ips=["127.0.0.0/8"])
+    info = _anonymous(live_broker).exchange_access_key(created["cleartext"])
+    assert info["sessionToken"]["sub"] == user.user_id
