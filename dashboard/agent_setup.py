@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +89,9 @@ def list_tools(settings: Settings, key: Secret, command: ServerCommand) -> tuple
         return tuple(ToolSummary(t.name, (t.description or "").split("\n")[0]) for t in tools)
 
     try:
-        return anyio.run(probe)
+        # A thread of its own, so no event loop of the caller's thread gets in the way.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(anyio.run, probe).result()
     except TimeoutError as exc:
         raise ProbeFailed("The MCP server did not answer within a minute.") from exc
     except Exception as exc:

@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Iterator
 
-import anyio
 import httpx
 import httpx2
 import pytest
@@ -16,7 +15,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.support.agents import KeyHolder, app_and_holder
-from tests.support.mcp import ROOT
+from tests.support.mcp import ROOT, run_async
 from tests.support.outbound import connect
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, free_port
@@ -70,7 +69,7 @@ def test_the_http_transport_serves_the_key_holder(served: tuple[str, KeyHolder, 
         assert result.structured_content
         return result.structured_content
 
-    answer = anyio.run(main)
+    answer = run_async(main)
     assert answer["outcome"] == "ok"
 
 

@@ -59,6 +59,13 @@ def mcp_run(live: LiveBroker, access_key: str, tmp: Path, **env: str) -> McpRun:
     return McpRun(params, [sent, received, errors])
 
 
+def run_async(main: Callable[[], Awaitable[T]]) -> T:
+    """Run ``main`` to completion on an event loop in a thread of its own (Playwright's sync API
+    keeps a loop running in the test's thread once a browser test has run in the process)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, main).result()
+
+
 def with_client(run: McpRun, body: Callable[[Client], Awaitable[T]], **options: Any) -> T:
     """Start the server, connect the official client (``options`` go to ``Client``), run ``body``."""
 
@@ -66,6 +73,4 @@ def with_client(run: McpRun, body: Callable[[Client], Awaitable[T]], **options: 
         async with Client(run.params, **options) as client:
             return await body(client)
 
-    # A thread of its own: Playwright's sync API keeps an event loop running in the test's.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(anyio.run, main).result()
+    return run_async(main)
