@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -70,11 +71,17 @@ def user_id_for(config: Config, login_id: str) -> str:
     return str(r.json()["user"]["userId"])
 
 
-def fetch_access_token(config: Config, app_id: str, user_id: str) -> str:
-    """A valid access token for ``user_id`` at ``app_id`` (refreshed by the broker if needed)."""
+def fetch_token(
+    config: Config, app_id: str, user_id: str, *, force_refresh: bool = False
+) -> dict[str, Any]:
+    """The user's token object at ``app_id`` (refreshed by the broker if needed, or at once with
+    ``force_refresh``): the access token, and the ``providerMetadata`` extension naming the
+    provider's account (Salesforce ``instance_url``, QuickBooks ``realmId``, Slack ``team_id``)
+    when the broker sends it."""
+    options = {"forceRefresh": True} if force_refresh else None
     r = httpx.post(
         f"{config.base_url}/v1/mgmt/outbound/app/user/token/latest",
-        json={"appId": app_id, "userId": user_id},
+        json={"appId": app_id, "userId": user_id, "options": options},
         headers=config.headers,
         timeout=30,
     )
@@ -88,4 +95,10 @@ def fetch_access_token(config: Config, app_id: str, user_id: str) -> str:
             f"Not connected to {app_id}: connect it at {DASHBOARD_URL}/outbound_apps"
         )
     r.raise_for_status()
-    return str(r.json()["token"]["accessToken"])
+    token: dict[str, Any] = r.json()["token"]
+    return token
+
+
+def fetch_access_token(config: Config, app_id: str, user_id: str) -> str:
+    """A valid access token for ``user_id`` at ``app_id`` (refreshed by the broker if needed)."""
+    return str(fetch_token(config, app_id, user_id)["accessToken"])

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from broker.config import origin_of
 from broker.outbound.catalog import ProviderTemplate, find_template
-from broker.outbound.url_policy import origin_of
 from broker.store.outbound import OutboundAppRow
 
 _VARIABLE = re.compile(r"\\\{([a-z_]+)\\\}")

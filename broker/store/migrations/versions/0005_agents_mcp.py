@@ -1,7 +1,7 @@
 """agents: access keys bound to a user (digests only)
 
-Revision ID: 0004_agents_mcp
-Revises: 0003_lifecycle
+Revision ID: 0005_agents_mcp
+Revises: 0004_providers
 Create Date: 2026-11-29 21:09:40.738852
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_agents_mcp"
-down_revision = "0003_lifecycle"
+revision = "0005_agents_mcp"
+down_revision = "0004_providers"
 branch_labels = None
 depends_on = None
 
