@@ -136,3 +136,16 @@ def test_permitted_ips_and_app_scope_survive_updates(
     client.mgmt.access_key.update(key_id, "loopback", permitted_ips=["127.0.0.0/8"])
     info = _anonymous(live_broker).exchange_access_key(created["cleartext"])
     assert info["sessionToken"]["sub"] == user.user_id
+
+
+def test_a_disabled_user_gets_no_session_from_their_key(
+    live_broker: LiveBroker, client: DescopeClient
+) -> None:
+    user = sign_in_new_user(live_broker, login_id=f"k-{time.time_ns()}@example.test")
+    created = client.mgmt.access_key.create(name="owner leaves", user_id=user.user_id)
+    client.mgmt.user.deactivate(user.login_id)
+    with pytest.raises(AuthException) as refused:
+        _anonymous(live_broker).exchange_access_key(created["cleartext"])
+    assert refused.value.status_code == 401
+    client.mgmt.user.activate(user.login_id)
+    assert _anonymous(live_broker).exchange_access_key(created["cleartext"])["sessionToken"]
