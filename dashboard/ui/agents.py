@@ -62,8 +62,8 @@ def _fresh_key(command: ServerCommand) -> None:
     settings = current_target().settings
     with st.container(border=True, key="agents__fresh"):
         st.success(
-            "Access key created. It is shown only now: copy the configuration into your MCP "
-            "client, then click “I saved it”.",
+            "Access key created. It is shown only now: turn on “Show the key”, copy the "
+            "configuration into your MCP client, then click “I saved it”.",
             icon=":material/key:",
         )
         reveal = st.toggle("Show the key", key="agents__reveal")
