@@ -227,6 +227,31 @@ def test_connect_app_hands_over_a_link_for_the_keys_apps_only(
     assert refused.is_error and f"No app '{other}' is available" in str(refused.content)
 
 
+def test_connect_app_elicits_the_link_and_reports_the_connection(
+    live_broker: LiveBroker, provider: LiveProvider, tmp_path: Path
+) -> None:
+    app_id, holder = app_and_holder(live_broker, provider)
+    declined: list[str] = []
+
+    async def user_answers(_: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        assert isinstance(params, types.ElicitRequestURLParams)
+        if not declined:  # the first time the user says no
+            declined.append(params.url)
+            return types.ElicitResult(action="decline")
+        assert user_completes(live_broker, params.url, holder.user)["outbound"] == "connected"
+        return types.ElicitResult(action="accept")
+
+    async def body(client: Client) -> list[types.CallToolResult]:
+        return [await client.call_tool("connect_app", {"app_id": app_id}) for _ in range(2)]
+
+    no, yes = with_client(
+        _run(live_broker, holder, tmp_path), body, elicitation_callback=user_answers
+    )
+    assert no.structured_content and no.structured_content["outcome"] == "declined"
+    assert yes.structured_content and yes.structured_content["outcome"] == "connected"
+    assert yes.structured_content["url"] is None  # the link went to the user, not the model
+
+
 def _start_failing(broker_url: str, key: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "broker.cli", "mcp"],
