@@ -44,6 +44,8 @@ ROUTER_MODULES = (
     "broker.outbound.connect_x_routes",
     "broker.outbound.inventory_routes",
     "broker.lifecycle.routes",
+    "broker.agents.access_key_routes",
+    "broker.agents.proxy_routes",
 )
 
 DESCOPE_HEADERS = [

@@ -1,4 +1,4 @@
-"""The ``outbound`` command: ``up``, ``broker``, ``provider``, ``seed`` (see ARCHITECTURE.md)."""
+"""The ``outbound`` command: ``up``, ``broker``, ``provider``, ``seed``, ``mcp`` (ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
@@ -261,6 +261,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         stop()
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """Serve the access key's user's connections as an MCP server (stdio, or loopback HTTP)."""
+    from broker.mcp_server.run import run
+
+    return run(args.transport, args.port)
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     """Rotate the master or signing key, or create / revoke management keys."""
     from broker import key_rotation
@@ -337,6 +344,15 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--name", default="", help="label of a new management key")
     k.add_argument("--keep", default="", help="the management key to keep (revoke-other-keys)")
     k.set_defaults(func=cmd_keys)
+
+    m = sub.add_parser(
+        "mcp",
+        help="the user's connections as an MCP server (env: OUTBOUND_ACCESS_KEY, "
+        "OUTBOUND_BROKER_URL, OUTBOUND_PROJECT_ID)",
+    )
+    m.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    m.add_argument("--port", type=int, default=8790, help="HTTP port on 127.0.0.1 (http only)")
+    m.set_defaults(func=cmd_mcp)
 
     s = sub.add_parser("seed", help="bulk demo data for demos and benchmarks")
     broker_flags(s)

@@ -76,6 +76,8 @@ class BrokerSettings:
     demo_mode: bool = False
     smtp_url: Secret | None = None  # smtp:// or smtps://, credentials included: never logged
     smtp_from: str = ""
+    # Roles whose holders may read connection health across users (MCP ``connection_health``).
+    admin_roles: tuple[str, ...] = ("outbound-admin",)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -130,6 +132,7 @@ class BrokerSettings:
             demo_mode=_env_bool("OUTBOUND_DEMO_MODE", False),
             smtp_url=Secret(env["OUTBOUND_SMTP_URL"]) if env.get("OUTBOUND_SMTP_URL") else None,
             smtp_from=env.get("OUTBOUND_SMTP_FROM", ""),
+            admin_roles=_env_list("OUTBOUND_ADMIN_ROLES") or ("outbound-admin",),
             extra=json.loads(env.get("OUTBOUND_EXTRA") or "{}"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
@@ -154,6 +157,7 @@ class BrokerSettings:
             "OUTBOUND_LOG_LEVEL": self.log_level,
             "OUTBOUND_DEMO_MODE": "1" if self.demo_mode else "0",
             "OUTBOUND_SMTP_FROM": self.smtp_from,
+            "OUTBOUND_ADMIN_ROLES": ",".join(self.admin_roles),
         }
         if self.smtp_url:
             env["OUTBOUND_SMTP_URL"] = self.smtp_url.reveal()

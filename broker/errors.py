@@ -8,7 +8,8 @@ The tree, by HTTP status::
     ├── BadRequest                    400  E011001 bad request (malformed JSON too)
     │   ├── MissingArguments          400  E011002
     │   ├── ValidationFailed          400  E011003
-    │   └── InvalidArguments          400  E011004
+    │   ├── InvalidArguments          400  E011004
+    │   └── ProxyRefused              400  E113101 (a proxied call the broker will not make)
     ├── Unauthorized                  401  E061005 invalid token / credentials
     │   └── TokenExpiredByLogout      401  E064001
     ├── Forbidden                     403  E011007
@@ -23,6 +24,7 @@ The tree, by HTTP status::
     ├── RateLimited                   429  E130429, with Retry-After seconds
     ├── EmailNotConfigured            501  E061201 no SMTP server and not in demo mode
     ├── EmailNotSent                  502  E061202 the SMTP server refused or could not be reached
+    ├── ProxyUpstreamError            502  E113102 (provider unreachable or redirected off-base)
     └── ServiceUnavailable            503  E011009 (never for deterministic errors: SDKs retry 503)
 """
 
@@ -215,3 +217,18 @@ class EmailNotSent(DescopeError):
     status = 502
     code = "E061202"
     description = "The email could not be sent"
+
+
+class ProxyRefused(BadRequest):
+    """A proxied call the broker will not make: host, method, header or path not allowed (400)."""
+
+    code = "E113101"
+    description = "Proxy request refused"
+
+
+class ProxyUpstreamError(DescopeError):
+    """The provider could not be reached, timed out, or redirected off its API base (502)."""
+
+    status = 502
+    code = "E113102"
+    description = "Provider call failed"

@@ -32,6 +32,7 @@ SPECS: tuple[PageSpec, ...] = (
     PageSpec(SIGN_IN, "Sign in", ":material/login:", needs_session=False),
     PageSpec("outbound_apps", "Outbound apps", ":material/apps:"),
     PageSpec("tokens", "Managed tokens", ":material/key:"),
+    PageSpec("agents", "Use with an agent", ":material/smart_toy:"),
     PageSpec("connected", "Connected", ":material/link:", needs_session=False, hidden=True),
 )
 

@@ -23,7 +23,8 @@ set via the argument or ``OUTBOUND_PROVIDER_ADMIN_SECRET``, else loopback caller
     GET    /admin/stats          → {"token_calls": {grant_type: n},
                                     "token_outcomes": {grant_type: {outcome: n}},
                                     "revocations": n, "introspections": n,
-                                    "reuse_detected": n, "approvals": n, "denials": n}
+                                    "reuse_detected": n, "approvals": n, "denials": n,
+                                    "api_calls": n (authorized /api calls)}
                                  outcome: "ok", an OAuth error code ("invalid_grant"…),
                                  "status_503"…, "garbage_json" or "lost_response"
     POST   /admin/stats/reset    → the zeroed counters

@@ -61,6 +61,7 @@ def _bearer(request: Request) -> tuple[AccessToken, DemoUser]:
         raise InvalidTokenError(
             description="The access token is expired, revoked or invalid.", realm=REALM
         )
+    provider.server.stats.event("api_calls")
     return token, user
 
 

@@ -26,7 +26,7 @@ class ProviderStats:
             self._token[grant_type][outcome] += 1
 
     def event(self, name: str) -> None:
-        """Count one other event (``revocations``, ``introspections``, ``reuse_detected``…)."""
+        """Count one other event (``revocations``, ``api_calls`` (authorized API calls)…)."""
         with self._lock:
             self._events[name] += 1
 
@@ -44,6 +44,7 @@ class ProviderStats:
                         "reuse_detected",
                         "approvals",
                         "denials",
+                        "api_calls",
                     )
                 },
             }

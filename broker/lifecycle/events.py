@@ -3,7 +3,8 @@
 Kinds: ``connected``, ``reconnected``, ``refreshed``, ``refresh_failed`` (entering the failing
 state), ``needs_reauth``, ``recovered`` (a success after failures), ``revoked`` (the provider
 confirmed a revocation), ``disconnected`` (the token was deleted), ``revealed`` (a person saw the
-access token in the dashboard: who, in ``detail``). Wire shape::
+access token in the dashboard: who, in ``detail``), ``agent_call`` (an agent used the connection
+through ``outbound mcp``; ``tokenId`` is empty when there was none). Wire shape::
 
     {"id": "EV…", "seq": 17, "kind": "refreshed", "time": 1764340000.25,
      "tokenId": "OT…", "appId": "…", "userId": "…", "tenantId": "", "detail": {…}}
@@ -40,6 +41,7 @@ EventKind = Literal[
     "disconnected",
     "revoked",
     "revealed",
+    "agent_call",
 ]
 EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
 MAX_LIMIT = 1000

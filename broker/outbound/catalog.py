@@ -54,6 +54,7 @@ class ProviderTemplate:
     test_method: str = "GET"
     test_headers: dict[str, str] = field(default_factory=dict)
     test_body: str = ""
+    api_base_urls: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
     variable_defaults: dict[str, str] = field(default_factory=dict)
     scope_param: str = "scope"
@@ -85,6 +86,7 @@ class ProviderTemplate:
             values["quirks"] = ProviderQuirks.from_yaml(values.get("quirks"))
         except ValueError as exc:
             raise ValueError(f"{template_id}: {exc}") from None
+        values["api_base_urls"] = tuple(values.get("api_base_urls") or ())
         values["scopes"] = {str(k): str(v) for k, v in (values.get("scopes") or {}).items()}
         for name in ("authorize_params", "incremental_params"):
             values[name] = {str(k): str(v) for k, v in (values.get(name) or {}).items()}
@@ -141,6 +143,7 @@ class ProviderTemplate:
             "testBody": self.test_body,
             "expiredTokenCodes": list(self.quirks.expired_token_codes),
             "source": self.source,
+            "apiBaseUrls": list(self.api_base_urls),
             "defaultScopes": list(self.default_scopes),
             "scopes": [{"name": k, "description": v} for k, v in self.scopes.items()],
             "scopesInConsole": self.scopes_in_console,

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from broker.store import identity, lifecycle, outbound
+from broker.store import agents, identity, lifecycle, outbound
 
-__all__ = ["identity", "lifecycle", "outbound"]
+__all__ = ["agents", "identity", "lifecycle", "outbound"]

@@ -33,6 +33,7 @@ _LABELS = {
     "revoked": "Revoked at the provider",
     "disconnected": "Disconnected",
     "revealed": "Access token revealed",
+    "agent_call": "Agent call",
 }
 _OUTCOMES = {
     "connected": "ok",
@@ -73,6 +74,8 @@ class TokenEvent:
         """One word: how it ended (``ok``, ``retrying``, ``stopped``, ``deleted``…)."""
         if self.kind == "refresh_failed" and self.facts.get("outcome") == "permanent":
             return "stopped"
+        if self.kind == "agent_call":
+            return text(self.facts.get("outcome"))
         return _OUTCOMES.get(self.kind, "")
 
     @property
@@ -98,6 +101,12 @@ class TokenEvent:
         if kind == "revealed":
             who = text(facts.get("byName")) or text(facts.get("byLoginId"))
             return f"By {who or text(facts.get('byUserId')) or 'an unknown person'}"
+        if kind == "agent_call":
+            call = " ".join(text(facts.get(k)) for k in ("method", "path") if facts.get(k))
+            status = number(facts.get("status"))
+            answered = f" → {int(status)}" if status else ""
+            parts = [f"agent {text(facts.get('agent')) or '?'}", f"tool {text(facts.get('tool'))}"]
+            return " · ".join([*parts, *([call + answered] if call else [])])
         return ""
 
     @classmethod

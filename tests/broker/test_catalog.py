@@ -187,3 +187,25 @@ def test_catalog_is_readable_over_the_api_by_users_and_management(live_broker: L
             "demo"
         ]["scopes"]
     assert httpx.get(f"{live_broker.url}/v1/x/outbound/catalog").status_code == 401
+
+
+@pytest.mark.parametrize("template_id", sorted(CATALOG))
+def test_every_template_declares_where_its_api_lives(template_id: str) -> None:
+    t = CATALOG[template_id]
+    assert t.api_base_urls, "the agent proxy needs at least one API base URL"
+    for base in t.api_base_urls:
+        parts = urlsplit(base)
+        assert not parts.query and not parts.fragment and not base.endswith("/"), base
+        if t.relative:
+            assert base.startswith("/"), base
+        else:
+            assert parts.scheme == "https" and parts.hostname, base
+    assert {p for b in t.api_base_urls for p in re.findall(r"\{([a-z_]+)\}", b)} <= set(t.variables)
+    # The "try the token" URL is an API call: the proxy must admit it.
+    assert t.test_url and any(
+        re.sub(r"\{[a-z_]+\}", "x", t.test_url).startswith(
+            re.sub(r"\{[a-z_]+\}", "x", b).replace("*.", "x.")
+        )
+        or "*." in b
+        for b in t.api_base_urls
+    ), t.test_url

@@ -1,0 +1,2 @@
+"""``outbound mcp``: the user's connections as an MCP server (tools call providers through the
+broker; the agent never holds a token)."""
