@@ -2,7 +2,9 @@
 
 * Redirects: a connect's ``redirectUrl`` must start with an allowed origin or URL prefix
   (``BrokerSettings.allowed_redirects``; by default the dashboard's origin and loopback origins
-  on any port), so the callback can never bounce a user to an attacker's site. URLs a browser
+  on any port), so the callback can never bounce a user to an attacker's site. The broker's own
+  origin is always allowed, whatever the list says: it is no attacker's site, and the first-run
+  seed's connects land there (``outbound up --allowed-redirect X`` replaces the defaults). URLs a browser
   reads differently from ``urlsplit`` (backslashes, control characters) and paths with dot
   segments (which would climb out of an allowed prefix) are refused.
 * Outbound requests (discovery, token, revocation endpoints): an SSRF guard. Only http(s);
@@ -60,6 +62,8 @@ def redirect_allowed(url: str, settings: BrokerSettings) -> bool:
         return False
     if _has_dot_segment(parts.path):
         return False
+    if origin_of(url) == origin_of(settings.base_url):
+        return True
     if not settings.allowed_redirects:
         return _is_loopback_host(parts.hostname) or origin_of(url) == origin_of(
             settings.dashboard_url

@@ -142,6 +142,7 @@ def test_allowed_redirects_are_origins_or_url_prefixes() -> None:
     assert redirect_allowed("https://other.example.com/oauth/done", custom)
     assert not redirect_allowed("https://other.example.com/elsewhere", custom)
     assert not redirect_allowed("http://127.0.0.1:8501/", custom)
+    assert redirect_allowed(f"{custom.base_url}/", custom)  # the broker itself (the seed lands)
 
 
 def test_full_connect_stores_the_scopes_the_provider_granted(
