@@ -43,6 +43,8 @@ ROUTER_MODULES = (
     "broker.outbound.connect_routes",
     "broker.outbound.inventory_routes",
     "broker.lifecycle.routes",
+    "broker.outbound.flow_routes",
+    "broker.outbound.widget_routes",
 )
 
 DESCOPE_HEADERS = [

@@ -1,0 +1,170 @@
+"""Descope Flows for outbound apps: the two flows Descope's widget starts, and nothing more.
+
+Descope's outbound-applications widget (npm ``@descope/outbound-applications-widget``) runs a
+Descope Flow in a modal for each click: ``outbound-apps-connect`` and ``outbound-apps-disconnect``
+(the ``connect-flow-id`` / ``disconnect-flow-id`` of its ``root.html``), through the flow web
+component ``descope-wc``, which speaks ``POST /v1/flow/start`` and ``POST /v1/flow/next``. This
+module answers those two flows on the same wire; it is not a flow engine (no screens, no
+designer, no other flow ids: an unknown id is answered 404 in Descope's error shape).
+
+``outbound-apps-connect`` (``options.outboundAppId``, ``options.location``):
+
+1. start: the broker's own connect (``start_connect``: the same session, app, redirect-list and
+   connect-binding checks as ``/v1/outbound/oauth/connect``) with the redirect URL =
+   ``location`` plus the three parameters ``descope-wc`` resumes from after a redirect
+   (``widget-flow=<flowId>`` re-opens the flow in the widget, ``descope-login-flow=<executionId>_2``
+   and ``code``); answers ``action: "redirect"`` to the provider's consent page.
+2. the provider, then the broker's callback (``/v1/outbound/oauth/callback``), then ``location``.
+3. next: ``descope-wc`` sends ``input.exchangeCode`` = that ``code``; the broker checks it was
+   issued for this execution, this user and this app (sealed, bound to the execution id,
+   10 minutes) and answers ``status: "completed"`` when the user now holds a usable token for
+   the app, else an error: the modal then closes and the widget re-reads the connections.
+
+``outbound-apps-disconnect`` (``options.outboundAppId``): start revokes and deletes the session
+user's tokens for the app (the same service as ``DELETE /v1/mgmt/outbound/user/tokens``) and
+answers ``completed`` at once.
+
+Both record the usual lifecycle events (``connected`` from the callback; ``revoked`` /
+``disconnected`` from the deletion), since they go through the usual services.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from broker.auth import Caller
+from broker.context import Broker
+from broker.crypto import SealError
+from broker.errors import DescopeError, InvalidArguments, MissingArguments, NotFound
+from broker.outbound.apps import find_app
+from broker.outbound.connect import PENDING_TTL_S, start_connect
+from broker.outbound.tokens import apps_with_user_token, delete_user_tokens
+from broker.outbound.wire import ConnectOptions, ConnectRequest, FlowNextRequest, FlowStartRequest
+from broker.store.db import now_s
+
+CONNECT_FLOW = "outbound-apps-connect"
+DISCONNECT_FLOW = "outbound-apps-disconnect"
+FLOW_IDS = (CONNECT_FLOW, DISCONNECT_FLOW)
+# descope-wc's own names (web-component: the redirect-return parameters it reads on load).
+_RESUME_PARAMS = ("widget-flow", "descope-login-flow", "code")
+_EXECUTION_SEPARATOR = "|#|"
+_RESUME_STEP = "2"
+
+
+class FlowFailed(DescopeError):
+    """A flow that cannot go on (400); descope-wc shows the description and message."""
+
+    status = 400
+    code = "E011004"
+    description = "Flow failed"
+
+
+def _execution_id(flow_id: str) -> str:
+    return f"{flow_id}{_EXECUTION_SEPARATOR}{secrets.token_urlsafe(16)}"
+
+
+def _code_context(execution_id: str) -> str:
+    return f"flow:{execution_id}:code"
+
+
+def _app_id(req: FlowStartRequest) -> str:
+    app_id = (req.options.outbound_app_id if req.options else None) or ""
+    if not app_id:
+        raise MissingArguments("options.outboundAppId is required")
+    return app_id
+
+
+def _resume_url(location: str, execution_id: str, code: str) -> str:
+    """``location`` with the parameters descope-wc resumes from (stale ones replaced)."""
+    parts = urlsplit(location)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    kept = [(k, v) for k, v in kept if k not in _RESUME_PARAMS]
+    resume = [
+        ("widget-flow", CONNECT_FLOW),
+        ("descope-login-flow", f"{execution_id}_{_RESUME_STEP}"),
+        ("code", code),
+    ]
+    query = urlencode(kept + resume)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def _completed(execution_id: str, step_id: str) -> dict[str, Any]:
+    return {
+        "executionId": execution_id,
+        "stepId": step_id,
+        "status": "completed",
+        "action": "",
+        "screen": {"id": "", "state": {}},
+        "authInfo": {},
+    }
+
+
+def _start_connect(broker: Broker, caller: Caller, req: FlowStartRequest) -> dict[str, Any]:
+    app_id = _app_id(req)
+    options = req.options
+    location = (options.location if options else None) or ""
+    if not location:
+        raise MissingArguments("options.location is required (the page to come back to)")
+    execution_id = _execution_id(CONNECT_FLOW)
+    claim = {"user": caller.user_id, "app": app_id, "exp": now_s() + PENDING_TTL_S}
+    code = broker.ring.seal(json.dumps(claim), context=_code_context(execution_id))
+    connect = ConnectRequest(
+        app_id=app_id,
+        options=ConnectOptions(
+            redirect_url=_resume_url(location, execution_id, code),
+            scopes=(options.outbound_app_scopes if options else None),
+        ),
+    )
+    url = start_connect(broker, caller, connect)
+    return {
+        "executionId": execution_id,
+        "stepId": "1",
+        "status": "waiting",
+        "action": "redirect",
+        "redirect": {"url": url},
+        "screen": {"id": "", "state": {}},
+    }
+
+
+def _start_disconnect(broker: Broker, caller: Caller, req: FlowStartRequest) -> dict[str, Any]:
+    app_id = _app_id(req)
+    with broker.db.session() as s:
+        find_app(s, app_id)  # 404 in Descope's shape for an unknown app
+    delete_user_tokens(broker, app_id, caller.user_id)
+    return _completed(_execution_id(DISCONNECT_FLOW), "1")
+
+
+def start_flow(broker: Broker, caller: Caller, req: FlowStartRequest) -> dict[str, Any]:
+    """``POST /v1/flow/start`` for the two outbound flows; any other id is 404."""
+    if req.flow_id == CONNECT_FLOW:
+        return _start_connect(broker, caller, req)
+    if req.flow_id == DISCONNECT_FLOW:
+        return _start_disconnect(broker, caller, req)
+    raise NotFound(f"Flow {req.flow_id!r} not found; this broker runs {', '.join(FLOW_IDS)}")
+
+
+def next_flow(broker: Broker, caller: Caller, req: FlowNextRequest) -> dict[str, Any]:
+    """``POST /v1/flow/next``: the connect flow resuming after the provider's redirect."""
+    flow_id, _, _ = req.execution_id.partition(_EXECUTION_SEPARATOR)
+    if flow_id != CONNECT_FLOW:
+        raise NotFound("Flow execution not found; only a connect flow resumes")
+    inputs = req.input or {}
+    if inputs.get("exchangeError"):
+        raise FlowFailed(f"The connection did not complete: {inputs['exchangeError']}")
+    code = str(inputs.get("exchangeCode") or "")
+    if not code:
+        raise MissingArguments("input.exchangeCode is required")
+    try:
+        claim = json.loads(broker.ring.unseal(code, context=_code_context(req.execution_id)))
+    except (SealError, ValueError) as exc:
+        raise InvalidArguments("The flow code does not belong to this execution") from exc
+    if claim.get("user") != caller.user_id:
+        raise InvalidArguments("The flow code belongs to another user")
+    if float(claim.get("exp") or 0) < now_s():
+        raise FlowFailed("The connection took longer than 10 minutes; try again")
+    if claim.get("app") not in apps_with_user_token(broker, caller, caller.user_id, None):
+        raise FlowFailed("The connection did not complete; no token was stored")
+    return _completed(req.execution_id, req.step_id or _RESUME_STEP)
