@@ -21,7 +21,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.support.descope_widget import start_widget_site, widget_packages
+from broker.outbound.widget_routes import COMPONENTS_VERSION
+from tests.support.descope_widget import UI_PACKAGE, WIDGET_ID, start_widget_site, widget_packages
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import create_demo_app
 from tests.support.provider import LiveProvider, start_provider
@@ -136,7 +137,7 @@ def test_descope_widget_connects_and_disconnects_through_the_broker(
     for path in (
         f"{pages}/config.json",
         f"{pages}/theme.json",
-        f"{pages}/outbound-applications-widget/outbound-apps/root.html",
+        f"{pages}/outbound-applications-widget/{WIDGET_ID}/root.html",
         "/v1/mgmt/widget/components-state",
     ):
         assert (path, 200) in answered, (path, answered)
@@ -145,3 +146,26 @@ def test_descope_widget_connects_and_disconnects_through_the_broker(
     assert not [a for a in answered if a[1] >= 400], answered
     resumed = urlsplit(page.url).query
     assert "code=" not in resumed and "descope-login-flow" not in resumed  # descope-wc took them
+
+
+def test_hosted_theme_is_the_pinned_components_default_theme(
+    widget_broker: LiveBroker, site: ThreadedServer, offline_page: tuple[Page, list[str]]
+) -> None:
+    """theme.json is web-components-ui's own ``themeToStyle`` output for its pinned release.
+
+    To regenerate after raising ``COMPONENTS_VERSION``: write this test's ``made`` to
+    broker/outbound/widget/theme.json (compact JSON, sorted keys).
+    """
+    page, left_loopback = offline_page
+    page.goto(f"{site.url}/widget.html")
+    umd = f"/npm/{UI_PACKAGE}@{COMPONENTS_VERSION}/dist/umd"
+    page.add_script_tag(url=f"{site.url}{umd}/DescopeDev.js")
+    made = page.evaluate(
+        "() => { const D = globalThis.DescopeDev;"
+        " return {light: D.themeToStyle(D.defaultTheme), dark: D.themeToStyle(D.darkTheme)}; }"
+    )
+    hosted = httpx.get(
+        f"{widget_broker.url}/pages/{widget_broker.project_id}/v2-beta/theme.json"
+    ).json()
+    assert hosted == made
+    assert left_loopback == []

@@ -5,7 +5,8 @@ integrity checked by npm) into a cache folder outside the git tree (``OUTBOUND_N
 ``~/.cache/outbound-dashboard/npm``) and unpacks them once. ``start_widget_site`` serves:
 
 * ``/widget.html``: the page of the README section "Use Descope's widget against the local
-  broker", filled in with the broker URL, project id and this site as ``base-cdn-url``;
+  broker", read from README.md, with the broker URL, project id and this site as
+  ``base-cdn-url`` in place of the README's values;
 * ``/widget/index.js``: the widget's self-contained build (``dist/index.js``);
 * ``/npm/@descope/web-components-ui@<version>/dist/umd/…``: the UI components, laid out as on
   Descope's CDNs, so the widget's ``base-cdn-url`` points at this site and nothing is fetched
@@ -21,7 +22,6 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 
 import pytest
 from fastapi import FastAPI
@@ -37,26 +37,13 @@ UI_PACKAGE = "@descope/web-components-ui"
 WIDGET_ID = "outbound-apps"
 CACHE_ENV = "OUTBOUND_NPM_CACHE"
 
-# The README's snippet (README.md, "Use Descope's widget against the local broker"), verbatim
-# but for the three values a page fills in.
-PAGE = Template("""<!doctype html>
-<html>
-  <head>
-    <meta charset="utf-8">
-    <title>My outbound apps</title>
-    <script src="$widget_js"></script>
-  </head>
-  <body>
-    <descope-outbound-applications-widget
-      project-id="$project_id"
-      base-url="$broker_url"
-      base-cdn-url="$cdn_url"
-      widget-id="outbound-apps"
-      theme="light"
-    ></descope-outbound-applications-widget>
-  </body>
-</html>
-""")
+README = Path(__file__).resolve().parents[2] / "README.md"
+README_SECTION = "## Use Descope's widget against the local broker"
+# The values the README's page has, and what the test site puts in their place.
+README_PROJECT_ID = 'project-id="YOUR_LOCAL_PROJECT_ID"'
+README_BROKER = 'base-url="http://127.0.0.1:8787"'
+README_CDN = 'base-cdn-url="http://127.0.0.1:8000/"'
+README_WIDGET_JS = '<script src="/widget/index.js"></script>'
 
 
 def _cache_root() -> Path:
@@ -103,10 +90,21 @@ def widget_packages() -> WidgetPackages:
     return WidgetPackages(widget / "dist", components / "dist" / "umd")
 
 
-def widget_page(*, widget_js: str, project_id: str, broker_url: str, cdn_url: str) -> str:
-    """The README's HTML page with its values filled in."""
-    return PAGE.substitute(
-        widget_js=widget_js, project_id=project_id, broker_url=broker_url, cdn_url=cdn_url
+def readme_page() -> str:
+    """The HTML snippet of the README's widget section, as printed there."""
+    section = README.read_text("utf-8").split(README_SECTION, 1)[1]
+    return section.split("```html\n", 1)[1].split("```", 1)[0]
+
+
+def widget_page(*, project_id: str, broker_url: str, cdn_url: str) -> str:
+    """The README's page with the test's project, broker and CDN in place of its values."""
+    page = readme_page()
+    for shown in (README_PROJECT_ID, README_BROKER, README_CDN, README_WIDGET_JS):
+        assert page.count(shown) == 1, f"the README's page no longer has {shown}"
+    return (
+        page.replace(README_PROJECT_ID, f'project-id="{project_id}"')
+        .replace(README_BROKER, f'base-url="{broker_url}"')
+        .replace(README_CDN, f'base-cdn-url="{cdn_url}"')
     )
 
 
@@ -117,7 +115,6 @@ def start_widget_site(
     site = FastAPI()
     server = ThreadedServer(site)
     page = widget_page(
-        widget_js="/widget/index.js",
         project_id=project_id,
         broker_url=broker_url,
         cdn_url=server.url + "/",
@@ -127,7 +124,7 @@ def start_widget_site(
     def _page() -> str:
         return page
 
-    site.mount("/widget", StaticFiles(directory=packages.widget_dist))
+    site.mount("/widget", StaticFiles(directory=packages.widget_dist))  # the README's /widget/
     site.mount(
         f"/npm/{UI_PACKAGE}@{COMPONENTS_VERSION}/dist/umd",
         StaticFiles(directory=packages.components_umd),
