@@ -9,8 +9,8 @@ designer, no other flow ids: an unknown id is answered 404 in Descope's error sh
 
 ``outbound-apps-connect`` (``options.outboundAppId``, ``options.location``):
 
-1. start: the broker's own connect (``start_connect``: the same session, app, redirect-list and
-   connect-binding checks as ``/v1/outbound/oauth/connect``) with the redirect URL =
+1. start: the broker's own connect (``start_connect``: the same checks as
+   ``/v1/outbound/oauth/connect``: session, app, redirect list, tenant rights) with the redirect URL =
    ``location`` plus the three parameters ``descope-wc`` resumes from after a redirect
    (``widget-flow=<flowId>`` re-opens the flow in the widget, ``descope-login-flow=<executionId>_2``
    and ``code``); answers ``action: "redirect"`` to the provider's consent page.
@@ -18,14 +18,18 @@ designer, no other flow ids: an unknown id is answered 404 in Descope's error sh
 3. next: ``descope-wc`` sends ``input.exchangeCode`` = that ``code``; the broker checks it was
    issued for this execution, this user and this app (sealed, bound to the execution id,
    10 minutes) and answers ``status: "completed"`` when the user now holds a usable token for
-   the app, else an error: the modal then closes and the widget re-reads the connections.
+   the app (the widget then closes the flow's modal and re-reads the connections), else an
+   error (known gap: descope-wc has no screen to show it in, so the re-opened modal stays empty
+   until closed; the list still says Connect).
 
 ``outbound-apps-disconnect`` (``options.outboundAppId``): start revokes and deletes the session
 user's tokens for the app (the same service as ``DELETE /v1/mgmt/outbound/user/tokens``) and
 answers ``completed`` at once.
 
 Both record the usual lifecycle events (``connected`` from the callback; ``revoked`` /
-``disconnected`` from the deletion), since they go through the usual services.
+``disconnected`` from the deletion), since they go through the usual services. Both act on the
+user's own (non-tenant) connections: the widget passes its ``tenant`` attribute to
+apps-with-user-token only, never to the flows.
 """
 
 from __future__ import annotations
@@ -38,7 +42,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from broker.auth import Caller
 from broker.context import Broker
 from broker.crypto import SealError
-from broker.errors import DescopeError, InvalidArguments, MissingArguments, NotFound
+from broker.errors import (
+    DescopeError,
+    InvalidArguments,
+    MissingArguments,
+    NotFound,
+    Unauthorized,
+)
 from broker.outbound.apps import find_app
 from broker.outbound.connect import PENDING_TTL_S, start_connect
 from broker.outbound.tokens import apps_with_user_token, delete_user_tokens
@@ -131,6 +141,8 @@ def _start_connect(broker: Broker, caller: Caller, req: FlowStartRequest) -> dic
 
 def _start_disconnect(broker: Broker, caller: Caller, req: FlowStartRequest) -> dict[str, Any]:
     app_id = _app_id(req)
+    if not caller.user_id:  # never "every user's tokens for the app"
+        raise Unauthorized("The session names no user")
     with broker.db.session() as s:
         find_app(s, app_id)  # 404 in Descope's shape for an unknown app
     delete_user_tokens(broker, app_id, caller.user_id)
