@@ -16,11 +16,12 @@ designer, no other flow ids: an unknown id is answered 404 in Descope's error sh
    and ``code``); answers ``action: "redirect"`` to the provider's consent page.
 2. the provider, then the broker's callback (``/v1/outbound/oauth/callback``), then ``location``.
 3. next: ``descope-wc`` sends ``input.exchangeCode`` = that ``code``; the broker checks it was
-   issued for this execution, this user and this app (sealed, bound to the execution id,
-   10 minutes) and answers ``status: "completed"`` when the user now holds a usable token for
-   the app (the widget then closes the flow's modal and re-reads the connections), else an
-   error (known gap: descope-wc has no screen to show it in, so the re-opened modal stays empty
-   until closed; the list still says Connect).
+   issued for this execution and this user (sealed, bound to the execution id, 10 minutes;
+   otherwise a 400) and answers ``status: "completed"`` with ``output: {outboundAppId,
+   connected}``, ``connected`` saying whether the user now holds a usable token for the app.
+   A refused or failed consent completes too, with ``connected: false``: the widget closes the
+   flow's modal on completion only (descope-wc has no screen here to show an error in, so an
+   error would leave its overlay open) and re-reads the connections, which still say Connect.
 
 ``outbound-apps-disconnect`` (``options.outboundAppId``): start revokes and deletes the session
 user's tokens for the app (the same service as ``DELETE /v1/mgmt/outbound/user/tokens``) and
@@ -164,8 +165,6 @@ def next_flow(broker: Broker, caller: Caller, req: FlowNextRequest) -> dict[str,
     if flow_id != CONNECT_FLOW:
         raise NotFound("Flow execution not found; only a connect flow resumes")
     inputs = req.input or {}
-    if inputs.get("exchangeError"):
-        raise FlowFailed(f"The connection did not complete: {inputs['exchangeError']}")
     code = str(inputs.get("exchangeCode") or "")
     if not code:
         raise MissingArguments("input.exchangeCode is required")
@@ -177,6 +176,8 @@ def next_flow(broker: Broker, caller: Caller, req: FlowNextRequest) -> dict[str,
         raise InvalidArguments("The flow code belongs to another user")
     if float(claim.get("exp") or 0) < now_s():
         raise FlowFailed("The connection took longer than 10 minutes; try again")
-    if claim.get("app") not in apps_with_user_token(broker, caller, caller.user_id, None):
-        raise FlowFailed("The connection did not complete; no token was stored")
-    return _completed(req.execution_id, req.step_id or _RESUME_STEP)
+    app_id = str(claim.get("app") or "")
+    answer = _completed(req.execution_id, req.step_id or _RESUME_STEP)
+    connected = app_id in apps_with_user_token(broker, caller, caller.user_id, None)
+    answer["output"] = {"outboundAppId": app_id, "connected": connected}
+    return answer

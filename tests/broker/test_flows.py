@@ -98,6 +98,7 @@ def test_connect_flow_redirects_to_the_provider_and_resumes_completed(
     )
     assert resumed.status_code == 200, resumed.text
     assert resumed.json()["status"] == "completed"
+    assert resumed.json()["output"] == {"outboundAppId": app_id, "connected": True}
 
 
 def test_connect_flow_code_is_bound_to_its_execution_and_its_user(
@@ -115,7 +116,7 @@ def test_connect_flow_code_is_bound_to_its_execution_and_its_user(
     assert foreign.status_code == 400 and "another user" in foreign.json()["errorMessage"]
 
 
-def test_connect_flow_that_did_not_store_a_token_does_not_complete(
+def test_connect_flow_that_stored_no_token_completes_not_connected(
     live_broker: LiveBroker, provider: LiveProvider, app_id: str
 ) -> None:
     user = sign_in_new_user(live_broker)
@@ -131,8 +132,9 @@ def test_connect_flow_that_did_not_store_a_token_does_not_complete(
         "next",
         {"executionId": answer["executionId"], "input": {"exchangeCode": landing["code"]}},
     )
-    assert resumed.status_code == 400
-    assert resumed.json()["errorDescription"] == "Flow failed"
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["output"] == {"outboundAppId": app_id, "connected": False}
+    assert connected_apps(live_broker, user) == []
 
 
 def test_connect_flow_is_checked_like_every_connect(live_broker: LiveBroker, app_id: str) -> None:

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 from broker.lifecycle.events import EventQuery, list_events
 from broker.outbound.widget_routes import COMPONENTS_VERSION
 from tests.support.descope_widget import UI_PACKAGE, WIDGET_ID, start_widget_site, widget_packages
-from tests.support.identity import sign_in_new_user
+from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import create_demo_app
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker, ThreadedServer, start_broker
@@ -80,6 +80,16 @@ def offline_page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
     context.close()
 
 
+def sign_in_on_the_site(page: Page, site: ThreadedServer, user: SignedInUser) -> None:
+    """Put the user's session where Descope's web SDK keeps it (localStorage DS/DSR)."""
+    session = {"DS": user.session_jwt, "DSR": user.refresh_jwt}
+    page.context.add_init_script(
+        f"if (location.origin === {json.dumps(site.url)}) {{"
+        f" for (const [k, v] of Object.entries({json.dumps(session)})) {{"
+        "  if (!localStorage.getItem(k)) localStorage.setItem(k, v); } }"
+    )
+
+
 def test_descope_widget_connects_and_disconnects_through_the_broker(
     widget_broker: LiveBroker,
     acme: LiveProvider,
@@ -89,12 +99,7 @@ def test_descope_widget_connects_and_disconnects_through_the_broker(
 ) -> None:
     page, left_loopback = offline_page
     user = sign_in_new_user(widget_broker, "widget.user@example.test")
-    session = {"DS": user.session_jwt, "DSR": user.refresh_jwt}
-    page.context.add_init_script(
-        f"if (location.origin === {json.dumps(site.url)}) {{"
-        f" for (const [k, v] of Object.entries({json.dumps(session)})) {{"
-        "  if (!localStorage.getItem(k)) localStorage.setItem(k, v); } }"
-    )
+    sign_in_on_the_site(page, site, user)
     answered: list[tuple[str, int]] = []
     page.on(
         "response",
@@ -166,4 +171,30 @@ def test_hosted_theme_is_the_pinned_components_default_theme(
         f"{widget_broker.url}/pages/{widget_broker.project_id}/v2-beta/theme.json"
     ).json()
     assert hosted == made
+    assert left_loopback == []
+
+
+def test_descope_widget_connect_denied_at_the_provider_stores_nothing(
+    widget_broker: LiveBroker,
+    acme: LiveProvider,
+    site: ThreadedServer,
+    offline_page: tuple[Page, list[str]],
+) -> None:
+    page, left_loopback = offline_page
+    user = sign_in_new_user(widget_broker, "widget.denier@example.test")
+    sign_in_on_the_site(page, site, user)
+    page.goto(f"{site.url}/widget.html")
+    button = page.locator(f'descope-button[data-outbound-app-id="{APP_ID}"]')
+    expect(button).to_have_attribute("data-action", "connect", timeout=30_000)
+    button.click()
+    page.wait_for_url(f"{acme.url}/oauth/authorize?**", timeout=30_000)
+    page.get_by_role("button", name="Deny").click()
+    page.wait_for_url(f"{site.url}/widget.html**", timeout=30_000)
+    expect(page.get_by_text(APP_NAME)).to_be_visible(timeout=30_000)
+    # the resumed flow completes (not connected), so the widget closes its modal
+    expect(page.locator('descope-modal[data-id="redirect-flow"]')).to_have_count(0, timeout=30_000)
+    expect(button).to_have_attribute("data-action", "connect")
+    button.click()  # nothing covers the list
+    page.wait_for_url(f"{acme.url}/oauth/authorize?**", timeout=30_000)
+    assert list_events(widget_broker.broker, EventQuery(user_id=user.user_id)) == []
     assert left_loopback == []
