@@ -53,6 +53,7 @@ from broker.errors import (
 from broker.outbound.apps import find_app
 from broker.outbound.connect import PENDING_TTL_S, start_connect
 from broker.outbound.tokens import apps_with_user_token, delete_user_tokens
+from broker.outbound.url_policy import check_redirect
 from broker.outbound.wire import ConnectOptions, ConnectRequest, FlowNextRequest, FlowStartRequest
 from broker.store.db import now_s
 
@@ -119,6 +120,7 @@ def _start_connect(broker: Broker, caller: Caller, req: FlowStartRequest) -> dic
     location = (options.location if options else None) or ""
     if not location:
         raise MissingArguments("options.location is required (the page to come back to)")
+    check_redirect(location, broker.settings)
     execution_id = _execution_id(CONNECT_FLOW)
     claim = {"user": caller.user_id, "app": app_id, "exp": now_s() + PENDING_TTL_S}
     code = broker.ring.seal(json.dumps(claim), context=_code_context(execution_id))

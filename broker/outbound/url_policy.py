@@ -57,7 +57,11 @@ def redirect_allowed(url: str, settings: BrokerSettings) -> bool:
     """Whether the browser may be sent to ``url`` after a connect."""
     if _AMBIGUOUS.search(url):
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:  # "http://[" (an unclosed IPv6 literal), "http://h:port"
+        return False
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username:
         return False
     if _has_dot_segment(parts.path):

@@ -147,6 +147,11 @@ def test_connect_flow_is_checked_like_every_connect(live_broker: LiveBroker, app
         location="https://evil.example/",
     )
     assert evil.status_code == 400 and evil.json()["errorCode"] == "E011004"
+    for broken in ("http://[", "http://127.0.0.1:port/"):
+        refused = start(
+            live_broker, user, "outbound-apps-connect", outboundAppId=app_id, location=broken
+        )
+        assert refused.status_code == 400 and "redirectUrl" in refused.json()["errorMessage"]
     no_session = httpx.post(
         f"{live_broker.url}/v1/flow/start",
         headers=live_broker.project_headers(),
