@@ -27,7 +27,7 @@ from tests.support.descope_widget import UI_PACKAGE, WIDGET_ID, start_widget_sit
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import create_demo_app
 from tests.support.provider import LiveProvider, start_provider
-from tests.support.servers import LiveBroker, ThreadedServer, start_broker
+from tests.support.servers import LiveBroker, ThreadedServer, free_port, start_broker
 
 pytestmark = pytest.mark.e2e
 APP_ID = "acme-widget"
@@ -35,9 +35,18 @@ APP_NAME = f"Acme {APP_ID}"
 
 
 @pytest.fixture(scope="module")
-def widget_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
-    """A broker of its own (default settings: loopback redirects allowed)."""
-    live = start_broker(tmp_path_factory.mktemp("widget-broker"))
+def site_port() -> int:
+    """The widget site's port, chosen first: the broker allows its origin for CORS."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def widget_broker(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Iterator[LiveBroker]:
+    """A broker of its own: loopback redirects allowed, the site's origin allowed for CORS."""
+    live = start_broker(
+        tmp_path_factory.mktemp("widget-broker"),
+        cors_origins=(f"http://127.0.0.1:{site_port}",),
+    )
     yield live
     live.stop()
 
@@ -52,10 +61,13 @@ def acme(widget_broker: LiveBroker) -> Iterator[LiveProvider]:
 
 
 @pytest.fixture(scope="module")
-def site(widget_broker: LiveBroker) -> Iterator[ThreadedServer]:
+def site(widget_broker: LiveBroker, site_port: int) -> Iterator[ThreadedServer]:
     """The page, the widget and the UI components on loopback (packages from npm, cached)."""
     server = start_widget_site(
-        widget_packages(), project_id=widget_broker.project_id, broker_url=widget_broker.url
+        widget_packages(),
+        project_id=widget_broker.project_id,
+        broker_url=widget_broker.url,
+        port=site_port,
     )
     yield server
     server.stop()

@@ -109,11 +109,11 @@ def widget_page(*, project_id: str, broker_url: str, cdn_url: str) -> str:
 
 
 def start_widget_site(
-    packages: WidgetPackages, *, project_id: str, broker_url: str
+    packages: WidgetPackages, *, project_id: str, broker_url: str, port: int
 ) -> ThreadedServer:
-    """A loopback site with the page, the widget and the UI components (see the module doc)."""
+    """A loopback site on ``port`` with the page, the widget and the UI components."""
     site = FastAPI()
-    server = ThreadedServer(site)
+    server = ThreadedServer(site, port=port)
     page = widget_page(
         project_id=project_id,
         broker_url=broker_url,
