@@ -75,7 +75,8 @@ class FlowFailed(DescopeError):
 
 
 def _execution_id(flow_id: str) -> str:
-    return f"{flow_id}{_EXECUTION_SEPARATOR}{secrets.token_urlsafe(16)}"
+    # Hex, not urlsafe base64: descope-wc splits "<executionId>_<stepId>" at every "_".
+    return f"{flow_id}{_EXECUTION_SEPARATOR}{secrets.token_hex(16)}"
 
 
 def _code_context(execution_id: str) -> str:

@@ -83,7 +83,8 @@ def test_connect_flow_redirects_to_the_provider_and_resumes_completed(
     assert answer["executionId"].startswith("outbound-apps-connect|#|")
     # back on the caller's page, its own query kept, with what descope-wc resumes from
     assert landing["tab"] == "apps" and landing["widget-flow"] == "outbound-apps-connect"
-    execution_id, _, step_id = landing["descope-login-flow"].rpartition("_")
+    # descope-wc reads it as `const [executionId, stepId] = value.split("_")`
+    execution_id, step_id = landing["descope-login-flow"].split("_")[:2]
     assert execution_id == answer["executionId"]
     assert connected_apps(live_broker, user) == [app_id]
     resumed = flow(
@@ -99,6 +100,17 @@ def test_connect_flow_redirects_to_the_provider_and_resumes_completed(
     assert resumed.status_code == 200, resumed.text
     assert resumed.json()["status"] == "completed"
     assert resumed.json()["output"] == {"outboundAppId": app_id, "connected": True}
+
+
+def test_connect_flow_execution_ids_survive_descope_wcs_split(
+    live_broker: LiveBroker, app_id: str
+) -> None:
+    user = sign_in_new_user(live_broker)
+    for _ in range(20):  # a random part with "_" would be cut short by descope-wc
+        started = start(
+            live_broker, user, "outbound-apps-connect", outboundAppId=app_id, location=PAGE
+        )
+        assert "_" not in started.json()["executionId"]
 
 
 def test_connect_flow_code_is_bound_to_its_execution_and_its_user(
