@@ -16,7 +16,7 @@ from typing import Any
 from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.datastructures import FormData
+from starlette.datastructures import URL, FormData
 
 from broker.demo_provider.context import DemoProvider, provider_of
 from broker.demo_provider.directory import DEFAULT_USER, SCOPES, sign_in, user_by_email
@@ -52,6 +52,7 @@ def server_metadata(issuer: str) -> dict[str, Any]:
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
+        "authorization_response_iss_parameter_supported": True,
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": list(SECRET_METHODS),
@@ -77,11 +78,18 @@ def _str_items(form: FormData) -> list[tuple[str, str]]:
     return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
 
 
+def _with_iss(provider: DemoProvider, response: Response) -> Response:
+    """An authorization response carries the issuer (RFC 9207 §2), success and error alike."""
+    location = response.headers.get("location")
+    if response.status_code in (302, 303) and location:
+        response.headers["location"] = str(URL(location).include_query_params(iss=provider.issuer))
+    return response
+
+
 def _authorization_failure(provider: DemoProvider, request: Any, error: OAuth2Error) -> Response:
     """Back to the client when its redirect URI is verified (RFC 6749 §4.1.2.1), else a page."""
     if getattr(error, "redirect_uri", None):
-        response: Response = provider.server.handle_error_response(request, error)
-        return response
+        return _with_iss(provider, provider.server.handle_error_response(request, error))
     return HTMLResponse(
         error_page("This sign-in link is not valid", error.description or error.error),
         status_code=error.status_code,
@@ -124,7 +132,7 @@ def authorize_page(request: Request) -> Response:
     approved: Response = provider.server.create_authorization_response(
         oauth, grant_user=Approval(user), grant=grant
     )
-    return approved
+    return _with_iss(provider, approved)
 
 
 @router.post("/oauth/authorize")
@@ -143,7 +151,7 @@ async def authorize_decision(request: Request) -> Response:
     if form.get("decision") != "approve":
         server.stats.event("denials")
         denied: Response = server.create_authorization_response(oauth, grant_user=None, grant=grant)
-        return denied
+        return _with_iss(provider, denied)
     user = sign_in(str(form.get("email", "")), str(form.get("password", "")))
     if user is None:
         return _consent(provider, oauth, grant, "That email and password do not match an account.")
@@ -154,7 +162,7 @@ async def authorize_decision(request: Request) -> Response:
     approved: Response = server.create_authorization_response(
         oauth, grant_user=Approval(user, chosen), grant=grant
     )
-    return approved
+    return _with_iss(provider, approved)
 
 
 def _oauth_error(status: int, error: str, description: str, **headers: str) -> JSONResponse:

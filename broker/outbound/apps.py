@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from broker.config import origin_of
 from broker.context import Broker
 from broker.crypto import Secret
 from broker.errors import InvalidArguments, MissingArguments, NotFound, ValidationFailed
 from broker.identity.project import new_id
 from broker.outbound.catalog import ProviderTemplate, find_template, get_template
 from broker.outbound.oauth_client import ProviderError, fetch_metadata
-from broker.outbound.url_policy import check_outbound_url, origin_of
+from broker.outbound.url_policy import check_outbound_url
 from broker.outbound.wire import AppFields, ByTemplateRequest, UrlParam
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow
@@ -124,7 +125,10 @@ def _apply(broker: Broker, row: OutboundAppRow, fields: AppFields) -> None:
 def _discover(broker: Broker, row: OutboundAppRow) -> None:
     """Fill missing endpoints (and remember auth methods) from the discovery URL's metadata."""
     needs_endpoints = row.app_type == "oauth" and not (row.authorization_url and row.token_url)
-    if not row.discovery_url or (find_template(row.template_id) and not needs_endpoints):
+    template = find_template(row.template_id)
+    # A relative template (a self-hosted provider such as the demo) is asked for its metadata
+    # too: its issuer and RFC 9207 support guard the callback against mix-up.
+    if not row.discovery_url or (template and not template.relative and not needs_endpoints):
         return
     try:
         meta = fetch_metadata(broker.settings, row.discovery_url)
@@ -140,6 +144,7 @@ def _discover(broker: Broker, row: OutboundAppRow) -> None:
             "code_challenge_methods_supported",
             "userinfo_endpoint",
             "scopes_supported",
+            "authorization_response_iss_parameter_supported",
         )
         if k in meta
     }

@@ -21,6 +21,8 @@ from dashboard.descope.errors import (
     AlreadyExists,
     ApiError,
     BadRequest,
+    EmailNotConfigured,
+    EmailNotSent,
     NotAllowed,
     NotFound,
     ServerError,
@@ -44,6 +46,8 @@ _BY_CODE: dict[str, type[ApiError]] = {
     "E112102": UnknownUser,
     "E061102": WrongCode,
     "E062107": AlreadyExists,
+    "E061201": EmailNotConfigured,
+    "E061202": EmailNotSent,
 }
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequest,
@@ -122,15 +126,26 @@ class Transport:
         """Whether management calls can be made."""
         return bool(self._management_key)
 
-    def bearer(self, token: str | None = None, *, management: bool = False) -> str:
-        """``Bearer pid[:token][:key]``: the token for user calls, the key for management calls."""
+    def bearer(
+        self,
+        token: str | None = None,
+        *,
+        management: bool = False,
+        management_key: Secret | None = None,
+    ) -> str:
+        """``Bearer pid[:token][:key]``: the token for user calls, the key for management calls.
+
+        ``management_key`` is a key the person typed (the developer outbox), used instead of
+        the dashboard's own: that call proves the person holds it.
+        """
         parts = [self.project_id]
         if token:
             parts.append(token)
-        if management:
-            if not self._management_key:
-                raise NotAllowed("This dashboard has no management key configured.")
-            parts.append(self._management_key.reveal())
+        key = management_key or (self._management_key if management else None)
+        if management and not key:
+            raise NotAllowed("This dashboard has no management key configured.")
+        if key:
+            parts.append(key.reveal())
         return "Bearer " + ":".join(parts)
 
     def request(
@@ -140,6 +155,7 @@ class Transport:
         *,
         token: str | None = None,
         management: bool = False,
+        management_key: Secret | None = None,
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> Any:
@@ -148,7 +164,11 @@ class Transport:
         A 429 is waited out once when ``Retry-After`` is within ``max_wait_s``; otherwise, or
         when it comes again, it raises Throttled with the wait.
         """
-        headers = {"Authorization": self.bearer(token, management=management)}
+        headers = {
+            "Authorization": self.bearer(
+                token, management=management, management_key=management_key
+            )
+        }
         content = json.dumps(json_body) if json_body is not None else None
         waited = False
         while True:

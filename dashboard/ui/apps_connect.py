@@ -103,7 +103,10 @@ def render_connect_options(
         "Connect on behalf of (a refresh JWT, optional)",
         type="password",
         key=_key("on_behalf", app.id),
-        help="The connection is made for the holder of this token instead of you.",
+        help=(
+            "The connection is made for the holder of this token instead of you; they must"
+            " finish the consent themselves, signed in to the dashboard in that browser."
+        ),
     )
     failed = st.session_state.get(CONNECT_ERROR_KEY)
     if failed and failed[0] == app.id:

@@ -22,6 +22,7 @@ from dashboard.token_inspection import (
 from dashboard.token_status import TokenStatus
 from dashboard.token_trial import trial_request
 from dashboard.ui.tokens_actions import fetch_secret_token, render_actions
+from dashboard.ui.tokens_reconnect import render_reconnect
 from dashboard.widgets import literal, scope_chips
 
 MASK = "••••••••••••••••"
@@ -150,6 +151,7 @@ def render_detail(
         name = app.name if app else connection.token.app_id
         st.subheader(f"{literal(connection.owner_label)} · {literal(name)}")
         render_actions(connection, trial_request(app, template))
+        render_reconnect(connection, status)
         left, right = st.columns(2)
         with left:
             _metadata(connection, status)

@@ -15,7 +15,14 @@ from dashboard.descope.outbound import APP_GONE, CONNECT_REFUSED, NAME_TAKEN, RE
 from dashboard.ui.apps import NO_CATALOG
 from tests.support.dashboard import ADMIN_ROLE
 from tests.support.identity import sign_in_new_user
-from tests.support.outbound import CLIENT_SECRET, create_demo_app, start_connect
+from tests.support.outbound import (
+    CLIENT_SECRET,
+    confirm,
+    create_demo_app,
+    land,
+    outcome_of,
+    start_connect,
+)
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
 
@@ -160,7 +167,10 @@ def test_a_completed_connect_updates_the_tab_that_started_it(
     [link] = at.get("link_button")
     location = approve(acme.http, link.proto.url, email=DEMO_USER)
     landed = httpx.get(location)
-    assert landed.status_code == 302 and "outbound=connected" in landed.headers["location"]
+    assert landed.status_code == 302 and "outbound=confirm" in landed.headers["location"]
+    session = at.session_state["session"]
+    flow = outcome_of(landed.headers["location"])["flow"]  # the landing page confirms it
+    assert confirm(live, flow, session.refresh_jwt.reveal())["outcome"] == "connected"
     at.run()  # the polling fragment sees the new connection and reruns the page
     assert not at.exception
     assert at.get("link_button") == []
@@ -170,7 +180,6 @@ def test_a_completed_connect_updates_the_tab_that_started_it(
     assert card is not None
     assert "Connected" in texts_of(card) and "Not connected" not in texts_of(card)
     assert "calendar.write" in page and "expires in" in page
-    session = at.session_state["session"]
     assert session.refresh_jwt.reveal() not in page
     token = httpx.post(
         f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
@@ -313,7 +322,7 @@ def connect_someone(live: LiveBroker, provider: LiveProvider, app_id: str) -> No
     started = start_connect(live, user, app_id, redirect_url="http://127.0.0.1:9/landing")
     started.raise_for_status()
     location = approve(provider.http, started.json()["url"], email=DEMO_USER)
-    assert httpx.get(location).status_code == 302
+    assert land(live, httpx.get(location).headers["location"], user)["outbound"] == "connected"
 
 
 def test_an_admin_deletes_an_app_after_seeing_how_many_tokens_go_with_it(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from descope import AuthException, DescopeClient
@@ -14,6 +15,17 @@ from tests.support.identity import sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
+
+# Descope's wire only: the SDK's connect, then the browser's redirect, and nothing else. A
+# project whose apps speak only that wire switches the user verifier off (docs/security.md,
+# "Connect binding"); the callback then stores the grant as Descope's cloud does.
+
+
+@pytest.fixture(scope="module")
+def broker_settings() -> dict[str, Any]:
+    """Descope's wire only: the user verifier is off for this project."""
+    return {"extra": {"connect": {"confirmation": False}}}
+
 
 TOKEN_FIELDS = {
     "id": str, "appId": str, "userId": str, "tenantId": str, "tokenSub": str,

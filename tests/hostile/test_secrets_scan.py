@@ -23,11 +23,17 @@ from sqlalchemy import inspect, text, update
 
 from broker.logs import JsonFormatter, RedactingFilter
 from broker.store.outbound import ManagedTokenRow
-from tests.support.outbound import CLIENT_SECRET, consent, fetch_latest
+from tests.support.outbound import CLIENT_SECRET, consent, fetch_latest, land
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 PASSWORD = "Tr0ub4dor&3-horse-battery"
+
+
+@pytest.fixture(scope="module")
+def broker_settings() -> dict[str, object]:
+    """Demo mode: the email code is kept in the outbox, sealed; this scan proves it stays so."""
+    return {"demo_mode": True}
 
 
 @pytest.fixture
@@ -82,6 +88,7 @@ def _journey(live: LiveBroker, app_id: str, secrets_seen: set[str], urls: list[s
     urls.append(consent(urls[-1]))
     landed = httpx.get(urls[-1])
     urls.append(landed.headers["location"])
+    assert land(live, urls[-1], signed_in["refreshJwt"])["outbound"] == "connected"
     fetched = fetch_latest(live, app_id, user_id, withRefreshToken=True).json()["token"]
     secrets_seen.update({fetched["accessToken"], fetched["refreshToken"]})
     with live.broker.db.session() as s:
