@@ -16,12 +16,18 @@ designer, no other flow ids: an unknown id is answered 404 in Descope's error sh
    and ``code``); answers ``action: "redirect"`` to the provider's consent page.
 2. the provider, then the broker's callback (``/v1/outbound/oauth/callback``), then ``location``.
 3. next: ``descope-wc`` sends ``input.exchangeCode`` = that ``code``; the broker checks it was
-   issued for this execution and this user (sealed, bound to the execution id, 10 minutes;
-   otherwise a 400) and answers ``status: "completed"`` with ``output: {outboundAppId,
-   connected}``, ``connected`` saying whether the user now holds a usable token for the app.
-   A refused or failed consent completes too, with ``connected: false``: the widget closes the
-   flow's modal on completion only (descope-wc has no screen here to show an error in, so an
-   error would leave its overlay open) and re-reads the connections, which still say Connect.
+   issued for this execution and this user (sealed, bound to the execution id, 20 minutes;
+   otherwise a 400). The code stands for connect binding's landing ``flow`` id: only the
+   browser the callback sent back holds it, so with the user verifier on, ``next`` confirms the
+   parked grant for its initiator (``confirm_started_flow``, found by the OAuth ``state`` this
+   module chose and sealed in the code); a browser signed in as someone else gets the grant
+   refused and revoked. It answers a redirect to ``location`` as the page gave it (sealed in the
+   code too), with ``output: {outboundAppId, connected}``: the page loads again and the widget
+   reads the connections once the grant is stored. (Answering ``completed`` instead races: the
+   widget re-reads its list at load, while ``next`` may still be storing the grant, and after a
+   completed redirect flow it re-reads only the user.) A refused or failed consent ends the same
+   way, ``connected: false``: back on the page, which still says Connect (descope-wc has no
+   screen here to show an error in; an error answer would leave its overlay open).
 
 ``outbound-apps-disconnect`` (``options.outboundAppId``): start revokes and deletes the session
 user's tokens for the app (the same service as ``DELETE /v1/mgmt/outbound/user/tokens``) and
@@ -52,6 +58,7 @@ from broker.errors import (
 )
 from broker.outbound.apps import find_app
 from broker.outbound.connect import PENDING_TTL_S, start_connect
+from broker.outbound.connect_flows import CONFIRM_WINDOW_S, confirm_started_flow
 from broker.outbound.tokens import apps_with_user_token, delete_user_tokens
 from broker.outbound.url_policy import check_redirect
 from broker.outbound.wire import ConnectOptions, ConnectRequest, FlowNextRequest, FlowStartRequest
@@ -64,6 +71,8 @@ FLOW_IDS = (CONNECT_FLOW, DISCONNECT_FLOW)
 _RESUME_PARAMS = ("widget-flow", "descope-login-flow", "code")
 _EXECUTION_SEPARATOR = "|#|"
 _RESUME_STEP = "2"
+# The consent (pending authorization) and then the confirmation each have 10 minutes.
+_CODE_TTL_S = PENDING_TTL_S + CONFIRM_WINDOW_S
 
 
 class FlowFailed(DescopeError):
@@ -123,7 +132,14 @@ def _start_connect(broker: Broker, caller: Caller, req: FlowStartRequest) -> dic
         raise MissingArguments("options.location is required (the page to come back to)")
     check_redirect(location, broker.settings)
     execution_id = _execution_id(CONNECT_FLOW)
-    claim = {"user": caller.user_id, "app": app_id, "exp": now_s() + PENDING_TTL_S}
+    state = secrets.token_urlsafe(32)
+    claim = {
+        "user": caller.user_id,
+        "app": app_id,
+        "state": state,
+        "location": location,
+        "exp": now_s() + _CODE_TTL_S,
+    }
     code = broker.ring.seal(json.dumps(claim), context=_code_context(execution_id))
     connect = ConnectRequest(
         app_id=app_id,
@@ -132,7 +148,7 @@ def _start_connect(broker: Broker, caller: Caller, req: FlowStartRequest) -> dic
             scopes=(options.outbound_app_scopes if options else None),
         ),
     )
-    url = start_connect(broker, caller, connect)
+    url = start_connect(broker, caller, connect, state=state)
     return {
         "executionId": execution_id,
         "stepId": "1",
@@ -175,12 +191,23 @@ def next_flow(broker: Broker, caller: Caller, req: FlowNextRequest) -> dict[str,
         claim = json.loads(broker.ring.unseal(code, context=_code_context(req.execution_id)))
     except (SealError, ValueError) as exc:
         raise InvalidArguments("The flow code does not belong to this execution") from exc
+    state = str(claim.get("state") or "")
     if claim.get("user") != caller.user_id:
+        # The browser sent back is signed in as someone else (COAT): a parked grant is refused
+        # and revoked now, as connect_flows does for a landing confirmed by another account.
+        confirm_started_flow(broker, state, caller.user_id or "")
         raise InvalidArguments("The flow code belongs to another user")
     if float(claim.get("exp") or 0) < now_s():
-        raise FlowFailed("The connection took longer than 10 minutes; try again")
+        raise FlowFailed("The connection took longer than 20 minutes; try again")
+    confirm_started_flow(broker, state, caller.user_id or "")  # keeps a parked grant
     app_id = str(claim.get("app") or "")
-    answer = _completed(req.execution_id, req.step_id or _RESUME_STEP)
     connected = app_id in apps_with_user_token(broker, caller, caller.user_id, None)
-    answer["output"] = {"outboundAppId": app_id, "connected": connected}
-    return answer
+    return {
+        "executionId": req.execution_id,
+        "stepId": req.step_id or _RESUME_STEP,
+        "status": "waiting",
+        "action": "redirect",
+        "redirect": {"url": str(claim.get("location") or "")},
+        "screen": {"id": "", "state": {}},
+        "output": {"outboundAppId": app_id, "connected": connected},
+    }

@@ -74,6 +74,20 @@ def connect_through_the_provider(
     return answer, dict(parse_qsl(urlsplit(landed.headers["location"]).query))
 
 
+def resume(
+    live: LiveBroker, user: SignedInUser, execution_id: str, landing: dict[str, str]
+) -> httpx.Response:
+    """``flow.next`` as descope-wc sends it back on the page, with the landing's ``code``."""
+    body = {"executionId": execution_id, "stepId": "2", "input": {"exchangeCode": landing["code"]}}
+    return flow(live, user, "next", body)
+
+
+def connect_fully(live: LiveBroker, user: SignedInUser, app_id: str) -> None:
+    """Start, consent and resume: the user holds a token for the app."""
+    answer, landing = connect_through_the_provider(live, user, app_id)
+    assert resume(live, user, answer["executionId"], landing).json()["output"]["connected"]
+
+
 def test_connect_flow_redirects_to_the_provider_and_resumes_completed(
     live_broker: LiveBroker, app_id: str
 ) -> None:
@@ -85,8 +99,10 @@ def test_connect_flow_redirects_to_the_provider_and_resumes_completed(
     assert landing["tab"] == "apps" and landing["widget-flow"] == "outbound-apps-connect"
     # descope-wc reads it as `const [executionId, stepId] = value.split("_")`
     execution_id, step_id = landing["descope-login-flow"].split("_")[:2]
-    assert execution_id == answer["executionId"]
-    assert connected_apps(live_broker, user) == [app_id]
+    assert execution_id == answer["executionId"] and step_id == "2"
+    # the user verifier (connect binding): the grant waits for the resume, the browser's proof
+    assert landing["outbound"] == "confirm"
+    assert connected_apps(live_broker, user) == []
     resumed = flow(
         live_broker,
         user,
@@ -98,8 +114,10 @@ def test_connect_flow_redirects_to_the_provider_and_resumes_completed(
         },
     )
     assert resumed.status_code == 200, resumed.text
-    assert resumed.json()["status"] == "completed"
+    assert resumed.json()["action"] == "redirect"
+    assert resumed.json()["redirect"] == {"url": PAGE}  # the page as given, nothing added
     assert resumed.json()["output"] == {"outboundAppId": app_id, "connected": True}
+    assert connected_apps(live_broker, user) == [app_id]
 
 
 def test_connect_flow_execution_ids_survive_descope_wcs_split(
@@ -126,6 +144,10 @@ def test_connect_flow_code_is_bound_to_its_execution_and_its_user(
         live_broker, stranger, "next", {"executionId": answer["executionId"], "input": code}
     )
     assert foreign.status_code == 400 and "another user" in foreign.json()["errorMessage"]
+    # COAT: the browser sent back was someone else's, so the grant was refused and revoked
+    late = resume(live_broker, user, answer["executionId"], landing)
+    assert late.json()["output"]["connected"] is False
+    assert connected_apps(live_broker, user) == [] and connected_apps(live_broker, stranger) == []
 
 
 def test_connect_flow_that_stored_no_token_completes_not_connected(
@@ -185,8 +207,8 @@ def test_disconnect_flow_revokes_and_deletes_only_the_users_tokens(
     live_broker: LiveBroker, provider: LiveProvider, app_id: str
 ) -> None:
     user, other = sign_in_new_user(live_broker), sign_in_new_user(live_broker)
-    connect_through_the_provider(live_broker, user, app_id)
-    connect_through_the_provider(live_broker, other, app_id)
+    connect_fully(live_broker, user, app_id)
+    connect_fully(live_broker, other, app_id)
     done = start(live_broker, user, "outbound-apps-disconnect", outboundAppId=app_id)
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "completed"

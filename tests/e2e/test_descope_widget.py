@@ -130,7 +130,8 @@ def test_descope_widget_connects_and_disconnects_through_the_broker(
     page.wait_for_url(f"{acme.url}/oauth/authorize?**", timeout=30_000)
     page.locator("#password").fill("demo")
     page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(f"{site.url}/widget.html**", timeout=30_000)
+    # back on the page, the flow resumes (/v1/flow/next) and sends it back to itself, clean
+    page.wait_for_url(f"{site.url}/widget.html", timeout=30_000)
     button = page.locator(f'descope-button[data-outbound-app-id="{APP_ID}"]')
     expect(button).to_have_attribute("data-action", "disconnect", timeout=30_000)
     expect(button).to_contain_text("Disconnect")
@@ -159,8 +160,6 @@ def test_descope_widget_connects_and_disconnects_through_the_broker(
     assert answered.count(("/v1/flow/start", 200)) == 2, answered
     assert answered.count(("/v1/flow/next", 200)) == 1, answered
     assert not [a for a in answered if a[1] >= 400], answered
-    resumed = urlsplit(page.url).query
-    assert "code=" not in resumed and "descope-login-flow" not in resumed  # descope-wc took them
 
 
 def test_hosted_theme_is_the_pinned_components_default_theme(
@@ -201,9 +200,9 @@ def test_descope_widget_connect_denied_at_the_provider_stores_nothing(
     button.click()
     page.wait_for_url(f"{acme.url}/oauth/authorize?**", timeout=30_000)
     page.get_by_role("button", name="Deny").click()
-    page.wait_for_url(f"{site.url}/widget.html**", timeout=30_000)
+    page.wait_for_url(f"{site.url}/widget.html", timeout=30_000)
     expect(page.get_by_text(APP_NAME)).to_be_visible(timeout=30_000)
-    # the resumed flow completes (not connected), so the widget closes its modal
+    # the resumed flow sent the page back to itself: no flow modal is left over the list
     expect(page.locator('descope-modal[data-id="redirect-flow"]')).to_have_count(0, timeout=30_000)
     expect(button).to_have_attribute("data-action", "connect")
     button.click()  # nothing covers the list
