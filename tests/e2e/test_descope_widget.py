@@ -2,7 +2,7 @@
 
 A plain HTML page (the README's snippet) embeds ``@descope/outbound-applications-widget`` with
 the UI components of ``@descope/web-components-ui`` served from loopback (``base-cdn-url``); the
-user's session is in localStorage (``DS``/``DSR``), where Descope's web SDK keeps it. In Debian's
+user's refresh JWT is in localStorage (``DSR``), where Descope's web SDK keeps it. In Debian's
 chromium: the list renders from the broker's hosted files → Connect runs the
 ``outbound-apps-connect`` flow (redirect to the demo provider) → consent → back on the page, the
 flow resumes (``/v1/flow/next``) and the app shows Disconnect → Disconnect runs
@@ -93,8 +93,8 @@ def offline_page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
 
 
 def sign_in_on_the_site(page: Page, site: ThreadedServer, user: SignedInUser) -> None:
-    """Put the user's session where Descope's web SDK keeps it (localStorage DS/DSR)."""
-    session = {"DS": user.session_jwt, "DSR": user.refresh_jwt}
+    """Put the user's refresh JWT where Descope's web SDK keeps it (localStorage DSR)."""
+    session = {"DSR": user.refresh_jwt}  # the README: a refresh JWT is enough
     page.context.add_init_script(
         f"if (location.origin === {json.dumps(site.url)}) {{"
         f" for (const [k, v] of Object.entries({json.dumps(session)})) {{"
