@@ -2,7 +2,8 @@
 
 ``GET /v1/x/events?userId=&appId=&tokenId=&kind=&since=&after=&limit=`` (management key):
 ``{"events": [...]}``, oldest first; ``kind`` may be repeated or comma-separated, ``since``
-is Unix seconds (inclusive), ``after`` a ``seq`` to page from, ``limit`` at most 1000.
+is Unix seconds (inclusive), ``after`` a ``seq`` to page from, ``limit`` at most 1000; numbers
+out of range (negative, past 2**53 - 1, NaN) are a 400, like Descope's bounded integers.
 ``GET /metrics``: Prometheus exposition (no secrets in it; unauthenticated, like most scrape
 targets — keep the broker on a private address).
 """
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from broker.auth import ManagementAuth, broker_of
 from broker.errors import InvalidArguments
+from broker.identity.wire import MAX_WIRE_INT
 from broker.lifecycle import metrics
 from broker.lifecycle.events import EVENT_KINDS, EventQuery, list_events
 
@@ -29,8 +31,8 @@ def events(
     app_id: Annotated[str, Query(alias="appId")] = "",
     token_id: Annotated[str, Query(alias="tokenId")] = "",
     kind: Annotated[list[str] | None, Query()] = None,
-    since: float | None = None,
-    after: int | None = None,
+    since: Annotated[float | None, Query(ge=0, le=MAX_WIRE_INT)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_WIRE_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Lifecycle events, filtered by user, app, token, kind and time."""

@@ -58,6 +58,7 @@ def _seal_grant(broker: Broker, pending_id: str, grant: TokenGrant, token_sub: s
         "scope": grant.scope,
         "id_token_sub": grant.id_token_sub,
         "token_sub": token_sub,
+        "metadata": dict(grant.metadata),
     }
     return broker.ring.seal(json.dumps(data), context=_grant_context(pending_id))
 
@@ -74,6 +75,7 @@ def _unseal_grant(broker: Broker, row: PendingAuthorizationRow) -> tuple[TokenGr
         refresh_token=Secret(data["refresh_token"]) if data["refresh_token"] else None,
         scope=data["scope"],
         id_token_sub=data["id_token_sub"],
+        metadata=data.get("metadata") or {},
     )
     return grant, str(data["token_sub"] or "")
 

@@ -36,16 +36,6 @@ TOKEN_FIELDS = {
 
 
 @pytest.fixture(scope="module")
-def client(live_broker: LiveBroker) -> DescopeClient:
-    """An SDK client with the management key."""
-    return DescopeClient(
-        project_id=live_broker.project_id,
-        management_key=live_broker.management_key,
-        base_url=live_broker.url,
-    )
-
-
-@pytest.fixture(scope="module")
 def provider() -> Iterator[LiveProvider]:
     """One demo provider for the module."""
     live = start_provider()
