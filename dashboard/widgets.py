@@ -50,9 +50,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import streamlit as st
 
 from dashboard.app_listing import connect_fingerprint, initiator_sentence
+from dashboard.authorization_url import with_login_hint
 from dashboard.descope.connect_flows import flow_status
 from dashboard.descope.errors import DashboardError, Unauthorized
 from dashboard.descope.outbound import TOKEN_REFUSED, ConnectRequest, OutboundApp, connect
+from dashboard.inventory_cache import forget_inventories
 from dashboard.keeper import with_session
 from dashboard.plain_text import literal as literal  # re-exported: the pages import it from here
 from dashboard.settings import Secret
@@ -220,6 +222,7 @@ class ConnectAction:
             if session is None:
                 raise Unauthorized()
             url = with_session(lambda s: connect(transport, s.refresh_jwt.reveal(), request))
+            url = with_login_hint(url, session.user.email)  # the provider starts on this person
             user_id, refresh = session.user.user_id, session.refresh_jwt.reveal()
         pending = PendingConnect(
             app_id=request.app_id,
@@ -303,6 +306,7 @@ def watch_connect() -> None:
         st.rerun(scope="app")
     if now != pending.baseline:
         forget_connect()
+        forget_inventories()  # the tokens page shows the new connection at once
         flash(f"Connected to {literal(pending.app_name)}.", icon=":material/check_circle:")
         st.rerun(scope="app")
     st.caption(f":material/hourglass_top: Waiting for the consent at {literal(pending.app_name)}…")

@@ -38,6 +38,9 @@ AUTHORIZE_PARAMS = (
     "login_hint",
 )
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+START_AGAIN = (
+    "Go back to the dashboard and press Connect on the app again: it makes a new sign-in link."
+)
 
 
 def server_metadata(issuer: str) -> dict[str, Any]:
@@ -91,7 +94,11 @@ def _authorization_failure(provider: DemoProvider, request: Any, error: OAuth2Er
     if getattr(error, "redirect_uri", None):
         return _with_iss(provider, provider.server.handle_error_response(request, error))
     return HTMLResponse(
-        error_page("This sign-in link is not valid", error.description or error.error),
+        error_page(
+            "This sign-in link is not valid",
+            error.description or error.error,
+            START_AGAIN,
+        ),
         status_code=error.status_code,
     )
 
@@ -100,9 +107,10 @@ def _consent(
     provider: DemoProvider, oauth: FormRequest, grant: Any, error: str | None = None
 ) -> HTMLResponse:
     params = {k: v for k, v in oauth.payload.data.items() if k in AUTHORIZE_PARAMS}
+    client = provider.server.state.client(oauth.payload.client_id)
     return HTMLResponse(
         consent_page(
-            oauth.payload.client_id,
+            (client.client_name if client else "") or oauth.payload.client_id,
             grant.request.scope.split(),
             params,
             login_hint=params.get("login_hint", ""),
@@ -148,7 +156,21 @@ async def authorize_decision(request: Request) -> Response:
     except OAuth2Error as error:
         return _authorization_failure(provider, oauth, error)
     server = provider.server
+    request_id = (oauth.payload.client_id, str(form.get("state", "")))
+    if provider.answered.seen(*request_id):
+        return HTMLResponse(
+            error_page(
+                "You already answered this request",
+                "This page was sent once already (perhaps after going Back), and a sign-in"
+                " link works only once.",
+                "Go back to the dashboard: its tab shows whether the connection was made. To"
+                " connect again, press Connect there for a new link.",
+            ),
+            status_code=409,
+            headers=NO_STORE,
+        )
     if form.get("decision") != "approve":
+        provider.answered.mark(*request_id)
         server.stats.event("denials")
         denied: Response = server.create_authorization_response(oauth, grant_user=None, grant=grant)
         return _with_iss(provider, denied)
@@ -158,6 +180,7 @@ async def authorize_decision(request: Request) -> Response:
     chosen = tuple(v for v in form.getlist("grant_scope") if isinstance(v, str))
     if not chosen:
         return _consent(provider, oauth, grant, "Tick at least one permission, or choose Deny.")
+    provider.answered.mark(*request_id)
     server.stats.event("approvals")
     approved: Response = server.create_authorization_response(
         oauth, grant_user=Approval(user, chosen), grant=grant

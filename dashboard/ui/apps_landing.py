@@ -27,6 +27,7 @@ from dashboard.descope.connect_flows import confirm_flow
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import list_apps
 from dashboard.descope.tokens import apps_with_user_token
+from dashboard.inventory_cache import forget_inventories
 from dashboard.navigation import HOME, SIGN_IN, page
 from dashboard.state import current_session
 from dashboard.target import current_target
@@ -85,6 +86,7 @@ def _landing() -> Landing | None:
             keep_reconnect_link(query[RECONNECT_PARAM])
         else:
             st.session_state[OUTCOME_KEY] = _learn(query)
+        forget_inventories()  # so Managed tokens, in this tab or another, shows the change
     kept = st.session_state.get(OUTCOME_KEY)
     return kept if isinstance(kept, Landing) else None
 

@@ -112,7 +112,7 @@ def test_connect_choose_scopes_approve_land_and_disconnect(
     dialog.get_by_role("button", name="Disconnect").click()
     wait_for_app(page)
     wait_for_app(page)
-    expect(page.get_by_text("revoked them at the provider")).to_be_visible()
+    expect(page.get_by_text("revoked it at the provider")).to_be_visible()
     expect(card.get_by_text("Not connected")).to_be_visible()
     assert acme.introspect(token["accessToken"])["active"] is False
     snapshot(page, "disconnected")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from broker.store.identity import UserTenant
 from broker.store.outbound import OutboundAppRow, PendingAuthorizationRow
-from tests.support.identity import SignedInUser, sign_in_new_user
+from tests.support.identity import SignedInUser, new_session, sign_in_new_user
 from tests.support.outbound import (
     CALLBACK_PATH,
     confirm,
@@ -205,8 +205,13 @@ def test_removed_member_old_jwt_cannot_connect_or_replace_the_tenant_token(
     assert _tokens_of(live_broker, app_id) == [("", tenant_id)]
 
     _remove(live_broker, dana, tenant_id)  # dana's refresh JWT still lists the tenant
+    again = new_session(live_broker, dana.user_id, dana.login_id)  # signed in after the removal
     for level in ({"tenantLevel": True}, {}):
-        refused = start_connect(live_broker, dana, app_id, tenantId=tenant_id, **level)
+        # The removal ended every session issued before it (issue 13)...
+        ended = start_connect(live_broker, dana, app_id, tenantId=tenant_id, **level)
+        assert ended.status_code == 401, ended.text
+        # ...and a session opened since is refused by membership read from the database.
+        refused = start_connect(live_broker, again, app_id, tenantId=tenant_id, **level)
         assert refused.status_code == 403, refused.text
     assert _tokens_of(live_broker, app_id) == [("", tenant_id)]
 
