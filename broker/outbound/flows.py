@@ -50,7 +50,6 @@ from broker.auth import Caller
 from broker.context import Broker
 from broker.crypto import SealError
 from broker.errors import (
-    DescopeError,
     InvalidArguments,
     MissingArguments,
     NotFound,
@@ -73,14 +72,6 @@ _EXECUTION_SEPARATOR = "|#|"
 _RESUME_STEP = "2"
 # The consent (pending authorization) and then the confirmation each have 10 minutes.
 _CODE_TTL_S = PENDING_TTL_S + CONFIRM_WINDOW_S
-
-
-class FlowFailed(DescopeError):
-    """A flow that cannot go on (400); descope-wc shows the description and message."""
-
-    status = 400
-    code = "E011004"
-    description = "Flow failed"
 
 
 def _execution_id(flow_id: str) -> str:
@@ -198,7 +189,7 @@ def next_flow(broker: Broker, caller: Caller, req: FlowNextRequest) -> dict[str,
         confirm_started_flow(broker, state, caller.user_id or "")
         raise InvalidArguments("The flow code belongs to another user")
     if float(claim.get("exp") or 0) < now_s():
-        raise FlowFailed("The connection took longer than 20 minutes; try again")
+        raise InvalidArguments("The connection took longer than 20 minutes; try again")
     confirm_started_flow(broker, state, caller.user_id or "")  # keeps a parked grant
     app_id = str(claim.get("app") or "")
     connected = app_id in apps_with_user_token(broker, caller, caller.user_id, None)
