@@ -49,12 +49,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from broker.auth import Caller
 from broker.context import Broker
 from broker.crypto import SealError
-from broker.errors import (
-    InvalidArguments,
-    MissingArguments,
-    NotFound,
-    Unauthorized,
-)
+from broker.errors import InvalidArguments, MissingArguments, NotFound, Unauthorized
 from broker.outbound.apps import find_app
 from broker.outbound.connect import PENDING_TTL_S, start_connect
 from broker.outbound.connect_flows import CONFIRM_WINDOW_S, confirm_started_flow
