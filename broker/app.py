@@ -46,6 +46,8 @@ ROUTER_MODULES = (
     "broker.lifecycle.routes",
     "broker.agents.access_key_routes",
     "broker.agents.proxy_routes",
+    "broker.outbound.flow_routes",
+    "broker.outbound.widget_routes",
 )
 
 DESCOPE_HEADERS = [

@@ -197,7 +197,8 @@ def _connect(
 ) -> None:
     """A real connection: sign the user in, connect, approve at the provider, follow the callback."""
     jwt = api.post("/v1/mgmt/auth/signin", {"loginId": login})["refreshJwt"]
-    options: dict[str, Any] = {"redirectUrl": "http://127.0.0.1/"}
+    # The broker's own origin: allowed whatever --allowed-redirect says (url_policy.py).
+    options: dict[str, Any] = {"redirectUrl": str(api.http.base_url)}
     if scopes is not None:
         options["scopes"] = scopes
     url = api.user_post("/v1/outbound/oauth/connect", jwt, {"appId": app_id, "options": options})[

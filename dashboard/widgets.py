@@ -24,6 +24,20 @@ calls; the outbound apps page uses exactly these::
   user's connections and reruns the whole page once they change (the OAuth redirect lands in a
   new tab and session, streamlit.md §1.8). Call it on every run of the page, not under a
   condition (streamlit.md §4 #11).
+
+How they map to Descope's own front-end pieces (served by the broker too; README "Use
+Descope's widget against the local broker"):
+
+* ``outbound_app_button`` is the Streamlit stand-in for the Flows "Outbound App Button" (the
+  ``descope-outbound-app-button`` / ``descope-outbound-apps`` components of
+  ``@descope/web-components-ui``), whose click runs the ``outbound-apps-connect`` flow.
+* ``ConnectAction`` is the Flows "Connect" action: the broker answers that flow's
+  ``POST /v1/flow/start`` with the same connect (``start_connect``) this action reaches over
+  ``/v1/outbound/oauth/connect``; the flow sends the browser back to the caller's page and resumes
+  with ``/v1/flow/next``, where this action lands on the dashboard's ``/connected`` page and
+  ``watch_connect`` notices the new connection. The flow's ``outbound-apps-disconnect`` twin is
+  the dashboard's Disconnect (the broker revokes and deletes the user's tokens for the app in
+  the same token service both reach).
 """
 
 from __future__ import annotations
@@ -100,7 +114,11 @@ def outbound_app_button(
     show_logo: bool = True,
     disabled: bool = False,
 ) -> bool:
-    """The Outbound App Button: logo and "Connect to {name}"; True when clicked."""
+    """The Outbound App Button: logo and "Connect to {name}"; True when clicked.
+
+    Descope's Flows counterpart: the "Outbound App Button" component, running the
+    ``outbound-apps-connect`` flow (broker/outbound/flows.py).
+    """
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         if show_logo:
             app_logo(app.logo, width=24)
@@ -166,7 +184,11 @@ def _holder_of(token: Secret) -> str:
 
 @dataclass(frozen=True)
 class ConnectAction:
-    """A connect action with a default app: call it from any UI to get an authorization URL."""
+    """A connect action with a default app: call it from any UI to get an authorization URL.
+
+    Descope's Flows counterpart: the "Connect" action of ``outbound-apps-connect``; the broker
+    runs both through the same connect service (broker/outbound/flows.py).
+    """
 
     default_app_id: str
     redirect_url: str = ""

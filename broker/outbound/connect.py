@@ -90,10 +90,14 @@ class FlowStart:
     redirect_url: str
     reconnect_link_id: str = ""
     extra_params: Mapping[str, str] = field(default_factory=dict)
+    state: str = ""  # chosen by the caller (the Flows surface seals it), else a new one
 
 
-def start_connect(broker: Broker, caller: Caller, req: ConnectRequest) -> str:
-    """Check the request, store the pending authorization and answer the authorization URL."""
+def start_connect(broker: Broker, caller: Caller, req: ConnectRequest, *, state: str = "") -> str:
+    """Check the request, store the pending authorization and answer the authorization URL.
+
+    ``state`` is the OAuth state to use, when the caller must know it (broker/outbound/flows.py).
+    """
     options = req.options
     tenant_id = req.tenant_id or ""
     if req.tenant_level and not tenant_id:
@@ -114,6 +118,7 @@ def start_connect(broker: Broker, caller: Caller, req: ConnectRequest) -> str:
         external_identifier=(options.external_identifier if options else None) or "",
         scopes=scopes or list(app.default_scopes),
         redirect_url=redirect,
+        state=state,
     )
     return begin_flow(broker, app, start)
 
@@ -123,7 +128,7 @@ def begin_flow(broker: Broker, app: OutboundApp, start: FlowStart) -> str:
     if app.app_type != "oauth":
         raise InvalidArguments("Only OAuth apps can be connected; upload an API key instead")
     check_redirect(start.redirect_url, broker.settings)
-    state = secrets.token_urlsafe(32)
+    state = start.state or secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(48) if app.pkce else None
     now = now_s()
     pending_id = new_id("PA")

@@ -216,10 +216,21 @@ def confirm_flow(broker: Broker, landing: str, user_id: str) -> dict[str, Any]:
     ``expired`` or a tenant reason), ``used`` (already reported) or ``unknown``.
     """
     digest = broker.ring.digest(landing, purpose=LANDING_PURPOSE)
+    return _report_once(broker, PendingAuthorizationRow.landing_digest == digest, user_id)
+
+
+def confirm_started_flow(broker: Broker, state: str, user_id: str) -> dict[str, Any]:
+    """``confirm_flow`` for a flow found by its ``state``, for callers that prove the landing
+    otherwise: the Flows surface (broker/outbound/flows.py), whose sealed resume code only the
+    browser sent back by the callback holds. Same outcomes as ``confirm_flow``.
+    """
+    digest = broker.ring.digest(state, purpose=STATE_PURPOSE)
+    return _report_once(broker, PendingAuthorizationRow.state_digest == digest, user_id)
+
+
+def _report_once(broker: Broker, found_by: Any, user_id: str) -> dict[str, Any]:
     with broker.db.session() as s:
-        row = s.scalar(
-            select(PendingAuthorizationRow).where(PendingAuthorizationRow.landing_digest == digest)
-        )
+        row = s.scalar(select(PendingAuthorizationRow).where(found_by))
         if row is None:
             return {"outcome": "unknown"}
         claimed = s.execute(

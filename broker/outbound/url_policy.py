@@ -2,7 +2,9 @@
 
 * Redirects: a connect's ``redirectUrl`` must start with an allowed origin or URL prefix
   (``BrokerSettings.allowed_redirects``; by default the dashboard's origin and loopback origins
-  on any port), so the callback can never bounce a user to an attacker's site. URLs a browser
+  on any port), so the callback can never bounce a user to an attacker's site. The broker's own
+  origin is always allowed, whatever the list says: it is no attacker's site, and the first-run
+  seed's connects land there (``outbound up --allowed-redirect X`` replaces the defaults). URLs a browser
   reads differently from ``urlsplit`` (backslashes, control characters) and paths with dot
   segments (which would climb out of an allowed prefix) are refused.
 * Outbound requests (discovery, token, revocation endpoints): an SSRF guard. Only http(s);
@@ -41,11 +43,17 @@ def redirect_allowed(url: str, settings: BrokerSettings) -> bool:
     """Whether the browser may be sent to ``url`` after a connect."""
     if _AMBIGUOUS.search(url):
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:  # "http://[" (an unclosed IPv6 literal), "http://h:port"
+        return False
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username:
         return False
     if _has_dot_segment(parts.path):
         return False
+    if origin_of(url) == origin_of(settings.base_url):
+        return True
     if not settings.allowed_redirects:
         return is_loopback_host(parts.hostname) or origin_of(url) == origin_of(
             settings.dashboard_url

@@ -167,6 +167,30 @@ class BatchUpload(WireModel):
     tokens: list[OAuthTokenUpload]
 
 
+class FlowStartOptions(WireModel):
+    """``options`` of ``POST /v1/flow/start`` the outbound flows read (descope-wc sends more)."""
+
+    location: str | None = None
+    outbound_app_id: str | None = None
+    outbound_app_scopes: list[str] | None = None
+
+
+class FlowStartRequest(WireModel):
+    """``POST /v1/flow/start`` (core-js-sdk ``flow.start``)."""
+
+    flow_id: str = Field(min_length=1)
+    options: FlowStartOptions | None = None
+
+
+class FlowNextRequest(WireModel):
+    """``POST /v1/flow/next`` (core-js-sdk ``flow.next``)."""
+
+    execution_id: str = Field(min_length=1)
+    step_id: str | None = None
+    interaction_id: str | None = None
+    input: dict[str, Any] | None = None
+
+
 class FlowConfirmRequest(WireModel):
     """``POST /v1/x/outbound/oauth/confirm`` (extension): the landing URL's one-time ``flow``."""
 

@@ -125,7 +125,13 @@ def test_connect_to_an_unknown_app_is_a_descope_404(live_broker: LiveBroker) -> 
 
 def test_redirect_not_on_the_allowed_list_is_400(live_broker: LiveBroker, app_id: str) -> None:
     user = sign_in_new_user(live_broker)
-    for url in ("https://evil.example.com/cb", "javascript:alert(1)", "http://user@127.0.0.1/x"):
+    for url in (
+        "https://evil.example.com/cb",
+        "javascript:alert(1)",
+        "http://user@127.0.0.1/x",
+        "http://[",  # urlsplit raises on these two: refused, not a 500
+        "http://127.0.0.1:port/",
+    ):
         response = start_connect(live_broker, user, app_id, redirect_url=url)
         assert response.status_code == 400, url
     missing = start_connect(live_broker, user, app_id, redirect_url="")
@@ -144,6 +150,7 @@ def test_allowed_redirects_are_origins_or_url_prefixes() -> None:
     assert redirect_allowed("https://other.example.com/oauth/done", custom)
     assert not redirect_allowed("https://other.example.com/elsewhere", custom)
     assert not redirect_allowed("http://127.0.0.1:8501/", custom)
+    assert redirect_allowed(f"{custom.base_url}/", custom)  # the broker itself (the seed lands)
 
 
 def test_full_connect_stores_the_scopes_the_provider_granted(

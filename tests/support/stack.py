@@ -15,10 +15,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -86,8 +87,13 @@ def _all_answer(urls: dict[str, str]) -> bool:
         return False
 
 
-def start_stack(data_dir: Path, *, timeout_s: float = 180) -> RunningStack:
-    """Run ``outbound up`` on free ports with ``data_dir``; return once it printed the sign-in."""
+def start_stack(
+    data_dir: Path, *, timeout_s: float = 180, extra_args: Sequence[str] = ()
+) -> RunningStack:
+    """Run ``outbound up`` (plus ``extra_args``) on free ports with ``data_dir``.
+
+    Returns once it printed the sign-in and all three programs answer.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_ENV_PREFIXES)}
     empty_env_file = data_dir.parent / f"{data_dir.name}.env"
@@ -97,6 +103,7 @@ def start_stack(data_dir: Path, *, timeout_s: float = 180) -> RunningStack:
     output_path = data_dir.parent / f"{data_dir.name}-up.log"
     argv = [sys.executable, "-m", "broker.cli", "up", "--data-dir", str(data_dir)]
     argv += ["--port", ports[0], "--provider-port", ports[1], "--dashboard-port", ports[2]]
+    argv += list(extra_args)
     started = time.monotonic()
     with output_path.open("wb") as sink:
         process = subprocess.Popen(
@@ -130,7 +137,7 @@ def start_stack(data_dir: Path, *, timeout_s: float = 180) -> RunningStack:
 
 
 @contextmanager
-def running_stack(data_dir: Path, **kwargs: float) -> Iterator[RunningStack]:
+def running_stack(data_dir: Path, **kwargs: Any) -> Iterator[RunningStack]:
     """``start_stack`` as a context manager that always stops it."""
     stack = start_stack(data_dir, **kwargs)
     try:
