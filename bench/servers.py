@@ -34,7 +34,7 @@ class BenchmarkUnavailable(Exception):
     """A benchmark cannot run on this machine (a tool or a module is missing); says which."""
 
 
-def _spawn(
+def spawn(
     argv: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT
 ) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
@@ -47,7 +47,7 @@ def _spawn(
         )
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -58,11 +58,11 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    _stop(process)
+    stop_process(process)
     raise RuntimeError(f"{url} did not come up; log:\n{log_path.read_text()[-2000:]}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGINT)  # uvicorn's graceful stop, workers included
         try:
@@ -72,20 +72,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     """``pid`` and its descendants (uvicorn's worker processes)."""
     found = [pid]
     for task in Path(f"/proc/{pid}/task").glob("*"):
         children = (task / "children").read_text().split() if (task / "children").exists() else []
         for child in children:
-            found += _tree(int(child))
+            found += process_tree(int(child))
     return found
 
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its descendants, in MiB (``VmRSS`` from /proc)."""
     total_kb = 0
-    for each in _tree(pid):
+    for each in process_tree(pid):
         try:
             status = Path(f"/proc/{each}/status").read_text()
         except FileNotFoundError:
@@ -140,7 +140,7 @@ class BrokerProcess:
     def stop(self) -> None:
         """Stop the broker."""
         self.http.close()
-        _stop(self.process)
+        stop_process(self.process)
 
 
 def start_broker(
@@ -171,9 +171,9 @@ def start_broker(
     # A/B runs: BENCH_BROKER_TREE names another checkout (``git archive HEAD~1 | tar -x -C …``)
     # whose broker is measured instead (``python -m`` imports from its working directory).
     tree = Path(os.environ.get("BENCH_BROKER_TREE", REPO_ROOT))
-    process = _spawn(argv, log_path, env, cwd=tree)
+    process = spawn(argv, log_path, env, cwd=tree)
     url = f"http://127.0.0.1:{port}"
-    _wait_until_up(f"{url}/v1/x/health", process, log_path)
+    wait_until_up(f"{url}/v1/x/health", process, log_path)
     creds = read_env_file(data_dir / LOCAL_ENV_FILE)
     return BrokerProcess(
         url=url,
@@ -193,7 +193,7 @@ class ProviderProcess:
 
     def stop(self) -> None:
         """Stop the provider."""
-        _stop(self.process)
+        stop_process(self.process)
 
 
 def start_provider(work_dir: Path) -> ProviderProcess:
@@ -202,9 +202,9 @@ def start_provider(work_dir: Path) -> ProviderProcess:
     port = free_port()
     argv = [sys.executable, "-m", "broker.cli", "provider", "--port", str(port), "--auto-approve"]
     log_path = work_dir / "provider.log"
-    process = _spawn(argv, log_path)
+    process = spawn(argv, log_path)
     url = f"http://127.0.0.1:{port}"
-    _wait_until_up(f"{url}/.well-known/oauth-authorization-server", process, log_path)
+    wait_until_up(f"{url}/.well-known/oauth-authorization-server", process, log_path)
     return ProviderProcess(url=url, process=process)
 
 
@@ -229,7 +229,7 @@ class DashboardProcess:
 
     def stop(self) -> None:
         """Stop the dashboard."""
-        _stop(self.process)
+        stop_process(self.process)
 
 
 def start_dashboard(broker: BrokerProcess, work_dir: Path) -> DashboardProcess:
@@ -251,8 +251,8 @@ def start_dashboard(broker: BrokerProcess, work_dir: Path) -> DashboardProcess:
         "DESCOPE_BASE_URL": "",
     }
     log_path = work_dir / "dashboard.log"
-    process = _spawn(argv, log_path, env)
-    _wait_until_up(f"{url}/_stcore/health", process, log_path)
+    process = spawn(argv, log_path, env)
+    wait_until_up(f"{url}/_stcore/health", process, log_path)
     return DashboardProcess(url=url, process=process)
 
 
