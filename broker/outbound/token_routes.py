@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 
 from broker.auth import ManagementAuth, ManagementOrUser, broker_of
@@ -41,17 +40,14 @@ async def _token_answer(
     arrived: float,
 ) -> JSONResponse:
     # The fetch is the broker's hot path (bench/fetch.py, docs/performance.md). A token usable
-    # now is answered on the event loop: one indexed read (≈0.1 ms on SQLite), done only while
-    # the pool holds an idle connection, so the loop never waits on a checkout. The thread-pool
+    # now is answered on the event loop: one indexed read on the loop's own connection
+    # (``Database.loop_read``), so the loop never waits on a pool checkout. The thread-pool
     # hop it saves was half the fetch's CPU. Anything else (refresh due or forced, no token,
     # dead grant) runs in a worker thread as before, since it may call the provider. The body
     # is sent as built: FastAPI's response validation would cost another hop; ``response_model``
     # on the routes keeps the OpenAPI schema.
     broker = broker_of(request)
-    pool = broker.db.engine.pool
-    token = None
-    if isinstance(pool, QueuePool) and pool.checkedout() < pool.size():
-        token = tokens.fresh_token(broker, body, tenant_level=tenant_level, by_scopes=by_scopes)
+    token = tokens.fresh_token(broker, body, tenant_level=tenant_level, by_scopes=by_scopes)
     if token is None:
         token = await run_in_threadpool(
             partial(

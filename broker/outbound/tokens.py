@@ -16,12 +16,17 @@ from broker.outbound.registration import OutboundApp, resolve_app
 from broker.outbound.vault import NEEDS_REAUTH, revoke_and_delete, select_token, token_to_wire
 from broker.outbound.wire import TokenFetchRequest
 from broker.store.db import now_s
-from broker.store.outbound import ManagedTokenRow, OutboundAppRow
+from broker.store.outbound import ManagedTokenRow, OutboundAppRow, StoredToken
 
 
 def _lookup(
-    broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
-) -> ManagedTokenRow | None:
+    broker: Broker,
+    req: TokenFetchRequest,
+    *,
+    tenant_level: bool,
+    by_scopes: bool,
+    on_loop: bool = False,
+) -> StoredToken | None:
     user_id = "" if tenant_level else (req.user_id or "")
     tenant_id = req.tenant_id or ""
     if tenant_level and not tenant_id:
@@ -35,10 +40,11 @@ def _lookup(
         tenant_id=tenant_id,
         scopes=[s for s in req.scopes or [] if s] if by_scopes else None,
         external_identifier=req.external_identifier,
+        on_loop=on_loop,
     )
 
 
-def _usable_now(broker: Broker, row: ManagedTokenRow) -> bool:
+def _usable_now(broker: Broker, row: StoredToken) -> bool:
     return row.status != NEEDS_REAUTH and not needs_refresh(
         row, now_s(), broker.settings.refresh_margin_s
     )
@@ -47,12 +53,13 @@ def _usable_now(broker: Broker, row: ManagedTokenRow) -> bool:
 def fresh_token(
     broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
 ) -> dict[str, Any] | None:
-    """The wire token when one usable now is stored (one indexed read); None when
-    ``fetch_token`` must answer instead (forced, due for refresh, missing, dead grant)."""
+    """The wire token when one usable now is stored (one indexed read, on the event loop's own
+    connection); None when ``fetch_token`` must answer instead (forced, due for refresh,
+    missing, dead grant)."""
     options = req.options
     if options and options.force_refresh:
         return None
-    row = _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
+    row = _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes, on_loop=True)
     if row is None or not _usable_now(broker, row):
         return None
     metrics.FETCHES.labels(result="fresh").inc()

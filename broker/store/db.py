@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -57,6 +58,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._loop_conn: Connection | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,6 +84,30 @@ class Database:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def loop_read(self, query: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
+        """The rows of a read run on the event loop, through a connection of its own.
+
+        The fetch of a fresh token (the broker's hot path, docs/performance.md) runs on the
+        event loop, so it must never wait for a pool checkout behind worker threads, and it
+        pays no checkout, pre-ping, ``BEGIN`` or ``ROLLBACK`` per request: the connection is
+        held by this process (opened on first use, so each uvicorn worker has its own) in
+        autocommit, so every read sees the latest commit. Only the loop's thread calls this.
+        A failed read drops the connection (the next one reconnects) and raises.
+        """
+        conn = self._loop_conn
+        if conn is None:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._loop_conn = conn
+        try:
+            return conn.execute(query, params).all()
+        except DBAPIError:
+            self._loop_conn = None
+            conn.invalidate()
+            raise
+
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Close the loop's connection and the pooled ones."""
+        if self._loop_conn is not None:
+            self._loop_conn.close()
+            self._loop_conn = None
         self.engine.dispose()
