@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from broker.auth import Caller
 from broker.context import Broker
@@ -59,7 +60,12 @@ def fresh_token(
     options = req.options
     if options and options.force_refresh:
         return None
-    row = _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes, on_loop=True)
+    try:
+        row = _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes, on_loop=True)
+    except DBAPIError:
+        # The loop's connection failed (and was dropped): the worker path answers through the
+        # pool (pre-pinged), and its error, if the database is really down, is the answer.
+        return None
     if row is None or not _usable_now(broker, row):
         return None
     metrics.FETCHES.labels(result="fresh").inc()

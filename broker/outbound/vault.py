@@ -9,6 +9,7 @@ the refresh margin), ``expired``, ``refresh_failed`` (transient; retried) and ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,6 +246,7 @@ def select_token(
     query = _OWNER_TOKENS
     if external_identifier:
         query, params["external_identifier"] = _OWNER_TOKENS_BY_EXTERNAL_ID, external_identifier
+    rows: Sequence[Any]
     if on_loop:
         rows = db.loop_read(query, params)
     else:

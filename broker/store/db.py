@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, Select, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -51,6 +53,40 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A query compiled once for one dialect, and how to bind it and read its rows."""
+
+    sql: str
+    order: tuple[str, ...] | None  # the parameters' order for a positional paramstyle
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    tuple_type: Callable[..., Any]
+
+    @classmethod
+    def of(cls, query: Select[Any], dialect: Dialect) -> _Prepared:
+        compiled = query.compile(dialect=dialect)
+        columns = list(query.selected_columns)
+        names = tuple(c.key or "" for c in columns)
+        return cls(
+            sql=compiled.string,
+            order=tuple(compiled.positiontup or ()) if compiled.positional else None,
+            names=names,
+            processors=tuple(c.type.result_processor(dialect, None) for c in columns),
+            tuple_type=namedtuple("Record", names),
+        )
+
+    def bind(self, params: dict[str, Any]) -> Any:
+        """The driver's parameters: a tuple in order, or the mapping itself."""
+        return tuple(params[name] for name in self.order) if self.order is not None else params
+
+    def record(self, row: Sequence[Any]) -> Any:
+        """One driver row as a named tuple of converted values."""
+        return self.tuple_type(
+            *(f(v) if f is not None else v for f, v in zip(self.processors, row, strict=True))
+        )
+
+
 class Database:
     """One engine and its session factory."""
 
@@ -59,6 +95,7 @@ class Database:
         self.engine = make_engine(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         self._loop_conn: Connection | None = None
+        self._prepared: dict[Select[Any], _Prepared] = {}
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,26 +121,41 @@ class Database:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
-    def loop_read(self, query: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
+    def loop_read(self, query: Select[Any], params: dict[str, Any]) -> list[Any]:
         """The rows of a read run on the event loop, through a connection of its own.
 
         The fetch of a fresh token (the broker's hot path, docs/performance.md) runs on the
         event loop, so it must never wait for a pool checkout behind worker threads, and it
         pays no checkout, pre-ping, ``BEGIN`` or ``ROLLBACK`` per request: the connection is
         held by this process (opened on first use, so each uvicorn worker has its own) in
-        autocommit, so every read sees the latest commit. Only the loop's thread calls this.
-        A failed read drops the connection (the next one reconnects) and raises.
+        autocommit, so every read sees the latest commit. The statement is compiled once per
+        query and run on the driver's cursor; each row is a named tuple of the selected
+        columns, converted by the columns' own types. Only the loop's thread calls this. A
+        failed read drops the connection (the next one reconnects) and raises SQLAlchemy's
+        error (so the app's handlers answer it as for any other query).
         """
         conn = self._loop_conn
         if conn is None:
             conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             self._loop_conn = conn
+        prepared = self._prepared.get(query)
+        if prepared is None:
+            prepared = self._prepared[query] = _Prepared.of(query, self.engine.dialect)
+        bound = prepared.bind(params)
         try:
-            return conn.execute(query, params).all()
-        except DBAPIError:
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(prepared.sql, bound)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        except self.engine.dialect.loaded_dbapi.Error as exc:
             self._loop_conn = None
             conn.invalidate()
-            raise
+            raise DBAPIError.instance(
+                prepared.sql, bound, exc, self.engine.dialect.loaded_dbapi.Error
+            ) from exc
+        return [prepared.record(row) for row in rows]
 
     def dispose(self) -> None:
         """Close the loop's connection and the pooled ones."""
