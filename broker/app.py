@@ -24,6 +24,7 @@ from broker.errors import (
     ValidationFailed,
 )
 from broker.lifecycle.scheduler import lifecycle_lifespan
+from broker.outbound.fast_fetch import FastFetch
 
 log = logging.getLogger("broker")
 
@@ -135,6 +136,7 @@ def create_app(broker: Broker) -> FastAPI:
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     _install_error_handlers(app)
+    app.add_middleware(FastFetch)
     app.add_middleware(
         Edge,
         max_bytes=settings.max_body_bytes,
