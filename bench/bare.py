@@ -70,12 +70,13 @@ class BareProcess:
         stop_process(self.process)
 
 
-def start_bare(work_dir: Path) -> BareProcess:
+def start_bare(work_dir: Path, *, workers: int = 1) -> BareProcess:
     """The bare app under uvicorn with the broker's settings, on a free loopback port."""
     work_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "bench.bare:app", "--host", "127.0.0.1"]
-    argv += ["--port", str(port), "--loop", "uvloop", "--http", "httptools", "--workers", "1"]
+    argv += ["--port", str(port), "--loop", "uvloop", "--http", "httptools"]
+    argv += ["--workers", str(workers)]
     argv += ["--no-access-log", "--log-level", "warning"]
     log_path = work_dir / "bare.log"
     process = spawn(argv, log_path, cwd=REPO_ROOT)

@@ -1,12 +1,13 @@
-"""refresh_storm: 200 concurrent forced refreshes of one token through two broker workers.
+"""refresh_storm: 200 concurrent forced refreshes of one token through four broker workers.
 
-A broker with two uvicorn workers (PostgreSQL when ``OUTBOUND_TEST_DATABASE_URL`` is set, a
+A broker with four uvicorn workers (PostgreSQL when ``OUTBOUND_TEST_DATABASE_URL`` is set, a
 fresh database on it; else SQLite) and the background scheduler on; the demo provider (strict
-rotation and reuse detection) answers the refresh after 200 ms, like a real provider. 200
+rotation and reuse detection) answers the refresh after 1.5 s, like a slow real provider. 200
 threads fetch the same user's token with ``forceRefresh`` at once. Reports how many refresh
-requests reached the provider (the goal is 1), the callers' p50/p99 latency, and the fetch
-throughput of that token afterwards, with the scheduler running. A forced refresh that arrives
-after the storm's refresh settled is a new refresh, so the burst is released at a barrier.
+requests reached the provider (the goal is 1), the callers' p50/p99 latency (the goal: p99
+within the provider's delay + 500 ms), and the fetch throughput of that token afterwards, with
+the scheduler running. A forced refresh that arrives after the storm's refresh settled is a new
+refresh, so the burst is released at a barrier.
 
     python -m bench.refresh_storm      # prints RESULT name=value lines
 """
@@ -36,21 +37,23 @@ from tests.support.servers import PG_URL_ENV, free_port, fresh_postgres_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CALLERS = 200
-PROVIDER_LATENCY_MS = 200
+PROVIDER_LATENCY_MS = 1500
+WORKERS = 4
 THROUGHPUT_CLIENTS, THROUGHPUT_S = 16, 3.0
 FETCH = "/v1/mgmt/outbound/app/user/token/latest"
 APP_ID, USER_ID = "acme-storm", "Ustorm0000000000000000000000"
 
 
 class StormBroker:
-    """``outbound broker --workers 2`` with the scheduler on, and pinned credentials."""
+    """``outbound broker --workers 4`` with the scheduler on, and pinned credentials."""
 
     def __init__(self, data_dir: Path, database_url: str | None) -> None:
         self.project_id, self.key = new_project_id(), new_management_key()
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         argv = [sys.executable, "-m", "broker.cli", "broker", "--port", str(port)]
-        argv += ["--data-dir", str(data_dir), "--workers", "2", "--scheduler-interval", "1"]
+        argv += ["--data-dir", str(data_dir), "--workers", str(WORKERS)]
+        argv += ["--scheduler-interval", "1"]
         if database_url:
             argv += ["--database-url", database_url]
         env = {
@@ -158,6 +161,7 @@ def run() -> dict[str, float]:
         rps = _throughput(broker)
     return {
         "storm_provider_calls": float(calls),
+        "storm_provider_delay_ms": float(PROVIDER_LATENCY_MS),
         "storm_p50_ms": statistics.median(latencies),
         "storm_p99_ms": latencies[int(len(latencies) * 0.99) - 1],
         "storm_distinct_tokens": float(distinct),
