@@ -25,6 +25,7 @@ from broker.errors import (
 )
 from broker.lifecycle.scheduler import lifecycle_lifespan
 from broker.outbound.fast_fetch import FastFetch
+from broker.outbound.url_policy import warm_up
 
 log = logging.getLogger("broker")
 
@@ -124,6 +125,7 @@ def create_app(broker: Broker) -> FastAPI:
         lifespan=lifecycle_lifespan(broker),
     )
     app.state.broker = broker
+    warm_up()  # each worker process builds this app: its first refresh starts warm
     health_body = {"ok": True, "projectId": broker.project_id, "broker": "outbound"}
 
     # Registered before the routers, so a health probe is matched against one route, not ≈60;

@@ -39,15 +39,18 @@ async def _token_answer(
     by_scopes: bool,
     arrived: float,
 ) -> JSONResponse:
-    # The fetch is the broker's hot path (bench/fetch.py, docs/performance.md). A token usable
-    # now is answered on the event loop: one indexed read on the loop's own connection
-    # (``Database.loop_read``), so the loop never waits on a pool checkout. The thread-pool
-    # hop it saves was half the fetch's CPU. Anything else (refresh due or forced, no token,
-    # dead grant) runs in a worker thread as before, since it may call the provider. The body
+    # The fetch is the broker's hot path (bench/fetch.py, docs/performance.md; the common case
+    # is answered before this, by ``fast_fetch``). The lookup is one indexed read on the event
+    # loop's own connection (``Database.loop_read``), so the loop never waits on a pool
+    # checkout; a token usable now is answered here. Anything else (refresh due or forced, no
+    # token, dead grant) runs in a worker thread with what the lookup found, since it may call
+    # the provider: in a storm of forced refreshes the threads then wait on the one refresh
+    # without first queueing for the pool's connections. The body
     # is sent as built: FastAPI's response validation would cost another hop; ``response_model``
     # on the routes keeps the OpenAPI schema.
     broker = broker_of(request)
-    token = tokens.fresh_token(broker, body, tenant_level=tenant_level, by_scopes=by_scopes)
+    found = tokens.lookup_on_loop(broker, body, tenant_level=tenant_level, by_scopes=by_scopes)
+    token = tokens.fresh_answer(broker, body, found) if found is not None else None
     if token is None:
         token = await run_in_threadpool(
             partial(
@@ -57,6 +60,7 @@ async def _token_answer(
                 tenant_level=tenant_level,
                 by_scopes=by_scopes,
                 arrived=arrived,
+                found=found,
             )
         )
     return JSONResponse({"token": token})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -51,25 +52,46 @@ def _usable_now(broker: Broker, row: StoredToken) -> bool:
     )
 
 
-def fresh_token(
+@dataclass(frozen=True)
+class Found:
+    """What the fetch's lookup found: the owner's token, or None when there is none."""
+
+    row: StoredToken | None
+
+
+def lookup_on_loop(
     broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
-) -> dict[str, Any] | None:
-    """The wire token when one usable now is stored (one indexed read, on the event loop's own
-    connection); None when ``fetch_token`` must answer instead (forced, due for refresh,
-    missing, dead grant)."""
-    options = req.options
-    if options and options.force_refresh:
-        return None
+) -> Found | None:
+    """The fetch's lookup on the event loop's own connection (one indexed read); None when that
+    read failed (the connection is dropped, and the worker path reads through the pool, where
+    the error, if the database is really down, becomes the answer)."""
     try:
-        row = _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes, on_loop=True)
+        return Found(
+            _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes, on_loop=True)
+        )
     except DBAPIError:
-        # The loop's connection failed (and was dropped): the worker path answers through the
-        # pool (pre-pinged), and its error, if the database is really down, is the answer.
         return None
-    if row is None or not _usable_now(broker, row):
+
+
+def fresh_answer(broker: Broker, req: TokenFetchRequest, found: Found) -> dict[str, Any] | None:
+    """The wire token when ``found`` is usable now and no refresh was forced; None when
+    ``fetch_token`` must answer instead (forced, due for refresh, missing, dead grant)."""
+    options = req.options
+    row = found.row
+    if (options and options.force_refresh) or row is None or not _usable_now(broker, row):
         return None
     metrics.FETCHES.labels(result="fresh").inc()
     return token_to_wire(broker, row, with_refresh=bool(options and options.with_refresh_token))
+
+
+def fresh_token(
+    broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
+) -> dict[str, Any] | None:
+    """``fresh_answer`` after ``lookup_on_loop`` (no read when a refresh is forced)."""
+    if req.options and req.options.force_refresh:
+        return None
+    found = lookup_on_loop(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
+    return fresh_answer(broker, req, found) if found is not None else None
 
 
 def fetch_token(
@@ -79,16 +101,20 @@ def fetch_token(
     tenant_level: bool,
     by_scopes: bool,
     arrived: float | None = None,
+    found: Found | None = None,
 ) -> dict[str, Any]:
     """The wire token for a user (or tenant); refreshed first when expired or expiring.
 
     ``arrived`` is when the request arrived: a forced refresh already in flight answers it.
+    ``found``: the lookup already made on the event loop (else it is made here).
     """
     scopes = [s for s in req.scopes or [] if s] if by_scopes else None
     options = req.options
     force = bool(options and options.force_refresh)
     with_refresh = bool(options and options.with_refresh_token)
-    row = _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
+    if found is None:
+        found = Found(_lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes))
+    row = found.row
     if row is None:
         with broker.db.session() as s:
             find_app(s, req.app_id)  # an unknown app answers its own error first

@@ -28,8 +28,15 @@ def now_s() -> float:
     return time.time()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine tuned for the broker: WAL and busy timeout on SQLite, a pool on PostgreSQL."""
+# PostgreSQL connections one broker deployment may hold in all (its workers' pools together),
+# well under the server's default ``max_connections`` of 100, which other clients share.
+PG_CONNECTION_BUDGET = 60
+PG_MAX_PER_WORKER = 30
+
+
+def make_engine(url: str, workers: int = 1) -> Engine:
+    """An engine tuned for the broker: WAL and busy timeout on SQLite, a pool on PostgreSQL
+    sized so ``workers`` processes together stay within ``PG_CONNECTION_BUDGET``."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -50,7 +57,13 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    per_worker = max(6, min(PG_MAX_PER_WORKER, PG_CONNECTION_BUDGET // max(1, workers)))
+    return create_engine(
+        url,
+        pool_size=per_worker // 3,
+        max_overflow=per_worker - per_worker // 3,
+        pool_pre_ping=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -90,9 +103,9 @@ class _Prepared:
 class Database:
     """One engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, workers: int = 1) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, workers)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         self._loop_conn: Connection | None = None
         self._prepared: dict[Select[Any], _Prepared] = {}
