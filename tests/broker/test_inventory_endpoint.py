@@ -101,7 +101,15 @@ def test_inventory_needs_the_management_key(live_broker: LiveBroker, seeded: See
 
 
 @pytest.mark.parametrize(
-    "params", [{"page": -1}, {"page": 10**19}, {"limit": 5000}, {"status": "sleepy"}]
+    "params",
+    [
+        {"page": -1},
+        {"page": 10**19},
+        {"limit": 5000},
+        {"status": "sleepy"},
+        {"userText": "x" * 300},
+        {"appId": [f"a{n}" for n in range(101)]},
+    ],
 )
 def test_inventory_refuses_bad_arguments(
     live_broker: LiveBroker, seeded: SeededTokens, params: dict[str, Any]
