@@ -54,6 +54,7 @@ FLOORS = (
     Floor("storm_p99_ms", "<=", PROVIDER_LATENCY_MS + 500),
     Floor("inventory_ratio", ">=", 10),
     Floor("inventory_s", "<=", 10),
+    Floor("inventory_100k_s", "<=", 10),
     Floor("rss_100k_mb", "<=", 250),
     Floor("page_interactive_s", "<=", 3),
 )

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,11 @@ import httpx
 
 from broker.config import BrokerSettings
 from broker.identity.project import LOCAL_ENV_FILE, read_env_file
-from broker.seed import CATALOG_APPS, seed_bulk
+from broker.seed import seed_bulk
 from tests.support.servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BATCH = 1000  # tokens per batch upload request (well under the 1 MiB body limit)
-SEED_CLIENTS = 8  # concurrent user creations while seeding (not timed)
 
 
 class BenchmarkUnavailable(Exception):
@@ -257,19 +255,6 @@ def start_dashboard(broker: BrokerProcess, work_dir: Path) -> DashboardProcess:
 
 
 def seed_connections(broker: BrokerProcess, users: int, apps: int) -> None:
-    """``users`` users (management API, created concurrently) × ``apps`` catalog apps' tokens.
-
-    Like ``outbound seed`` (``broker.seed.seed_bulk``), whose catalog apps it reuses, but the
-    users are created by several clients at once so seeding stays a small part of the run.
-    """
-    seed_bulk(broker.settings, users=0, tokens_per_user=apps)  # users=0: only the catalog apps
-
-    def create(n: int) -> str:
-        login = f"seeded-{n:06d}@bench.test"
-        body = {"loginId": login, "email": login, "displayName": f"Seeded user {n}"}
-        user_id: str = broker.mgmt("POST", "/v1/mgmt/user/create", json=body)["user"]["userId"]
-        return user_id
-
-    with ThreadPoolExecutor(SEED_CLIENTS) as pool:
-        user_ids = list(pool.map(create, range(users)))
-    broker.upload_tokens([fresh_token(a, u) for u in user_ids for a in CATALOG_APPS[:apps]])
+    """``users`` users (``seeded-<n>@example.test``) × ``apps`` catalog apps' tokens, made as
+    ``outbound seed`` makes them (``broker.seed.seed_bulk``: in bulk through the store)."""
+    seed_bulk(broker.settings, users=users, tokens_per_user=apps, prefix="seeded")
