@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.provider import start_provider
 from tests.support.servers import LiveBroker
-from tests.support.token_seed import CAL, MAIL, UPLOADED_ACCESS, SeededTokens, seed_tokens
-
-
-@pytest.fixture(scope="module")
-def seeded(live_broker: LiveBroker) -> Iterator[SeededTokens]:
-    """The known population, once per backend."""
-    provider = start_provider()
-    try:
-        yield seed_tokens(live_broker, provider)
-    finally:
-        provider.stop()
+from tests.support.token_seed import CAL, MAIL, UPLOADED_ACCESS, SeededTokens
 
 
 def _inventory(live: LiveBroker, **params: Any) -> httpx.Response:

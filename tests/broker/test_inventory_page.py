@@ -3,27 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.transport import Transport
 from dashboard.inventory_page import InventoryPage, PageQuery, fetch_inventory_page
 from dashboard.settings import Secret
-from tests.support.provider import start_provider
 from tests.support.servers import LiveBroker
-from tests.support.token_seed import CAL, MAIL, SeededTokens, seed_tokens
-
-
-@pytest.fixture(scope="module")
-def seeded(live_broker: LiveBroker) -> Iterator[SeededTokens]:
-    """The known population (tests/support/token_seed.py), once per backend."""
-    provider = start_provider()
-    try:
-        yield seed_tokens(live_broker, provider)
-    finally:
-        provider.stop()
+from tests.support.token_seed import CAL, MAIL, SeededTokens
 
 
 def _page(live: LiveBroker, query: PageQuery) -> InventoryPage:
