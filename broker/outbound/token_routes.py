@@ -12,9 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from broker.auth import ManagementAuth, ManagementOrUser, broker_of
+from broker.context import Broker
 from broker.outbound import tokens, uploads
 from broker.outbound.wire import ApiKeyUpload, BatchUpload, OAuthTokenUpload, TokenFetchRequest
 from broker.store.db import now_s
@@ -52,7 +54,7 @@ async def _token_answer(
     found = tokens.lookup_on_loop(broker, body, tenant_level=tenant_level, by_scopes=by_scopes)
     token = tokens.fresh_answer(broker, body, found) if found is not None else None
     if token is None:
-        token = await run_in_threadpool(
+        answered = await run_in_threadpool(
             partial(
                 tokens.fetch_token,
                 broker,
@@ -63,7 +65,20 @@ async def _token_answer(
                 found=found,
             )
         )
+        token = answered if isinstance(answered, dict) else await _refreshed(broker, answered, body)
     return JSONResponse({"token": token})
+
+
+async def _refreshed(
+    broker: Broker, refreshed: tokens.Refreshed, body: TokenFetchRequest
+) -> dict[str, Any]:
+    """The refreshed token, read on the event loop (through the pool if that read fails)."""
+    try:
+        return tokens.refreshed_answer(broker, refreshed, body, on_loop=True)
+    except DBAPIError:
+        return await run_in_threadpool(
+            partial(tokens.refreshed_answer, broker, refreshed, body, on_loop=False)
+        )
 
 
 @router.post("/v1/mgmt/outbound/app/user/token", response_model=dict[str, Any])

@@ -15,7 +15,13 @@ from broker.lifecycle import metrics
 from broker.outbound.apps import find_app
 from broker.outbound.refresh import ReauthorizationRequired, needs_refresh, refresh_token
 from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.vault import NEEDS_REAUTH, revoke_and_delete, select_token, token_to_wire
+from broker.outbound.vault import (
+    NEEDS_REAUTH,
+    read_token,
+    revoke_and_delete,
+    select_token,
+    token_to_wire,
+)
 from broker.outbound.wire import TokenFetchRequest
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow, StoredToken
@@ -102,7 +108,7 @@ def fetch_token(
     by_scopes: bool,
     arrived: float | None = None,
     found: Found | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Refreshed:
     """The wire token for a user (or tenant); refreshed first when expired or expiring.
 
     ``arrived`` is when the request arrived: a forced refresh already in flight answers it.
@@ -131,11 +137,27 @@ def fetch_token(
         return token_to_wire(broker, row, with_refresh=with_refresh)
     token_id = row.id
     refresh_token(broker, token_id, force=force, not_before=arrived)
-    with broker.db.session() as s:
-        fresh = s.get(ManagedTokenRow, token_id)
-        if fresh is None:
-            raise TokenNotFound("The token was deleted")
-        return token_to_wire(broker, fresh, with_refresh=with_refresh)
+    return Refreshed(token_id)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """``fetch_token``'s answer after a refresh: the token to read and send
+    (``refreshed_answer``, on the event loop: a storm's callers are answered by one indexed
+    read each there, not by a session each in the thread pool)."""
+
+    token_id: str
+
+
+def refreshed_answer(
+    broker: Broker, refreshed: Refreshed, req: TokenFetchRequest, *, on_loop: bool
+) -> dict[str, Any]:
+    """The wire token after a refresh (``TokenNotFound`` when it was deleted meanwhile)."""
+    row = read_token(broker.db, refreshed.token_id, on_loop=on_loop)
+    if row is None:
+        raise TokenNotFound("The token was deleted")
+    options = req.options
+    return token_to_wire(broker, row, with_refresh=bool(options and options.with_refresh_token))
 
 
 def _holds_valid_token(row: ManagedTokenRow, now: float) -> bool:

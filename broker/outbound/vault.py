@@ -257,6 +257,21 @@ def select_token(
     return found
 
 
+_TOKEN_BY_ID = select(_TOKENS).where(_TOKENS.c.id == bindparam("id"))
+
+
+def read_token(db: Database, token_id: str, *, on_loop: bool = False) -> StoredToken | None:
+    """One token by id (a read-only Core row); ``on_loop`` as for ``select_token``."""
+    rows: Sequence[Any]
+    if on_loop:
+        rows = db.loop_read(_TOKEN_BY_ID, {"id": token_id})
+    else:
+        with db.engine.connect() as conn:
+            rows = conn.execute(_TOKEN_BY_ID, {"id": token_id}).all()
+    found: StoredToken | None = rows[0] if rows else None
+    return found
+
+
 def revoke_and_delete(
     broker: Broker, rows: list[ManagedTokenRow], apps: dict[str, OutboundApp]
 ) -> list[dict[str, str]]:
