@@ -7,9 +7,10 @@ own process, drives with 32 keep-alive clients:
 
 * ``POST /v1/mgmt/outbound/app/user/token/latest`` (the fetch, management key, JSON body);
 * ``GET /v1/x/health`` (the broker's no-op: its middleware and router, no auth, no database);
-* ``POST /token`` of the bare app (a token-shaped answer to a JSON body): the denominator.
+* ``POST /token`` of the bare app (a token-shaped answer to a JSON body): the fetch's
+  denominator; ``GET /noop`` of the bare app (a small JSON body): the health's.
 
-The three alternate in 2 s slices, the order rotating every round, so load from elsewhere on a
+The four alternate in 2 s slices, the order rotating every round, so load from elsewhere on a
 shared machine falls on all alike. The bare app is the honest denominator: the broker's own
 no-op carries every per-request cost of the broker, so a ratio against it moves with the thing
 measured. Each server's CPU time per request (``/proc/<pid>/stat``) is reported beside the
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.bare import NOOP_PATH as BARE_NOOP_PATH
 from bench.bare import TOKEN_PATH, start_bare
 from bench.servers import BrokerProcess, fresh_token, process_tree, start_broker
 from bench.wrk import LoadResult, require_wrk, run_wrk
@@ -150,7 +152,7 @@ def ratio(a: float, b: float) -> float:
 
 
 def broker_loads(broker: BrokerProcess, bare_url: str, bare_pid: int, body: str) -> dict[str, Load]:
-    """The fetch, the broker's no-op and the bare app's token answer, as loads."""
+    """The fetch, the broker's no-op, and the bare app's token answer and no-op, as loads."""
     return {
         "fetch": Load(
             lambda c, s: fetch_load(broker, body, connections=c, duration_s=s),
@@ -168,6 +170,12 @@ def broker_loads(broker: BrokerProcess, bare_url: str, bare_pid: int, body: str)
                     bare_url + TOKEN_PATH, connections=c, duration_s=s, method="POST", body=body
                 ),
                 "bare",
+            ),
+            bare_pid,
+        ),
+        "bare_noop": Load(
+            lambda c, s: checked(
+                run_wrk(bare_url + BARE_NOOP_PATH, connections=c, duration_s=s), "bare no-op"
             ),
             bare_pid,
         ),
@@ -193,13 +201,14 @@ def run(duration_s: float = 10.0, warmup_s: float = 2.0) -> dict[str, float]:
         finally:
             broker.stop()
             bare.stop()
-    fetch, noop, base = t["fetch"], t["noop"], t["bare"]
+    fetch, noop, base, base_noop = t["fetch"], t["noop"], t["bare"], t["bare_noop"]
     return {
         "fetch_rps": round(fetch.rps, 1),
         "noop_rps": round(noop.rps, 1),
         "bare_rps": round(base.rps, 1),
+        "bare_noop_rps": round(base_noop.rps, 1),
         "fetch_vs_bare": ratio(fetch.rps, base.rps),
-        "health_vs_bare": ratio(noop.rps, base.rps),
+        "health_vs_bare": ratio(noop.rps, base_noop.rps),
         "fetch_ratio": ratio(fetch.rps, noop.rps),
         "fetch_p50_ms": round(latency["fetch"].p50_ms, 2),
         "fetch_p99_ms": round(latency["fetch"].p99_ms, 2),

@@ -41,7 +41,7 @@ def run(duration_s: float = 10.0, warmup_s: float = 2.0) -> dict[str, float]:
         stack.callback(broker.stop)
         body = prepare(broker)
         loads = broker_loads(broker, bare.url, bare.process.pid, body)
-        del loads["noop"]
+        del loads["noop"], loads["bare_noop"]
         for load in loads.values():
             load.drive(8, warmup_s)
         t = alternate(loads, connections=32, total_s=duration_s)

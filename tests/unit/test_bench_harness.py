@@ -31,6 +31,7 @@ def test_fetch_answers_throughput_ratio_and_latency_or_says_how_to_install_wrk()
     names = {"fetch_rps", "noop_rps", "fetch_ratio", "fetch_p50_ms", "fetch_p99_ms"}
     names |= {"fetch_cpu_us", "noop_cpu_us", "bare_rps", "bare_cpu_us", "bare_p50_ms"}
     names |= {"bare_p99_ms", "fetch_vs_bare", "health_vs_bare", "fetch_p99_vs_bare"}
+    names |= {"bare_noop_rps"}
     if not HAS_WRK:
         with pytest.raises(BenchmarkUnavailable, match="apt-get install -y wrk"):
             fetch.run(duration_s=1, warmup_s=1)
