@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from bench.refresh_storm import PROVIDER_LATENCY_MS
+
 BEGIN = "<!-- figures:begin (written by `make bench`; edit outside these markers) -->"
 END = "<!-- figures:end -->"
 PACKAGES = (
@@ -44,9 +46,15 @@ class Floor:
 FLOORS = (
     Floor("fetch_ratio", ">=", 0.6),
     Floor("fetch_p99_ms", "<=", 5),
+    Floor("fetch_vs_bare", ">=", 0.6),
+    Floor("health_vs_bare", ">=", 0.9),
+    Floor("fetch_p99_vs_bare", "<=", 2),
+    Floor("fetch_vs_bare_pg", ">=", 0.4),
     Floor("storm_provider_calls", "==", 1),
+    Floor("storm_p99_ms", "<=", PROVIDER_LATENCY_MS + 500),
     Floor("inventory_ratio", ">=", 10),
     Floor("inventory_s", "<=", 10),
+    Floor("inventory_100k_s", "<=", 10),
     Floor("rss_100k_mb", "<=", 250),
     Floor("page_interactive_s", "<=", 3),
 )

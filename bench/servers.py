@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,19 +21,18 @@ import httpx
 
 from broker.config import BrokerSettings
 from broker.identity.project import LOCAL_ENV_FILE, read_env_file
-from broker.seed import CATALOG_APPS, seed_bulk
+from broker.seed import seed_bulk
 from tests.support.servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BATCH = 1000  # tokens per batch upload request (well under the 1 MiB body limit)
-SEED_CLIENTS = 8  # concurrent user creations while seeding (not timed)
 
 
 class BenchmarkUnavailable(Exception):
     """A benchmark cannot run on this machine (a tool or a module is missing); says which."""
 
 
-def _spawn(
+def spawn(
     argv: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT
 ) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
@@ -47,7 +45,7 @@ def _spawn(
         )
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -58,11 +56,11 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    _stop(process)
+    stop_process(process)
     raise RuntimeError(f"{url} did not come up; log:\n{log_path.read_text()[-2000:]}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGINT)  # uvicorn's graceful stop, workers included
         try:
@@ -72,20 +70,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     """``pid`` and its descendants (uvicorn's worker processes)."""
     found = [pid]
     for task in Path(f"/proc/{pid}/task").glob("*"):
         children = (task / "children").read_text().split() if (task / "children").exists() else []
         for child in children:
-            found += _tree(int(child))
+            found += process_tree(int(child))
     return found
 
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its descendants, in MiB (``VmRSS`` from /proc)."""
     total_kb = 0
-    for each in _tree(pid):
+    for each in process_tree(pid):
         try:
             status = Path(f"/proc/{each}/status").read_text()
         except FileNotFoundError:
@@ -140,7 +138,7 @@ class BrokerProcess:
     def stop(self) -> None:
         """Stop the broker."""
         self.http.close()
-        _stop(self.process)
+        stop_process(self.process)
 
 
 def start_broker(
@@ -171,9 +169,9 @@ def start_broker(
     # A/B runs: BENCH_BROKER_TREE names another checkout (``git archive HEAD~1 | tar -x -C …``)
     # whose broker is measured instead (``python -m`` imports from its working directory).
     tree = Path(os.environ.get("BENCH_BROKER_TREE", REPO_ROOT))
-    process = _spawn(argv, log_path, env, cwd=tree)
+    process = spawn(argv, log_path, env, cwd=tree)
     url = f"http://127.0.0.1:{port}"
-    _wait_until_up(f"{url}/v1/x/health", process, log_path)
+    wait_until_up(f"{url}/v1/x/health", process, log_path)
     creds = read_env_file(data_dir / LOCAL_ENV_FILE)
     return BrokerProcess(
         url=url,
@@ -193,7 +191,7 @@ class ProviderProcess:
 
     def stop(self) -> None:
         """Stop the provider."""
-        _stop(self.process)
+        stop_process(self.process)
 
 
 def start_provider(work_dir: Path) -> ProviderProcess:
@@ -202,9 +200,9 @@ def start_provider(work_dir: Path) -> ProviderProcess:
     port = free_port()
     argv = [sys.executable, "-m", "broker.cli", "provider", "--port", str(port), "--auto-approve"]
     log_path = work_dir / "provider.log"
-    process = _spawn(argv, log_path)
+    process = spawn(argv, log_path)
     url = f"http://127.0.0.1:{port}"
-    _wait_until_up(f"{url}/.well-known/oauth-authorization-server", process, log_path)
+    wait_until_up(f"{url}/.well-known/oauth-authorization-server", process, log_path)
     return ProviderProcess(url=url, process=process)
 
 
@@ -229,7 +227,7 @@ class DashboardProcess:
 
     def stop(self) -> None:
         """Stop the dashboard."""
-        _stop(self.process)
+        stop_process(self.process)
 
 
 def start_dashboard(broker: BrokerProcess, work_dir: Path) -> DashboardProcess:
@@ -251,25 +249,12 @@ def start_dashboard(broker: BrokerProcess, work_dir: Path) -> DashboardProcess:
         "DESCOPE_BASE_URL": "",
     }
     log_path = work_dir / "dashboard.log"
-    process = _spawn(argv, log_path, env)
-    _wait_until_up(f"{url}/_stcore/health", process, log_path)
+    process = spawn(argv, log_path, env)
+    wait_until_up(f"{url}/_stcore/health", process, log_path)
     return DashboardProcess(url=url, process=process)
 
 
 def seed_connections(broker: BrokerProcess, users: int, apps: int) -> None:
-    """``users`` users (management API, created concurrently) × ``apps`` catalog apps' tokens.
-
-    Like ``outbound seed`` (``broker.seed.seed_bulk``), whose catalog apps it reuses, but the
-    users are created by several clients at once so seeding stays a small part of the run.
-    """
-    seed_bulk(broker.settings, users=0, tokens_per_user=apps)  # users=0: only the catalog apps
-
-    def create(n: int) -> str:
-        login = f"seeded-{n:06d}@bench.test"
-        body = {"loginId": login, "email": login, "displayName": f"Seeded user {n}"}
-        user_id: str = broker.mgmt("POST", "/v1/mgmt/user/create", json=body)["user"]["userId"]
-        return user_id
-
-    with ThreadPoolExecutor(SEED_CLIENTS) as pool:
-        user_ids = list(pool.map(create, range(users)))
-    broker.upload_tokens([fresh_token(a, u) for u in user_ids for a in CATALOG_APPS[:apps]])
+    """``users`` users (``seeded-<n>@example.test``) × ``apps`` catalog apps' tokens, made as
+    ``outbound seed`` makes them (``broker.seed.seed_bulk``: in bulk through the store)."""
+    seed_bulk(broker.settings, users=users, tokens_per_user=apps, prefix="seeded")

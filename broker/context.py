@@ -47,7 +47,7 @@ def bootstrap(settings: BrokerSettings, *, write_local_env: bool = True) -> Brok
         SmtpServer.from_url(settings.smtp_url)
     secure_data_dir(settings.data_dir, settings.resolved_database_url)
     ring = KeyRing.load_or_create(settings.data_dir)
-    db = Database(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url, workers=settings.workers)
     db.migrate()
     creds = ensure_project(db, settings.data_dir, ring)
     signing = SigningKeys(db, ring, creds.project_id)

@@ -50,7 +50,7 @@ from broker.errors import (
 )
 from broker.outbound.apps import find_app
 from broker.outbound.refresh import ReauthorizationRequired
-from broker.outbound.tokens import fetch_token
+from broker.outbound.tokens import Refreshed, fetch_token, refreshed_answer
 from broker.outbound.url_policy import guarded_client
 from broker.outbound.wire import TokenFetchRequest, TokenOptions
 
@@ -189,15 +189,16 @@ class _Call:
         self.token = ""
 
     def fetch(self, *, force: bool) -> None:
-        wire = fetch_token(
-            self.broker,
-            TokenFetchRequest(
-                app_id=self.req.app_id,
-                user_id=self.caller.user_id,
-                options=TokenOptions(force_refresh=True) if force else None,
-            ),
-            tenant_level=False,
-            by_scopes=False,
+        request = TokenFetchRequest(
+            app_id=self.req.app_id,
+            user_id=self.caller.user_id,
+            options=TokenOptions(force_refresh=True) if force else None,
+        )
+        answer = fetch_token(self.broker, request, tenant_level=False, by_scopes=False)
+        wire = (
+            refreshed_answer(self.broker, answer, request, on_loop=False)
+            if isinstance(answer, Refreshed)
+            else answer
         )
         self.token_id, self.token = str(wire["id"]), str(wire["accessToken"])
 

@@ -14,7 +14,7 @@ import sys
 import anyio
 import uvicorn
 
-from broker.app import ASGIApp, Receive, Scope, Send
+from broker.edge import ASGIApp, Receive, Scope, Send
 from broker.mcp_server.broker_client import BrokerError, BrokerSession, McpSettings
 from broker.mcp_server.server import build_server
 

@@ -34,7 +34,7 @@ from broker.outbound.oauth_client import ProviderError, TokenGrant, refresh_gran
 from broker.outbound.registration import OutboundApp, resolve_app
 from broker.outbound.vault import NEEDS_REAUTH, REFRESH_FAILED, unseal_part
 from broker.store.db import now_s
-from broker.store.outbound import ManagedTokenRow
+from broker.store.outbound import ManagedTokenRow, StoredToken
 
 RefreshOutcome = Literal["fresh", "refreshed", "kept"]
 # What a settled lease says happened: a refresh outcome, or "fresh" (nothing was needed).
@@ -74,7 +74,7 @@ class RefreshMisconfigured(ProviderUnavailable):
     description = "Outbound app misconfigured for refresh"
 
 
-def min_validity(row: ManagedTokenRow, margin: int) -> int:
+def min_validity(row: StoredToken, margin: int) -> int:
     """Seconds an access token must still be valid to be handed out: the margin, capped at
     half the token's lifetime (a provider issuing 30 s tokens still gets them served)."""
     issued = row.last_refresh_time or int(row.created_at or 0)
@@ -82,7 +82,7 @@ def min_validity(row: ManagedTokenRow, margin: int) -> int:
     return min(margin, lifetime // 2) if lifetime > 0 else margin
 
 
-def usable(row: ManagedTokenRow, now: float, margin: int) -> bool:
+def usable(row: StoredToken, now: float, margin: int) -> bool:
     """Whether the stored access token may be handed out now."""
     if row.access_token_sealed is None:
         return False
@@ -91,7 +91,7 @@ def usable(row: ManagedTokenRow, now: float, margin: int) -> bool:
     return row.access_token_expiry - min_validity(row, margin) > now
 
 
-def needs_refresh(row: ManagedTokenRow, now: float, margin: int) -> bool:
+def needs_refresh(row: StoredToken, now: float, margin: int) -> bool:
     """Whether a fetch must refresh first (an OAuth token not usable now)."""
     return row.kind == "oauth" and not usable(row, now, margin)
 

@@ -12,10 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from broker.auth import ManagementAuth, ManagementOrUser, broker_of
+from broker.context import Broker
 from broker.outbound import tokens, uploads
 from broker.outbound.wire import ApiKeyUpload, BatchUpload, OAuthTokenUpload, TokenFetchRequest
 from broker.store.db import now_s
@@ -40,20 +41,20 @@ async def _token_answer(
     by_scopes: bool,
     arrived: float,
 ) -> JSONResponse:
-    # The fetch is the broker's hot path (bench/fetch.py, docs/performance.md). A token usable
-    # now is answered on the event loop: one indexed read (≈0.1 ms on SQLite), done only while
-    # the pool holds an idle connection, so the loop never waits on a checkout. The thread-pool
-    # hop it saves was half the fetch's CPU. Anything else (refresh due or forced, no token,
-    # dead grant) runs in a worker thread as before, since it may call the provider. The body
+    # The fetch is the broker's hot path (bench/fetch.py, docs/performance.md; the common case
+    # is answered before this, by ``fast_fetch``). The lookup is one indexed read on the event
+    # loop's own connection (``Database.loop_read``), so the loop never waits on a pool
+    # checkout; a token usable now is answered here. Anything else (refresh due or forced, no
+    # token, dead grant) runs in a worker thread with what the lookup found, since it may call
+    # the provider: in a storm of forced refreshes the threads then wait on the one refresh
+    # without first queueing for the pool's connections. The body
     # is sent as built: FastAPI's response validation would cost another hop; ``response_model``
     # on the routes keeps the OpenAPI schema.
     broker = broker_of(request)
-    pool = broker.db.engine.pool
-    token = None
-    if isinstance(pool, QueuePool) and pool.checkedout() < pool.size():
-        token = tokens.fresh_token(broker, body, tenant_level=tenant_level, by_scopes=by_scopes)
+    found = tokens.lookup_on_loop(broker, body, tenant_level=tenant_level, by_scopes=by_scopes)
+    token = tokens.fresh_answer(broker, body, found) if found is not None else None
     if token is None:
-        token = await run_in_threadpool(
+        answered = await run_in_threadpool(
             partial(
                 tokens.fetch_token,
                 broker,
@@ -61,9 +62,23 @@ async def _token_answer(
                 tenant_level=tenant_level,
                 by_scopes=by_scopes,
                 arrived=arrived,
+                found=found,
             )
         )
+        token = answered if isinstance(answered, dict) else await _refreshed(broker, answered, body)
     return JSONResponse({"token": token})
+
+
+async def _refreshed(
+    broker: Broker, refreshed: tokens.Refreshed, body: TokenFetchRequest
+) -> dict[str, Any]:
+    """The refreshed token, read on the event loop (through the pool if that read fails)."""
+    try:
+        return tokens.refreshed_answer(broker, refreshed, body, on_loop=True)
+    except DBAPIError:
+        return await run_in_threadpool(
+            partial(tokens.refreshed_answer, broker, refreshed, body, on_loop=False)
+        )
 
 
 @router.post("/v1/mgmt/outbound/app/user/token", response_model=dict[str, Any])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from broker.auth import Caller
 from broker.context import Broker
@@ -13,15 +15,26 @@ from broker.lifecycle import metrics
 from broker.outbound.apps import find_app
 from broker.outbound.refresh import ReauthorizationRequired, needs_refresh, refresh_token
 from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.vault import NEEDS_REAUTH, revoke_and_delete, select_token, token_to_wire
+from broker.outbound.vault import (
+    NEEDS_REAUTH,
+    read_token,
+    revoke_and_delete,
+    select_token,
+    token_to_wire,
+)
 from broker.outbound.wire import TokenFetchRequest
 from broker.store.db import now_s
-from broker.store.outbound import ManagedTokenRow, OutboundAppRow
+from broker.store.outbound import ManagedTokenRow, OutboundAppRow, StoredToken
 
 
 def _lookup(
-    broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
-) -> ManagedTokenRow | None:
+    broker: Broker,
+    req: TokenFetchRequest,
+    *,
+    tenant_level: bool,
+    by_scopes: bool,
+    on_loop: bool = False,
+) -> StoredToken | None:
     user_id = "" if tenant_level else (req.user_id or "")
     tenant_id = req.tenant_id or ""
     if tenant_level and not tenant_id:
@@ -35,28 +48,56 @@ def _lookup(
         tenant_id=tenant_id,
         scopes=[s for s in req.scopes or [] if s] if by_scopes else None,
         external_identifier=req.external_identifier,
+        on_loop=on_loop,
     )
 
 
-def _usable_now(broker: Broker, row: ManagedTokenRow) -> bool:
+def _usable_now(broker: Broker, row: StoredToken) -> bool:
     return row.status != NEEDS_REAUTH and not needs_refresh(
         row, now_s(), broker.settings.refresh_margin_s
     )
 
 
-def fresh_token(
+@dataclass(frozen=True)
+class Found:
+    """What the fetch's lookup found: the owner's token, or None when there is none."""
+
+    row: StoredToken | None
+
+
+def lookup_on_loop(
     broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
-) -> dict[str, Any] | None:
-    """The wire token when one usable now is stored (one indexed read); None when
+) -> Found | None:
+    """The fetch's lookup on the event loop's own connection (one indexed read); None when that
+    read failed (the connection is dropped, and the worker path reads through the pool, where
+    the error, if the database is really down, becomes the answer)."""
+    try:
+        return Found(
+            _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes, on_loop=True)
+        )
+    except DBAPIError:
+        return None
+
+
+def fresh_answer(broker: Broker, req: TokenFetchRequest, found: Found) -> dict[str, Any] | None:
+    """The wire token when ``found`` is usable now and no refresh was forced; None when
     ``fetch_token`` must answer instead (forced, due for refresh, missing, dead grant)."""
     options = req.options
-    if options and options.force_refresh:
-        return None
-    row = _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
-    if row is None or not _usable_now(broker, row):
+    row = found.row
+    if (options and options.force_refresh) or row is None or not _usable_now(broker, row):
         return None
     metrics.FETCHES.labels(result="fresh").inc()
     return token_to_wire(broker, row, with_refresh=bool(options and options.with_refresh_token))
+
+
+def fresh_token(
+    broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
+) -> dict[str, Any] | None:
+    """``fresh_answer`` after ``lookup_on_loop`` (no read when a refresh is forced)."""
+    if req.options and req.options.force_refresh:
+        return None
+    found = lookup_on_loop(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
+    return fresh_answer(broker, req, found) if found is not None else None
 
 
 def fetch_token(
@@ -66,16 +107,20 @@ def fetch_token(
     tenant_level: bool,
     by_scopes: bool,
     arrived: float | None = None,
-) -> dict[str, Any]:
+    found: Found | None = None,
+) -> dict[str, Any] | Refreshed:
     """The wire token for a user (or tenant); refreshed first when expired or expiring.
 
     ``arrived`` is when the request arrived: a forced refresh already in flight answers it.
+    ``found``: the lookup already made on the event loop (else it is made here).
     """
     scopes = [s for s in req.scopes or [] if s] if by_scopes else None
     options = req.options
     force = bool(options and options.force_refresh)
     with_refresh = bool(options and options.with_refresh_token)
-    row = _lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
+    if found is None:
+        found = Found(_lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes))
+    row = found.row
     if row is None:
         with broker.db.session() as s:
             find_app(s, req.app_id)  # an unknown app answers its own error first
@@ -92,11 +137,27 @@ def fetch_token(
         return token_to_wire(broker, row, with_refresh=with_refresh)
     token_id = row.id
     refresh_token(broker, token_id, force=force, not_before=arrived)
-    with broker.db.session() as s:
-        fresh = s.get(ManagedTokenRow, token_id)
-        if fresh is None:
-            raise TokenNotFound("The token was deleted")
-        return token_to_wire(broker, fresh, with_refresh=with_refresh)
+    return Refreshed(token_id)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """``fetch_token``'s answer after a refresh: the token to read and send
+    (``refreshed_answer``, on the event loop: a storm's callers are answered by one indexed
+    read each there, not by a session each in the thread pool)."""
+
+    token_id: str
+
+
+def refreshed_answer(
+    broker: Broker, refreshed: Refreshed, req: TokenFetchRequest, *, on_loop: bool
+) -> dict[str, Any]:
+    """The wire token after a refresh (``TokenNotFound`` when it was deleted meanwhile)."""
+    row = read_token(broker.db, refreshed.token_id, on_loop=on_loop)
+    if row is None:
+        raise TokenNotFound("The token was deleted")
+    options = req.options
+    return token_to_wire(broker, row, with_refresh=bool(options and options.with_refresh_token))
 
 
 def _holds_valid_token(row: ManagedTokenRow, now: float) -> bool:

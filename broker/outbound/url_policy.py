@@ -18,9 +18,11 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
+import ssl
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -176,6 +178,20 @@ def check_outbound_url(url: str, settings: BrokerSettings, *, resolve: bool = Tr
     return url
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings of provider calls (httpx's defaults: certifi's roots, or
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR``), built once per process: loading the root store costs
+    tens of milliseconds of CPU, which a client per refresh paid on every call."""
+    return httpx.create_ssl_context()
+
+
+def warm_up() -> None:
+    """Build the TLS context and import the HTTP transport before the first provider call, so
+    the first refresh of a worker (a storm's leader, docs/performance.md) does not pay them."""
+    httpx.Client(verify=tls_context()).close()
+
+
 def guarded_client(settings: BrokerSettings) -> httpx.Client:
     """An HTTP client for provider calls: bounded timeouts, SSRF check on every request."""
 
@@ -184,6 +200,7 @@ def guarded_client(settings: BrokerSettings) -> httpx.Client:
 
     return httpx.Client(
         timeout=HTTP_TIMEOUT,
+        verify=tls_context(),
         follow_redirects=False,
         event_hooks={"request": [_check]},
         headers={"User-Agent": "outbound-broker/0.1"},

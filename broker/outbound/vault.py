@@ -9,6 +9,7 @@ the refresh margin), ``expired``, ``refresh_failed`` (transient; retried) and ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from broker.lifecycle.events import record_event
 from broker.outbound.oauth_client import TokenGrant, revoke
 from broker.outbound.registration import OutboundApp
 from broker.store.db import Database, now_s
-from broker.store.outbound import ManagedTokenRow
+from broker.store.outbound import ManagedTokenRow, StoredToken
 
 ACTIVE, REFRESH_FAILED, NEEDS_REAUTH = "active", "refresh_failed", "needs_reauth"
 # The one extension field carrying provider metadata (a strict wire mode strips it by name).
@@ -55,7 +56,7 @@ def seal_into(broker: Broker, row: ManagedTokenRow, part: str, value: Secret | N
         row.refresh_token_sealed = sealed
 
 
-def unseal_part(broker: Broker, row: ManagedTokenRow, part: str) -> Secret | None:
+def unseal_part(broker: Broker, row: StoredToken, part: str) -> Secret | None:
     """The clear access or refresh token of a row, or None."""
     sealed = row.access_token_sealed if part == "access" else row.refresh_token_sealed
     if sealed is None:
@@ -181,7 +182,7 @@ def store_grant(
         )
 
 
-def token_status(row: ManagedTokenRow, now: float, margin: int) -> str:
+def token_status(row: StoredToken, now: float, margin: int) -> str:
     """The lifecycle status shown as the ``status`` extension field."""
     if row.status in (NEEDS_REAUTH, REFRESH_FAILED):
         return row.status
@@ -196,7 +197,7 @@ def _unix(value: int | None) -> str:
     return str(int(value)) if value else ""
 
 
-def token_to_wire(broker: Broker, row: ManagedTokenRow, *, with_refresh: bool) -> dict[str, Any]:
+def token_to_wire(broker: Broker, row: StoredToken, *, with_refresh: bool) -> dict[str, Any]:
     """The OutboundAppToken object (reference §3.3) plus this broker's extension fields."""
     access = unseal_part(broker, row, "access")
     body: dict[str, Any] = {
@@ -254,17 +255,38 @@ def select_token(
     tenant_id: str,
     scopes: list[str] | None,
     external_identifier: str | None,
-) -> ManagedTokenRow | None:
-    """The newest token of this owner (a detached copy); with ``scopes``, the newest holding all."""
+    on_loop: bool = False,
+) -> StoredToken | None:
+    """The newest token of this owner (a read-only Core row); with ``scopes``, the newest
+    holding all. ``on_loop``: through the event loop's own connection (``Database.loop_read``)."""
     params = {"app_id": app_id, "user_id": user_id, "tenant_id": tenant_id}
     query = _OWNER_TOKENS
     if external_identifier:
         query, params["external_identifier"] = _OWNER_TOKENS_BY_EXTERNAL_ID, external_identifier
-    with db.engine.connect() as conn:
-        rows = conn.execute(query, params).mappings().all()
+    rows: Sequence[Any]
+    if on_loop:
+        rows = db.loop_read(query, params)
+    else:
+        with db.engine.connect() as conn:
+            rows = conn.execute(query, params).all()
     wanted = set(scopes or [])
-    found = next((r for r in rows if wanted <= set(r["scopes"] or [])), None)
-    return ManagedTokenRow(**found) if found is not None else None
+    found: StoredToken | None = next((r for r in rows if wanted <= set(r.scopes or [])), None)
+    return found
+
+
+_TOKEN_BY_ID = select(_TOKENS).where(_TOKENS.c.id == bindparam("id"))
+
+
+def read_token(db: Database, token_id: str, *, on_loop: bool = False) -> StoredToken | None:
+    """One token by id (a read-only Core row); ``on_loop`` as for ``select_token``."""
+    rows: Sequence[Any]
+    if on_loop:
+        rows = db.loop_read(_TOKEN_BY_ID, {"id": token_id})
+    else:
+        with db.engine.connect() as conn:
+            rows = conn.execute(_TOKEN_BY_ID, {"id": token_id}).all()
+    found: StoredToken | None = rows[0] if rows else None
+    return found
 
 
 def revoke_and_delete(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, Select, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -25,8 +28,15 @@ def now_s() -> float:
     return time.time()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine tuned for the broker: WAL and busy timeout on SQLite, a pool on PostgreSQL."""
+# PostgreSQL connections one broker deployment may hold in all (its workers' pools together),
+# well under the server's default ``max_connections`` of 100, which other clients share.
+PG_CONNECTION_BUDGET = 60
+PG_MAX_PER_WORKER = 30
+
+
+def make_engine(url: str, workers: int = 1) -> Engine:
+    """An engine tuned for the broker: WAL and busy timeout on SQLite, a pool on PostgreSQL
+    sized so ``workers`` processes together stay within ``PG_CONNECTION_BUDGET``."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -47,16 +57,58 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    per_worker = max(6, min(PG_MAX_PER_WORKER, PG_CONNECTION_BUDGET // max(1, workers)))
+    return create_engine(
+        url,
+        pool_size=per_worker // 3,
+        max_overflow=per_worker - per_worker // 3,
+        pool_pre_ping=True,
+    )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A query compiled once for one dialect, and how to bind it and read its rows."""
+
+    sql: str
+    order: tuple[str, ...] | None  # the parameters' order for a positional paramstyle
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    tuple_type: Callable[..., Any]
+
+    @classmethod
+    def of(cls, query: Select[Any], dialect: Dialect) -> _Prepared:
+        compiled = query.compile(dialect=dialect)
+        columns = list(query.selected_columns)
+        names = tuple(c.key or "" for c in columns)
+        return cls(
+            sql=compiled.string,
+            order=tuple(compiled.positiontup or ()) if compiled.positional else None,
+            names=names,
+            processors=tuple(c.type.result_processor(dialect, None) for c in columns),
+            tuple_type=namedtuple("Record", names),
+        )
+
+    def bind(self, params: dict[str, Any]) -> Any:
+        """The driver's parameters: a tuple in order, or the mapping itself."""
+        return tuple(params[name] for name in self.order) if self.order is not None else params
+
+    def record(self, row: Sequence[Any]) -> Any:
+        """One driver row as a named tuple of converted values."""
+        return self.tuple_type(
+            *(f(v) if f is not None else v for f, v in zip(self.processors, row, strict=True))
+        )
 
 
 class Database:
     """One engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, workers: int = 1) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, workers)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._loop_conn: Connection | None = None
+        self._prepared: dict[Select[Any], _Prepared] = {}
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,6 +134,45 @@ class Database:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def loop_read(self, query: Select[Any], params: dict[str, Any]) -> list[Any]:
+        """The rows of a read run on the event loop, through a connection of its own.
+
+        The fetch of a fresh token (the broker's hot path, docs/performance.md) runs on the
+        event loop, so it must never wait for a pool checkout behind worker threads, and it
+        pays no checkout, pre-ping, ``BEGIN`` or ``ROLLBACK`` per request: the connection is
+        held by this process (opened on first use, so each uvicorn worker has its own) in
+        autocommit, so every read sees the latest commit. The statement is compiled once per
+        query and run on the driver's cursor; each row is a named tuple of the selected
+        columns, converted by the columns' own types. Only the loop's thread calls this. A
+        failed read drops the connection (the next one reconnects) and raises SQLAlchemy's
+        error (so the app's handlers answer it as for any other query).
+        """
+        conn = self._loop_conn
+        if conn is None:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._loop_conn = conn
+        prepared = self._prepared.get(query)
+        if prepared is None:
+            prepared = self._prepared[query] = _Prepared.of(query, self.engine.dialect)
+        bound = prepared.bind(params)
+        try:
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(prepared.sql, bound)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            self._loop_conn = None
+            conn.invalidate()
+            raise DBAPIError.instance(
+                prepared.sql, bound, exc, self.engine.dialect.loaded_dbapi.Error
+            ) from exc
+        return [prepared.record(row) for row in rows]
+
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Close the loop's connection and the pooled ones."""
+        if self._loop_conn is not None:
+            self._loop_conn.close()
+            self._loop_conn = None
         self.engine.dispose()

@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -157,7 +157,7 @@ class Transport:
         management: bool = False,
         management_key: Secret | None = None,
         json_body: Mapping[str, Any] | None = None,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str | Sequence[str]] | None = None,
     ) -> Any:
         """Send one call and return its parsed JSON; raise a DashboardError on any failure.
 

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.provider import start_provider
 from tests.support.servers import LiveBroker
-from tests.support.token_seed import CAL, MAIL, UPLOADED_ACCESS, SeededTokens, seed_tokens
-
-
-@pytest.fixture(scope="module")
-def seeded(live_broker: LiveBroker) -> Iterator[SeededTokens]:
-    """The known population, once per backend."""
-    provider = start_provider()
-    try:
-        yield seed_tokens(live_broker, provider)
-    finally:
-        provider.stop()
+from tests.support.token_seed import CAL, MAIL, UPLOADED_ACCESS, SeededTokens
 
 
 def _inventory(live: LiveBroker, **params: Any) -> httpx.Response:
@@ -101,7 +89,15 @@ def test_inventory_needs_the_management_key(live_broker: LiveBroker, seeded: See
 
 
 @pytest.mark.parametrize(
-    "params", [{"page": -1}, {"page": 10**19}, {"limit": 5000}, {"status": "sleepy"}]
+    "params",
+    [
+        {"page": -1},
+        {"page": 10**19},
+        {"limit": 5000},
+        {"status": "sleepy"},
+        {"userText": "x" * 300},
+        {"appId": [f"a{n}" for n in range(101)]},
+    ],
 )
 def test_inventory_refuses_bad_arguments(
     live_broker: LiveBroker, seeded: SeededTokens, params: dict[str, Any]

@@ -4,17 +4,19 @@ figures under the names the report expects (no timing is asserted; numbers live 
 from __future__ import annotations
 
 import math
+import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from bench import connect, fetch, inventory, memory, page
+from bench import connect, fetch, fetch_pg, inventory, inventory_scale, memory, page
 from bench.__main__ import BENCHMARKS, Benchmark, run_one
 from bench.report import BEGIN, END, FLOORS, figures_block, write_report
 from bench.servers import BenchmarkUnavailable
 from bench.wrk import INSTALL_HINT
+from tests.support.servers import PG_URL_ENV
 
 pytestmark = pytest.mark.slow
 HAS_WRK = shutil.which("wrk") is not None
@@ -27,14 +29,35 @@ def assert_figures(figures: dict[str, float], names: set[str]) -> None:
 
 def test_fetch_answers_throughput_ratio_and_latency_or_says_how_to_install_wrk() -> None:
     names = {"fetch_rps", "noop_rps", "fetch_ratio", "fetch_p50_ms", "fetch_p99_ms"}
-    names |= {"fetch_cpu_us", "noop_cpu_us"}
+    names |= {"fetch_cpu_us", "noop_cpu_us", "bare_rps", "bare_cpu_us", "bare_p50_ms"}
+    names |= {"bare_p99_ms", "fetch_vs_bare", "health_vs_bare", "fetch_p99_vs_bare"}
+    names |= {"bare_noop_rps"}
     if not HAS_WRK:
         with pytest.raises(BenchmarkUnavailable, match="apt-get install -y wrk"):
             fetch.run(duration_s=1, warmup_s=1)
         return
     figures = fetch.run(duration_s=1, warmup_s=1)
     assert_figures(figures, names)
-    assert figures["fetch_rps"] > 0 and figures["noop_rps"] > 0
+    assert figures["fetch_rps"] > 0 and figures["noop_rps"] > 0 and figures["bare_rps"] > 0
+    assert figures["fetch_vs_bare"] == round(figures["fetch_rps"] / figures["bare_rps"], 3)
+
+
+def test_fetch_pg_compares_two_workers_with_the_bare_apps_two_or_says_what_is_missing() -> None:
+    names = {"fetch_pg_rps", "bare_2w_rps", "fetch_vs_bare_pg", "fetch_pg_p50_ms"}
+    names |= {"fetch_pg_p99_ms", "fetch_pg_cpu_us", "bare_2w_cpu_us"}
+    if not HAS_WRK or not os.environ.get(PG_URL_ENV):
+        with pytest.raises(BenchmarkUnavailable, match=r"wrk|OUTBOUND_TEST_DATABASE_URL"):
+            fetch_pg.run(duration_s=1, warmup_s=1)
+        return
+    figures = fetch_pg.run(duration_s=1, warmup_s=1)
+    assert_figures(figures, names)
+    assert figures["fetch_pg_rps"] > 0 and figures["bare_2w_rps"] > 0
+
+
+def test_inventory_100k_times_the_server_side_page_and_checks_its_answers() -> None:
+    figures = inventory_scale.run(users=40, apps=2)
+    names = {"inventory_100k_s", "inventory_100k_first_s", "inventory_100k_filter_s"}
+    assert_figures(figures, names | {"inventory_100k_seed_s"})
 
 
 def test_memory_answers_rss_idle_and_loaded_and_fetch_rate() -> None:
@@ -67,12 +90,17 @@ def test_every_floor_names_a_figure_some_benchmark_measures() -> None:
     modules = {b.module for b in BENCHMARKS}
     assert {
         "bench.fetch",
+        "bench.fetch_pg",
+        "bench.inventory_scale",
+        "bench.refresh_storm",
         "bench.inventory",
         "bench.memory",
         "bench.page",
         "bench.connect",
     } <= modules
     assert {f.name for f in FLOORS} >= {"fetch_ratio", "inventory_s", "rss_100k_mb"}
+    assert {f.name for f in FLOORS} >= {"fetch_vs_bare", "health_vs_bare", "fetch_vs_bare_pg"}
+    assert {f.name for f in FLOORS} >= {"inventory_100k_s", "storm_p99_ms", "fetch_p99_vs_bare"}
 
 
 def test_the_report_rewrites_only_its_block(tmp_path: Path) -> None:

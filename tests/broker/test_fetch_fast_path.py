@@ -1,0 +1,116 @@
+"""The fetch's fast path (``broker/outbound/fast_fetch.py``) answers exactly what the endpoint
+would, and nothing else: every other case reaches the endpoint with its body intact."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from broker.outbound.fast_fetch import FETCH_PATHS
+from broker.outbound.token_routes import router
+from tests.support.outbound import create_demo_app
+from tests.support.provider import start_provider
+from tests.support.servers import LiveBroker
+
+
+def test_the_fast_path_covers_the_four_fetch_endpoints_and_their_checks_only() -> None:
+    """A check added to a fetch endpoint (a dependency) must be added to the fast path too:
+    this test names the endpoints' dependencies, so such a change fails here first."""
+    routes = {r.path: r for r in router.routes if isinstance(r, APIRoute) and r.path in FETCH_PATHS}
+    assert set(routes) == set(FETCH_PATHS)
+    for route in routes.values():
+        assert route.methods == {"POST"}
+        deps = [d.call.__name__ for d in route.dependant.dependencies if d.call is not None]
+        assert deps == ["_arrival", "require_management"], route.path
+        assert [p.name for p in route.dependant.body_params] == ["body"]
+
+
+@pytest.fixture(scope="module")
+def stored(live_broker: LiveBroker) -> tuple[str, str]:
+    provider = start_provider()
+    app_id = f"fast-{secrets.token_hex(4)}"
+    try:
+        create_demo_app(live_broker, provider, app_id)
+    finally:
+        provider.stop()
+    body = {
+        "appId": app_id,
+        "userId": "U-fast",
+        "accessToken": "fast-access",
+        "refreshToken": "fast-refresh",
+        "accessTokenExpiry": int(time.time()) + 3600,
+        "scopes": ["read"],
+    }
+    r = httpx.post(
+        live_broker.url + "/v1/mgmt/outbound/app/user/oauthtoken/upload",
+        headers=live_broker.mgmt_headers(),
+        json=body,
+    )
+    assert r.status_code == 200, r.text
+    return app_id, "U-fast"
+
+
+def _post(live: LiveBroker, path: str, content: bytes, **headers: str) -> httpx.Response:
+    base = {**live.mgmt_headers(), "Content-Type": "application/json"}
+    return httpx.post(live.url + path, headers={**base, **headers}, content=content)
+
+
+def test_a_fresh_token_is_answered_with_the_endpoints_bytes(
+    live_broker: LiveBroker, stored: tuple[str, str]
+) -> None:
+    app_id, user_id = stored
+    body = json.dumps({"appId": app_id, "userId": user_id}).encode()
+    fast = _post(live_broker, "/v1/mgmt/outbound/app/user/token/latest", body)
+    # withRefreshToken and scopes take the same path; the answer is the endpoint's shape.
+    with_refresh = _post(
+        live_broker,
+        "/v1/mgmt/outbound/app/user/token",
+        json.dumps(
+            {"appId": app_id, "userId": user_id, "scopes": ["read"],
+             "options": {"withRefreshToken": True}}
+        ).encode(),
+    )  # fmt: skip
+    assert fast.status_code == 200 and fast.headers["content-type"] == "application/json"
+    assert fast.json()["token"]["accessToken"] == "fast-access"
+    assert "refreshToken" not in fast.json()["token"]
+    assert with_refresh.json()["token"]["refreshToken"] == "fast-refresh"
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status", "code"),
+    [
+        (b'{"appId": ', {}, 400, "E011001"),  # malformed JSON: the endpoint's 400
+        (b'{"userId": "U-fast"}', {}, 400, "E011003"),  # appId missing
+        (b'{"appId": "nope", "userId": "U-fast"}', {}, 404, "E111501"),  # unknown app
+        (b"{}", {"Authorization": "Bearer Pnope:Knope"}, 401, ""),  # foreign project
+    ],
+)
+def test_everything_else_reaches_the_endpoint_with_its_body(
+    live_broker: LiveBroker,
+    stored: tuple[str, str],
+    content: bytes,
+    headers: dict[str, str],
+    status: int,
+    code: str,
+) -> None:
+    r = _post(live_broker, "/v1/mgmt/outbound/app/user/token/latest", content, **headers)
+
+    assert r.status_code == status, r.text
+    assert r.json()["errorCode"].startswith(code or "E")
+
+
+def test_a_wrong_key_is_still_counted_by_the_endpoint(
+    live_broker: LiveBroker, stored: tuple[str, str]
+) -> None:
+    app_id, user_id = stored
+    body = json.dumps({"appId": app_id, "userId": user_id}).encode()
+    wrong = f"Bearer {live_broker.project_id}:K{'x' * 40}"
+    r = _post(live_broker, "/v1/mgmt/outbound/app/user/token/latest", body, Authorization=wrong)
+
+    assert r.status_code in (401, 429) and r.json()["errorCode"]
+    assert "fast-access" not in r.text

@@ -1,0 +1,109 @@
+"""Server-side paging of the inventory, tested from both ends: the broker's filters and KPIs
+(``inventory_query``) and the dashboard's client (``dashboard.inventory_page``) reading them."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.descope.errors import DashboardError
+from dashboard.descope.transport import Transport
+from dashboard.inventory_page import InventoryPage, PageQuery, fetch_inventory_page
+from dashboard.settings import Secret
+from tests.support.servers import LiveBroker
+from tests.support.token_seed import CAL, MAIL, SeededTokens
+
+
+def _page(live: LiveBroker, query: PageQuery) -> InventoryPage:
+    with Transport(live.url, live.project_id, Secret(live.management_key)) as transport:
+        return fetch_inventory_page(transport, query)
+
+
+def _owners(page: InventoryPage) -> set[tuple[str, str]]:
+    return {(c.user_name or c.tenant_name, c.token.app_id) for c in page.connections}
+
+
+def test_the_first_page_carries_the_kpis_of_every_token(
+    live_broker: LiveBroker, seeded: SeededTokens
+) -> None:
+    page = _page(live_broker, PageQuery())
+
+    assert page.total == 7 and len(page.connections) == 7 and page.pages == 1
+    kpis = page.kpis
+    assert kpis is not None
+    assert (kpis.connections, kpis.users) == (7, 4)  # ada, bob, cyd, dee; Globex is a tenant
+    assert kpis.by_status == {
+        "active": 5, "expiring": 0, "expired": 1, "refresh_failed": 1, "needs_reauth": 0,
+    }  # fmt: skip
+    assert kpis.by_app == {CAL: 4, MAIL: 3}
+    # Healthy: renewable and fine now (ada ×2, bob's calendar); not dee's or Globex's, which
+    # nothing renews, nor the expired and the failing one.
+    assert (kpis.healthy, kpis.failing) == (3, 1)
+    assert kpis.expiring_24h == 1  # dee's, 2 h left and no refresh token
+    assert kpis.without_refresh_token == 3  # bob's mail, dee's, Globex's
+    assert kpis.healthy_share == pytest.approx(3 / 7)
+
+
+def test_the_kpis_follow_the_filters(live_broker: LiveBroker, seeded: SeededTokens) -> None:
+    page = _page(live_broker, PageQuery(app_ids=(MAIL,)))
+
+    assert _owners(page) == {("ada", MAIL), ("bob", MAIL), ("dee", MAIL)}
+    assert page.kpis is not None
+    assert (page.kpis.connections, page.kpis.users, page.kpis.healthy) == (3, 3, 1)
+    assert page.kpis.by_app == {MAIL: 3}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (PageQuery(statuses=("expired", "refresh_failed")), {("bob", MAIL), ("cyd", CAL)}),
+        (PageQuery(app_ids=(CAL, MAIL), user_text="  ADA "), {("ada", CAL), ("ada", MAIL)}),
+        (PageQuery(tenant_text="globex"), {("Globex", CAL)}),
+        (PageQuery(user_text="dee@example"), {("dee", MAIL)}),
+        (PageQuery(user_text="100%_"), set()),  # LIKE wildcards are taken literally
+    ],
+)
+def test_filters_run_in_the_broker(
+    live_broker: LiveBroker,
+    seeded: SeededTokens,
+    query: PageQuery,
+    expected: set[tuple[str, str]],
+) -> None:
+    page = _page(live_broker, query)
+
+    assert _owners(page) == expected
+    assert page.total == len(expected)
+    assert page.kpis is not None and page.kpis.connections == len(expected)
+
+
+def test_the_scope_filter_finds_a_granted_scope(
+    live_broker: LiveBroker, seeded: SeededTokens
+) -> None:
+    page = _page(live_broker, PageQuery(scope_text="CALENDAR.READ", user_text="dee"))
+
+    assert _owners(page) == {("dee", MAIL)}
+    assert "calendar.read" in page.connections[0].token.scopes
+
+
+def test_pages_split_the_filtered_rows_in_a_stable_order(
+    live_broker: LiveBroker, seeded: SeededTokens
+) -> None:
+    pages = [_page(live_broker, PageQuery(page=n, limit=3, with_kpis=False)) for n in range(3)]
+
+    assert [len(p.connections) for p in pages] == [3, 3, 1]
+    assert all(p.total == 7 and p.pages == 3 and p.kpis is None for p in pages)
+    ids = [c.token.id for p in pages for c in p.connections]
+    assert len(set(ids)) == 7
+
+
+def test_a_page_never_carries_a_secret(live_broker: LiveBroker, seeded: SeededTokens) -> None:
+    page = _page(live_broker, PageQuery())
+
+    assert all(not c.token.access_token and not c.token.refresh_token for c in page.connections)
+
+
+def test_a_bad_query_is_one_sentence(live_broker: LiveBroker, seeded: SeededTokens) -> None:
+    with pytest.raises(DashboardError) as raised:
+        _page(live_broker, PageQuery(statuses=("sleepy",)))
+
+    # The dashboard's own sentence for a refused request (no broker text, no traceback).
+    assert str(raised.value) == "That request was not accepted; check the fields and try again."
