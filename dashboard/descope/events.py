@@ -141,6 +141,11 @@ def last_refreshed(events: tuple[TokenEvent, ...]) -> datetime | None:
     return max(times, default=None)
 
 
+def was_deleted(events: tuple[TokenEvent, ...]) -> bool:
+    """Whether the history shows the token deleted (a disconnect; ids are never reused)."""
+    return any(e.kind == "disconnected" for e in events)
+
+
 def record_reveal(transport: Transport, token_id: str, refresh_jwt: str) -> bool:
     """Record that the holder of ``refresh_jwt`` revealed the token; False where not offered."""
     try:

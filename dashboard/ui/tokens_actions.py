@@ -122,11 +122,16 @@ def _try(connection: Connection, trial: TrialRequest | None) -> Outcome:
     return Outcome(level, sentence, body[:PREVIEW_CHARS])
 
 
-def _forget(change: Change) -> None:
-    SHARED.update_all(change)
+def clear_selection() -> None:
+    """No token is selected any more (its detail closes)."""
     st.session_state.pop(SELECTED_KEY, None)
     # A new table key clears the table's row selection, which would now point at another row.
     st.session_state[TABLE_GENERATION_KEY] = st.session_state.get(TABLE_GENERATION_KEY, 0) + 1
+
+
+def _forget(change: Change) -> None:
+    SHARED.update_all(change)
+    clear_selection()
 
 
 def _delete(connection: Connection, _: TrialRequest | None) -> Outcome:

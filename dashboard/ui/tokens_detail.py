@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard.descope import events
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import CatalogTemplate, OutboundApp
+from dashboard.inventory_cache import forget_inventories
 from dashboard.inventory_records import Connection
 from dashboard.keeper import with_session
 from dashboard.state import REVEALED_KEY
@@ -24,7 +25,12 @@ from dashboard.target import current_target
 from dashboard.token_inspection import UNVERIFIED, decode_unverified, scope_findings
 from dashboard.token_status import TokenStatus
 from dashboard.token_trial import trial_request
-from dashboard.ui.tokens_actions import fetch_secret_token, render_actions, render_outcome
+from dashboard.ui.tokens_actions import (
+    clear_selection,
+    fetch_secret_token,
+    render_actions,
+    render_outcome,
+)
 from dashboard.ui.tokens_reconnect import render_reconnect
 from dashboard.ui.tokens_views import browser_timezone
 from dashboard.widgets import literal, scope_chips
@@ -252,14 +258,20 @@ def render_detail(
     app: OutboundApp | None,
     template: CatalogTemplate | None,
 ) -> None:
-    """The detail panel of one token."""
+    """The detail panel of one token; never of one deleted since the list was read."""
+    history = _history(connection.token.id)
+    if events.was_deleted(history or ()):
+        # Deleted elsewhere (another tab, an agent, the SDK) while the kept list still holds
+        # it: the list is read anew, where the owner's new token, if any, takes its place.
+        forget_inventories()
+        clear_selection()
+        st.rerun()
     with st.container(border=True, key="tokens__detail"):
         name = app.name if app else connection.token.app_id
         st.subheader(f"{literal(connection.owner_label)} · {literal(name)}")
         render_actions(connection, trial_request(app, template))
         render_outcome()  # the outcome of an action right under its buttons
         render_reconnect(connection, status)
-        history = _history(connection.token.id)
         left, right = st.columns(2)
         with left:
             _metadata(connection, status, name, history)

@@ -24,7 +24,8 @@ from tests.app.test_tokens_page import (
     _token_id,
 )
 from tests.support.dashboard import ADMIN_ROLE, ENTRYPOINT
-from tests.support.outbound import consent, create_demo_app, land
+from tests.support.identity import sign_in_new_user
+from tests.support.outbound import connect, consent, create_demo_app, land
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, SeededTokens, upload_user_token
@@ -303,3 +304,42 @@ def test_a_change_made_elsewhere_shows_once_the_data_is_older_than_its_bound(
     at.run()  # what the page's run_every fragment triggers once the data is that old
 
     assert list(_table(at)["app"]) == [CAL]
+
+
+def _detail_token_id(at: AppTest) -> str | None:
+    """The token id the open detail shows (its metadata table), or None when none is open."""
+    for table in at.table:
+        if "Token id" in table.value.index:
+            return str(table.value.loc["Token id", "Value"])
+    return None
+
+
+def test_the_detail_never_opens_a_deleted_token(
+    live: LiveBroker,
+    signed_in_app: Callable[..., AppTest],
+    provider_for_module: LiveProvider,
+    seeded: SeededTokens,
+) -> None:
+    provider_for_module.reset_faults()
+    create_demo_app(live, provider_for_module, "acme-again")
+    dana = sign_in_new_user(live, "dana-again@example.test")
+    deleted = connect(live, dana, "acme-again")["tokenId"]
+    at = _open(signed_in_app, "deleted-admin@example.test")
+    at = _select(at, deleted)
+    assert _detail_token_id(at) == deleted
+
+    # Elsewhere (not through this page): the token is deleted and dana connects again.
+    httpx.delete(
+        f"{live.url}/v1/mgmt/outbound/token", headers=live.mgmt_headers(), params={"id": deleted}
+    ).raise_for_status()
+    again = connect(live, dana, "acme-again")
+    assert again["outbound"] == "connected" and again["tokenId"] != deleted
+
+    at.run()  # the page's next run: no Refresh click, well within the data's age bound
+    assert not at.exception, at.exception
+    assert _detail_token_id(at) is None  # the detail of the deleted token closed
+    assert deleted not in _everything(at)  # nor is it anywhere else, the table included
+    table = _table(at)
+    assert list(table[table["user_id"] == dana.user_id]["token_id"]) == [again["tokenId"]]
+    at = _select(at, again["tokenId"])
+    assert _detail_token_id(at) == again["tokenId"]
