@@ -26,6 +26,7 @@ from broker.errors import (
     ValidationFailed,
 )
 from broker.lifecycle.scheduler import lifecycle_lifespan
+from broker.strict import strict_surface
 
 log = logging.getLogger("broker")
 
@@ -199,6 +200,8 @@ def create_app(broker: Broker) -> FastAPI:
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
         allow_headers=DESCOPE_HEADERS,
     )
+    if settings.strict_descope:
+        strict_surface(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -45,6 +45,8 @@ class BrokerSettings:
     refresh_margin_s: int = 60
     scheduler_enabled: bool = True
     allow_private_urls: bool = False
+    # Only Descope's own surface (broker/strict.py): the stand-in for Descope's cloud.
+    strict_descope: bool = False
     log_level: str = "INFO"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -87,6 +89,7 @@ class BrokerSettings:
             refresh_margin_s=int(env.get("OUTBOUND_REFRESH_MARGIN", "60")),
             scheduler_enabled=_env_bool("OUTBOUND_SCHEDULER", True),
             allow_private_urls=_env_bool("OUTBOUND_ALLOW_PRIVATE_URLS", False),
+            strict_descope=_env_bool("OUTBOUND_STRICT_DESCOPE", False),
             log_level=env.get("OUTBOUND_LOG_LEVEL", "INFO"),
             extra=json.loads(env.get("OUTBOUND_EXTRA") or "{}"),
         )
@@ -109,6 +112,7 @@ class BrokerSettings:
             "OUTBOUND_REFRESH_MARGIN": str(self.refresh_margin_s),
             "OUTBOUND_SCHEDULER": "1" if self.scheduler_enabled else "0",
             "OUTBOUND_ALLOW_PRIVATE_URLS": "1" if self.allow_private_urls else "0",
+            "OUTBOUND_STRICT_DESCOPE": "1" if self.strict_descope else "0",
             "OUTBOUND_LOG_LEVEL": self.log_level,
         }
         if self.extra:  # area settings (e.g. the lifecycle's), so worker processes get them too

@@ -19,11 +19,35 @@ from dashboard.descope.transport import Transport
 from dashboard.settings import Secret
 
 NOT_CONNECTED = "No token is stored for that connection: the user has to connect the app first."
-# Codes the embedded broker adds for a fetch that cannot refresh (Descope documents none).
-_REFRESH_SENTENCES = {
-    "E111505": "The provider no longer accepts this connection: the user has to connect again.",
-    "E111506": "The provider could not refresh this token just now; try again in a moment.",
-}
+NEEDS_RECONNECT = "The provider no longer accepts this connection: the user has to connect again."
+EXPIRED_FOR_GOOD = (
+    "The token has expired and nothing can renew it (no refresh token): the user has to connect"
+    " again."
+)
+PROVIDER_UNAVAILABLE = "The provider could not refresh this token just now; try again in a moment."
+# Descope documents one fetch error, E111504 "not found" (reference §6); a fetch it refuses
+# otherwise (the broker's E111505, the cloud's undocumented codes) is a token that exists but
+# cannot be handed out, and a 5xx one the provider failed to refresh.
+_NOT_FOUND_CODE = "E111504"
+_EXPIRY_HINTS = ("no_refresh_token", "no refresh token", "expired")
+
+
+class TokenRefused(NotFound):
+    """A token is stored but the service will not hand it out: only a new connect heals it."""
+
+    sentence = NEEDS_RECONNECT
+
+    def __init__(self, exc: ApiError) -> None:
+        self.expired = any(h in exc.detail.lower() for h in _EXPIRY_HINTS)
+        sentence = EXPIRED_FOR_GOOD if self.expired else NEEDS_RECONNECT
+        super().__init__(sentence, status=exc.status, code=exc.code, detail=exc.detail)
+
+
+class ProviderUnavailable(ServerError):
+    """The token is stored, but the provider could not refresh it just now (transient)."""
+
+    sentence = PROVIDER_UNAVAILABLE
+
 
 RevocationResult = Literal["revoked", "failed", "unsupported", "none", "unknown"]
 _RESULTS: tuple[RevocationResult, ...] = ("revoked", "failed", "unsupported", "none")
@@ -59,6 +83,35 @@ class ManagedToken:
     requested_scopes: tuple[str, ...] | None = None
     expiry_assumed: bool | None = None
     token_kind: str | None = None
+
+    @classmethod
+    def unfetched(cls, app_id: str, user_id: str, tenant_id: str) -> ManagedToken:
+        """A token known only by its owner and app (its fetch has not answered it)."""
+        return cls(
+            id=f"unfetched:{app_id}:{user_id}:{tenant_id}",
+            app_id=app_id,
+            user_id=user_id,
+            tenant_id=tenant_id,
+            token_sub="",
+            access_token=Secret(""),
+            access_token_type="Bearer",
+            access_token_expiry=None,
+            has_refresh_token=False,
+            refresh_token=None,
+            last_refresh_time=None,
+            last_refresh_error="",
+            scopes=(),
+            granted_by="",
+            external_identifier="",
+        )
+
+    def refused(self, exc: TokenRefused | ProviderUnavailable) -> ManagedToken:
+        """This token as its refused fetch classifies it (the service's sentence as the error)."""
+        if isinstance(exc, ProviderUnavailable):
+            status = "refresh_failed"
+        else:
+            status = "expired" if exc.expired else "needs_reauth"
+        return replace(self, status=status, last_refresh_error=exc.sentence)
 
     def without_secrets(self) -> ManagedToken:
         """The same metadata with the access and refresh tokens dropped (safe to cache)."""
@@ -180,17 +233,25 @@ def _options(force_refresh: bool, with_refresh_token: bool) -> dict[str, bool] |
     return options or None
 
 
+def fetch_error(exc: ApiError) -> ApiError:
+    """What a failed token fetch means: not connected, refused (reconnect), provider down."""
+    if isinstance(exc, NotFound) and exc.code == _NOT_FOUND_CODE:
+        return NotFound(NOT_CONNECTED, status=exc.status, code=exc.code, detail=exc.detail)
+    if isinstance(exc, NotFound):
+        return TokenRefused(exc)
+    if isinstance(exc, ServerError) and exc.status >= 500:
+        return ProviderUnavailable(status=exc.status, code=exc.code, detail=exc.detail)
+    return exc
+
+
 def _fetch(transport: Transport, path: str, body: dict[str, Any]) -> ManagedToken:
     try:
         data = transport.request("POST", path, management=True, json_body=body)
     except ApiError as exc:
-        sentence = _REFRESH_SENTENCES.get(exc.code)
-        if sentence is None and isinstance(exc, NotFound):
-            sentence = NOT_CONNECTED
-        if sentence is None:
+        refused = fetch_error(exc)
+        if refused is exc:
             raise
-        kind = ServerError if exc.status >= 500 else NotFound
-        raise kind(sentence, status=exc.status, code=exc.code, detail=exc.detail) from exc
+        raise refused from exc
     return ManagedToken.from_api(mapping(mapping(data).get("token")))
 
 
@@ -292,7 +353,7 @@ def tenant_token_by_scopes(
 
 def apps_with_user_token(
     transport: Transport,
-    user_id: str | None = None,
+    user_id: str,
     *,
     tenant_id: str | None = None,
     token: str | None = None,
@@ -300,7 +361,8 @@ def apps_with_user_token(
     """Ids of the apps a user holds a usable token for.
 
     With the management key by default; with ``token`` (a user's refresh JWT) the user asks
-    about themselves, as Descope's outbound-applications widget does.
+    about themselves and sends ``userId=<me>``, as Descope's outbound-applications widget does
+    (reference §8).
     """
     params = {k: v for k, v in (("userId", user_id), ("tenantId", tenant_id)) if v}
     data = transport.request(
