@@ -29,6 +29,13 @@ PASSWORD = "correct horse battery staple"
 ADMIN_ROLE = "outbound-admin"
 # Small limits so a test can reach the sign-in throttle in a few attempts.
 TEST_THROTTLE = {"login_failures": 3, "window_s": 30}
+# A developer's own Descope settings never leak into a test's dashboard.
+DESCOPE_VARIABLES = (
+    "DESCOPE_PROJECT_ID",
+    "DESCOPE_MANAGEMENT_KEY",
+    "DESCOPE_BASE_URL",
+    "DESCOPE_BASE_URI",
+)
 
 
 def start_dashboard_broker(data_dir: Path, **settings: Any) -> LiveBroker:
@@ -56,7 +63,7 @@ def point_dashboard_at(
     """Point this process's dashboard settings at ``live`` (for AppTest and unit tests)."""
     from dashboard.settings import get_settings
 
-    for name in ("DESCOPE_PROJECT_ID", "DESCOPE_MANAGEMENT_KEY", "DESCOPE_BASE_URL"):
+    for name in DESCOPE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     for name, value in dashboard_env(live, tmp_path / "test.env", **overrides).items():
         monkeypatch.setenv(name, value)
@@ -133,11 +140,7 @@ def start_dashboard(
     work_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    child_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DESCOPE_PROJECT_ID", "DESCOPE_MANAGEMENT_KEY", "DESCOPE_BASE_URL"}
-    }
+    child_env = {k: v for k, v in os.environ.items() if k not in DESCOPE_VARIABLES}
     child_env.update(dashboard_env(live, work_dir / "test.env", OUTBOUND_DASHBOARD_URL=url))
     child_env.update(env or {})
     log_path = work_dir / "dashboard.log"
