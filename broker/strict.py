@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import FastAPI
-from starlette.routing import BaseRoute
+
+from broker.errors import NotFound
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -96,6 +97,8 @@ CALLBACK_PARAMS = frozenset(
         "scopes",
         "tenantId",
         "externalIdentifier",
+        "requestedScopes",
+        "hasRefreshToken",
         "error",
         "errorDescription",
     }
@@ -149,6 +152,9 @@ class StrictResponses:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        if path.startswith(EXTENSION_PREFIX):
+            await _not_found(send)
+            return
         start: Message = {}
         chunks: list[bytes] = []
 
@@ -194,11 +200,14 @@ def _rewritten(
     return status, headers, new
 
 
-def _descope_route(route: BaseRoute) -> bool:
-    return not str(getattr(route, "path", "")).startswith(EXTENSION_PREFIX)
+async def _not_found(send: Send) -> None:
+    """404 ``E011006``, as the cloud answers a path it does not know."""
+    body = json.dumps(NotFound("Endpoint not found").body()).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def strict_surface(app: FastAPI) -> None:
-    """Make ``app`` answer only Descope's surface: drop the extensions, filter every answer."""
-    app.router.routes[:] = [r for r in app.router.routes if _descope_route(r)]
+    """Make ``app`` answer only Descope's surface (see the module doc)."""
     app.add_middleware(StrictResponses)
