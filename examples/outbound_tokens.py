@@ -2,7 +2,7 @@
 
 Works against the embedded broker (credentials from ``.outbound/local.env``) and against
 Descope's cloud (``DESCOPE_PROJECT_ID``, ``DESCOPE_MANAGEMENT_KEY``, optional
-``DESCOPE_BASE_URL``). The two outcomes a backend must handle are typed:
+``DESCOPE_BASE_URI`` as the Python SDK reads it, or ``DESCOPE_BASE_URL``). The two outcomes a backend must handle are typed:
 ``NotConnected`` (send the person to connect) and ``NeedsReauthorization`` (the grant died;
 only a new connect heals it).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -23,7 +24,7 @@ class NotConnected(Exception):
 
 
 class NeedsReauthorization(Exception):
-    """The provider refused the refresh for good; the user must connect again (E111505)."""
+    """The provider refused the refresh for good; the user must connect again (another 404)."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,8 @@ def load_config() -> Config:
     if pid := os.environ.get("DESCOPE_PROJECT_ID"):
         region = pid[1:5] if len(pid) >= 32 else ""
         default = f"https://api.{region}.descope.com" if region else "https://api.descope.com"
-        return Config(
-            os.environ.get("DESCOPE_BASE_URL", default), pid, os.environ["DESCOPE_MANAGEMENT_KEY"]
-        )
+        base = os.environ.get("DESCOPE_BASE_URI") or os.environ.get("DESCOPE_BASE_URL")
+        return Config(base or default, pid, os.environ["DESCOPE_MANAGEMENT_KEY"])
     data_dir = Path(os.environ.get("OUTBOUND_DATA_DIR", ".outbound"))
     values = dict(
         line.split("=", 1)
@@ -70,8 +70,10 @@ def user_id_for(config: Config, login_id: str) -> str:
     return str(r.json()["user"]["userId"])
 
 
-def fetch_access_token(config: Config, app_id: str, user_id: str) -> str:
-    """A valid access token for ``user_id`` at ``app_id`` (refreshed by the broker if needed)."""
+def fetch_token(config: Config, app_id: str, user_id: str) -> dict[str, Any]:
+    """The user's token object at ``app_id`` (refreshed by the broker if needed): the access
+    token, and the ``providerMetadata`` extension naming the provider's account (Salesforce
+    ``instance_url``, QuickBooks ``realmId``, Slack ``team_id``) when the broker sends it."""
     r = httpx.post(
         f"{config.base_url}/v1/mgmt/outbound/app/user/token/latest",
         json={"appId": app_id, "userId": user_id},
@@ -79,7 +81,9 @@ def fetch_access_token(config: Config, app_id: str, user_id: str) -> str:
         timeout=30,
     )
     code = r.json().get("errorCode") if r.is_error else None
-    if code == "E111505":
+    # E111504 is Descope's one documented fetch error ("not found"); any other 404 (the
+    # broker's E111505, the cloud's undocumented code) is a token stored but refused.
+    if r.status_code == 404 and code != "E111504":
         raise NeedsReauthorization(
             f"The {app_id} connection must be renewed: reconnect it at {DASHBOARD_URL}/outbound_apps"
         )
@@ -88,4 +92,10 @@ def fetch_access_token(config: Config, app_id: str, user_id: str) -> str:
             f"Not connected to {app_id}: connect it at {DASHBOARD_URL}/outbound_apps"
         )
     r.raise_for_status()
-    return str(r.json()["token"]["accessToken"])
+    token: dict[str, Any] = r.json()["token"]
+    return token
+
+
+def fetch_access_token(config: Config, app_id: str, user_id: str) -> str:
+    """A valid access token for ``user_id`` at ``app_id`` (refreshed by the broker if needed)."""
+    return str(fetch_token(config, app_id, user_id)["accessToken"])
