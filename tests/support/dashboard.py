@@ -1,5 +1,10 @@
 """The dashboard for tests: pointed at a live broker, in-process (AppTest) or as a real server.
 
+Two modes (``MODES``): ``local``, the embedded broker as ``outbound up`` runs it (the dashboard
+reads ``local.env``); and ``strict``, the broker with ``--strict-descope`` standing in for
+Descope's cloud, the dashboard configured for the cloud (``DESCOPE_PROJECT_ID``,
+``DESCOPE_MANAGEMENT_KEY``, ``DESCOPE_BASE_URI`` pointing at it).
+
 ``start_dashboard`` runs ``python -m streamlit run dashboard`` as a subprocess on a free port
 (the same command ``outbound up`` uses) and waits for ``/_stcore/health``. Other areas' e2e
 tests reuse it: pass ``env`` overrides for their own settings.
@@ -38,21 +43,44 @@ DESCOPE_VARIABLES = (
 )
 
 
-def start_dashboard_broker(data_dir: Path, **settings: Any) -> LiveBroker:
-    """A SQLite broker for dashboard tests, with a small sign-in throttle."""
+MODES = ("local", "strict")
+# For a test of what only the embedded broker offers (its outbox, catalog, bulk inventory,
+# first-run banner): run it against the ``local`` broker alone.
+LOCAL_ONLY = pytest.mark.parametrize("live", ["local"], indirect=True)
+
+
+def start_dashboard_broker(data_dir: Path, mode: str = "local", **settings: Any) -> LiveBroker:
+    """A SQLite broker for dashboard tests, with a small sign-in throttle; ``mode="strict"``
+    serves only Descope's surface (the cloud's stand-in)."""
     extra = {"throttle": TEST_THROTTLE, **settings.pop("extra", {})}
-    return start_broker(data_dir, extra=extra, **settings)
+    return start_broker(data_dir, extra=extra, strict_descope=mode == "strict", **settings)
+
+
+def is_strict(live: LiveBroker) -> bool:
+    """Whether ``live`` stands in for Descope's cloud."""
+    return live.broker.settings.strict_descope
 
 
 def dashboard_env(live: LiveBroker, env_file: Path, **overrides: str) -> dict[str, str]:
-    """Environment variables that point the dashboard's settings at ``live``.
+    """Environment variables that point the dashboard's settings at ``live``: its ``local.env``,
+    or, for a strict broker, the cloud settings with ``DESCOPE_BASE_URI`` set to it.
 
     ``env_file`` stands in for ``.env`` (an empty file keeps a developer's own ``.env`` out).
     """
     env_file.touch()
+    cloud = (
+        {
+            "DESCOPE_PROJECT_ID": live.project_id,
+            "DESCOPE_MANAGEMENT_KEY": live.management_key,
+            "DESCOPE_BASE_URI": live.url,
+        }
+        if is_strict(live)
+        else {}
+    )
     return {
         "OUTBOUND_DATA_DIR": str(live.data_dir),
         "OUTBOUND_ENV_FILE": str(env_file),
+        **cloud,
         **overrides,
     }
 
