@@ -30,6 +30,7 @@ PROVIDER_UNAVAILABLE = "The provider could not refresh this token just now; try 
 # cannot be handed out, and a 5xx one the provider failed to refresh.
 _NOT_FOUND_CODE = "E111504"
 _EXPIRY_HINTS = ("no_refresh_token", "no refresh token", "expired")
+_UNFETCHED = "unfetched:"
 
 
 class TokenRefused(NotFound):
@@ -88,7 +89,7 @@ class ManagedToken:
     def unfetched(cls, app_id: str, user_id: str, tenant_id: str) -> ManagedToken:
         """A token known only by its owner and app (its fetch has not answered it)."""
         return cls(
-            id=f"unfetched:{app_id}:{user_id}:{tenant_id}",
+            id=f"{_UNFETCHED}{app_id}:{user_id}:{tenant_id}",
             app_id=app_id,
             user_id=user_id,
             tenant_id=tenant_id,
@@ -104,6 +105,12 @@ class ManagedToken:
             granted_by="",
             external_identifier="",
         )
+
+    @property
+    def fetched(self) -> bool:
+        """Whether the service answered this token (else only its owner, app and outcome are
+        known, from a refused fetch: its id is not the service's)."""
+        return not self.id.startswith(_UNFETCHED)
 
     def refused(self, exc: TokenRefused | ProviderUnavailable) -> ManagedToken:
         """This token as its refused fetch classifies it (the service's sentence as the error)."""

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.inventory_cache import SHARED
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, is_strict, point_dashboard_at
+from tests.support.identity import sign_in_new_user
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, MAIL, SeededTokens, seed_tokens, upload_user_token
@@ -366,6 +367,28 @@ def test_delete_and_disconnect_remove_the_rows(
     at.button(key="tokens__confirm").click().run()
     assert at.success[0].value.replace("\\", "").startswith("Disconnected eve from acme-mail.")
     assert "eve" not in set(_table(at)["owner"])
+
+
+def test_a_token_the_service_refuses_to_hand_out_can_still_be_deleted(
+    live: LiveBroker, signed_in_app: Callable[..., AppTest], seeded: SeededTokens
+) -> None:
+    """Against the cloud a dead token is known only from its refused fetch (no id): deleting it
+    deletes by owner and app; against the broker the bulk inventory names its id."""
+    fay = sign_in_new_user(live, "fay@example.test")
+    upload_user_token(live, MAIL, fay.user_id, accessToken=OWN_ACCESS, accessTokenExpiry=1)
+    at = _open(signed_in_app, "refused-admin@example.test")
+    at = _select(at, _token_id(at, "fay", MAIL))
+    at.button(key="tokens__ask_delete").click().run()
+    at.button(key="tokens__confirm").click().run()
+
+    assert at.success, _outcome(at)
+    assert "fay" not in set(_table(at)["owner"])
+    left = httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
+        headers=live.mgmt_headers(),
+        json={"appId": MAIL, "userId": fay.user_id},
+    )
+    assert (left.status_code, left.json()["errorCode"]) == (404, "E111504")
 
 
 def test_deleting_a_token_that_is_gone_says_so(
