@@ -4,7 +4,8 @@ The broker is then the stand-in for Descope's cloud the dashboard is tested agai
 (tests/app, tests/e2e run in both modes). ``strict_surface`` is the one switch, applied by the
 app factory; nothing else in the broker knows about it:
 
-* no ``/v1/x/`` endpoint: they answer 404 ``E011006``, as the cloud answers an unknown path;
+* no ``/v1/x/`` endpoint, nor ``/metrics`` and the API docs pages: they answer 404
+  ``E011006``, as the cloud answers an unknown path;
 * no extra response fields: the OutboundApp and OutboundAppToken objects carry only the fields
   of Descope's schema (reference §3.1, §3.3), deletes answer ``{}``;
 * no extra query parameters on redirects: the consent callback lands on the caller's
@@ -30,7 +31,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-EXTENSION_PREFIX = "/v1/x/"
+# Paths of this broker that are not Descope's (its extensions, metrics, FastAPI's API docs).
+NOT_DESCOPE = ("/v1/x/", "/metrics", "/docs", "/redoc", "/openapi.json")
 CALLBACK_PATH = "/v1/outbound/oauth/callback"
 
 # reference §3.1 (go/node types, the python SDK's body, the docs' response schema)
@@ -152,7 +154,7 @@ class StrictResponses:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        if path.startswith(EXTENSION_PREFIX):
+        if path.startswith(NOT_DESCOPE):
             await _not_found(send)
             return
         start: Message = {}

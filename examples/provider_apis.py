@@ -12,7 +12,7 @@ Salesforce answered with the token: the broker returns it in the token's ``provi
 extension when it kept it; Descope's cloud does not send it, so pass ``--instance`` there.
 ``--app-id`` names the outbound app when its id is not the provider's name; ``--api-base``
 points a call at another host, e.g. the demo provider, which answers Google Calendar's events
-list: ``provider_apis.py google-calendar alex@acme.test --app-id acme-calendar
+list: ``provider_apis.py google-calendar dana@acme.test --app-id acme-calendar
 --api-base http://127.0.0.1:8788``.
 
 Runnable once the app has real client credentials (create it from the catalog on the

@@ -49,9 +49,12 @@ def provider() -> Iterator[LiveProvider]:
         "/v1/x/outbound/inventory",
         "/v1/x/events",
         "/v1/x/outbox?loginId=a@b.test",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
     ],
 )
-def test_no_extension_endpoint_answers(strict: LiveBroker, path: str) -> None:
+def test_no_endpoint_beyond_descopes_answers(strict: LiveBroker, path: str) -> None:
     response = httpx.get(f"{strict.url}{path}", headers=strict.mgmt_headers())
     assert response.status_code == 404
     assert response.json()["errorCode"] == "E011006"
