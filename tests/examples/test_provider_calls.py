@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.identity import sign_in_new_user
+from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker, start_broker
@@ -212,12 +212,18 @@ def _cloud_env(live: LiveBroker) -> dict[str, str]:
     }
 
 
+def _connected(live: LiveBroker) -> SignedInUser:
+    """A new user who connected Acme Calendar through the real flow."""
+    user = sign_in_new_user(live)
+    connect(live, user, "acme-calendar")
+    return user
+
+
 def test_google_calendar_tool_runs_end_to_end_against_the_demo_provider(
     cloud: tuple[LiveBroker, LiveProvider],
 ) -> None:
     live, provider = cloud
-    user = sign_in_new_user(live)
-    connect(live, user, "acme-calendar")
+    user = _connected(live)
     done = subprocess.run(
         [
             sys.executable,
@@ -245,8 +251,7 @@ def test_the_demo_provider_refuses_a_time_min_google_would_refuse(
     cloud: tuple[LiveBroker, LiveProvider],
 ) -> None:
     live, provider = cloud
-    user = sign_in_new_user(live)
-    connect(live, user, "acme-calendar")
+    user = _connected(live)
     token = httpx.post(
         f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
         headers=live.mgmt_headers(),

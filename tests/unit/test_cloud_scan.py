@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -19,12 +18,12 @@ from dashboard.descope.transport import Transport
 from dashboard.inventory import Inventory, collect_inventory
 from dashboard.inventory_bulk import offers_bulk_inventory
 from dashboard.settings import Secret
-from dashboard.token_status import TokenStatus, classify
+from dashboard.token_status import TokenStatus
 from tests.support.gateway import Gateway, start_gateway
 from tests.support.outbound import fetch_latest
 from tests.support.provider import start_provider
 from tests.support.servers import LiveBroker, start_broker
-from tests.support.token_seed import CAL, MAIL, SeededTokens, seed_tokens
+from tests.support.token_seed import CAL, MAIL, SEEDED_STATUSES, SeededTokens, seed_tokens
 
 
 @dataclass
@@ -61,12 +60,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
 
 
 def _statuses(inventory: Inventory, cloud: Cloud) -> dict[tuple[str, str], TokenStatus]:
-    names = {u.user_id: name for name, u in cloud.seeded.users.items()}
-    now = datetime.now(UTC)
-    return {
-        (names.get(c.token.user_id, "tenant"), c.token.app_id): classify(c.token, now)
-        for c in inventory.connections
-    }
+    return cloud.seeded.statuses(inventory.connections)
 
 
 def test_the_cloud_scan_finds_needs_reauth_and_expired_tokens(cloud: Cloud) -> None:
@@ -83,14 +77,10 @@ def test_the_cloud_scan_finds_needs_reauth_and_expired_tokens(cloud: Cloud) -> N
 
     assert inventory.source == "fan-out"
     assert inventory.complete
+    # Everything seeded (bob's expired token included), and ada's mail grant needing a reconnect.
     assert _statuses(inventory, cloud) == {
-        ("ada", CAL): TokenStatus.ACTIVE,
+        **SEEDED_STATUSES,
         ("ada", MAIL): TokenStatus.NEEDS_REAUTH,
-        ("bob", CAL): TokenStatus.ACTIVE,
-        ("bob", MAIL): TokenStatus.EXPIRED,
-        ("cyd", CAL): TokenStatus.REFRESH_FAILED,
-        ("dee", MAIL): TokenStatus.EXPIRING_SOON,
-        ("tenant", CAL): TokenStatus.NO_REFRESH_TOKEN,
     }
     by_pair = {(c.token.user_id, c.token.app_id): c for c in inventory.connections}
     assert by_pair[(ada, MAIL)].held is False and by_pair[(bob, MAIL)].held is False

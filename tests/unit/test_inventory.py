@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 
@@ -18,11 +17,11 @@ from dashboard.descope.transport import Transport
 from dashboard.inventory import Inventory, InventoryQuery, Progress, collect_inventory
 from dashboard.inventory_bulk import offers_bulk_inventory
 from dashboard.settings import Secret
-from dashboard.token_status import TokenStatus, classify
+from dashboard.token_status import TokenStatus
 from tests.support.gateway import Gateway, start_gateway
 from tests.support.provider import start_provider
 from tests.support.servers import LiveBroker, start_broker
-from tests.support.token_seed import CAL, MAIL, SeededTokens, seed_tokens
+from tests.support.token_seed import MAIL, SEEDED_STATUSES, SeededTokens, seed_tokens
 
 
 @dataclass
@@ -82,23 +81,10 @@ def world(seeded_world: World) -> Iterator[World]:
 
 
 def _pairs(inventory: Inventory, world: World) -> dict[tuple[str, str], TokenStatus]:
-    names = {u.user_id: name for name, u in world.seeded.users.items()}
-    now = datetime.now(UTC)
-    return {
-        (names.get(c.token.user_id, "tenant"), c.token.app_id): classify(c.token, now)
-        for c in inventory.connections
-    }
+    return world.seeded.statuses(inventory.connections)
 
 
-EVERY_TOKEN = {
-    ("ada", CAL): TokenStatus.ACTIVE,
-    ("ada", MAIL): TokenStatus.ACTIVE,
-    ("bob", CAL): TokenStatus.ACTIVE,
-    ("bob", MAIL): TokenStatus.EXPIRED,
-    ("cyd", CAL): TokenStatus.REFRESH_FAILED,
-    ("dee", MAIL): TokenStatus.EXPIRING_SOON,
-    ("tenant", CAL): TokenStatus.NO_REFRESH_TOKEN,
-}
+EVERY_TOKEN = SEEDED_STATUSES
 # Once a fetch found bob's expired token cannot be renewed, the broker marks it needs_reauth.
 SETTLED = {**EVERY_TOKEN, ("bob", MAIL): TokenStatus.NEEDS_REAUTH}
 
