@@ -13,42 +13,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from dashboard.descope.errors import ApiError, NotFound, ServerError
+from dashboard.descope.errors import ApiError, NotFound
+from dashboard.descope.fetch_errors import NOT_CONNECTED as NOT_CONNECTED
+from dashboard.descope.fetch_errors import ProviderUnavailable as ProviderUnavailable
+from dashboard.descope.fetch_errors import TokenRefused as TokenRefused
+from dashboard.descope.fetch_errors import fetch_error
 from dashboard.descope.parsing import mapping, number, text, texts, timestamp
 from dashboard.descope.transport import Transport
 from dashboard.settings import Secret
 
-NOT_CONNECTED = "No token is stored for that connection: the user has to connect the app first."
-NEEDS_RECONNECT = "The provider no longer accepts this connection: the user has to connect again."
-EXPIRED_FOR_GOOD = (
-    "The token has expired and nothing can renew it (no refresh token): the user has to connect"
-    " again."
-)
-PROVIDER_UNAVAILABLE = "The provider could not refresh this token just now; try again in a moment."
-# Descope documents one fetch error, E111504 "not found" (reference §6); a fetch it refuses
-# otherwise (the broker's E111505, the cloud's undocumented codes) is a token that exists but
-# cannot be handed out, and a 5xx one the provider failed to refresh.
-_NOT_FOUND_CODE = "E111504"
-_EXPIRY_HINTS = ("no_refresh_token", "no refresh token", "expired")
 _UNFETCHED = "unfetched:"
-
-
-class TokenRefused(NotFound):
-    """A token is stored but the service will not hand it out: only a new connect heals it."""
-
-    sentence = NEEDS_RECONNECT
-
-    def __init__(self, exc: ApiError) -> None:
-        self.expired = any(h in exc.detail.lower() for h in _EXPIRY_HINTS)
-        sentence = EXPIRED_FOR_GOOD if self.expired else NEEDS_RECONNECT
-        super().__init__(sentence, status=exc.status, code=exc.code, detail=exc.detail)
-
-
-class ProviderUnavailable(ServerError):
-    """The token is stored, but the provider could not refresh it just now (transient)."""
-
-    sentence = PROVIDER_UNAVAILABLE
-
 
 RevocationResult = Literal["revoked", "failed", "unsupported", "none", "unknown"]
 _RESULTS: tuple[RevocationResult, ...] = ("revoked", "failed", "unsupported", "none")
@@ -238,17 +212,6 @@ def _options(force_refresh: bool, with_refresh_token: bool) -> dict[str, bool] |
     if with_refresh_token:
         options["withRefreshToken"] = True
     return options or None
-
-
-def fetch_error(exc: ApiError) -> ApiError:
-    """What a failed token fetch means: not connected, refused (reconnect), provider down."""
-    if isinstance(exc, NotFound) and exc.code == _NOT_FOUND_CODE:
-        return NotFound(NOT_CONNECTED, status=exc.status, code=exc.code, detail=exc.detail)
-    if isinstance(exc, NotFound):
-        return TokenRefused(exc)
-    if isinstance(exc, ServerError) and exc.status >= 500:
-        return ProviderUnavailable(status=exc.status, code=exc.code, detail=exc.detail)
-    return exc
 
 
 def _fetch(transport: Transport, path: str, body: dict[str, Any]) -> ManagedToken:
