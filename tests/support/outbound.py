@@ -83,7 +83,15 @@ def connect(
     landed = httpx.get(consent(started.json()["url"]))
     assert landed.status_code == 302, landed.text
     assert landed.headers["location"].startswith(LANDING)
-    return outcome_of(landed.headers["location"])
+    outcome = outcome_of(landed.headers["location"])
+    if "outbound" not in outcome:  # strict mode adds no outcome: the token must be there
+        held = httpx.get(
+            f"{live.url}/v1/mgmt/outbound/apps-with-user-token",
+            params={"userId": user.user_id},
+            headers=live.mgmt_headers(),
+        )
+        assert app_id in held.json()["appIds"], f"connect to {app_id} stored no token"
+    return outcome
 
 
 def fetch_latest(live: LiveBroker, app_id: str, user_id: str, **options: Any) -> httpx.Response:
