@@ -65,6 +65,8 @@ DESCOPE_HEADERS = [
     "x-external-rid",
 ]
 
+LOCAL_ORIGINS = r"https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?"
+
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -191,11 +193,12 @@ def create_app(broker: Broker) -> FastAPI:
         """Liveness and identity of this broker (an extension; not part of Descope's API)."""
         return {"ok": True, "projectId": broker.project_id, "broker": "outbound"}
 
-    origins = list(settings.cors_origins) or [settings.dashboard_url]
+    # Credentialed CORS for the dashboard's origin and OUTBOUND_CORS_ORIGINS only; demo mode,
+    # loopback-bound by construction, adds every local origin (any port on this machine).
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=origins,
-        allow_origin_regex=r"https?://(127\.0\.0\.1|localhost)(:\d+)?",
+        allow_origins=list(settings.credentialed_origins),
+        allow_origin_regex=LOCAL_ORIGINS if settings.demo_mode else None,
         allow_credentials=True,
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
         allow_headers=DESCOPE_HEADERS,

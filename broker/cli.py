@@ -21,6 +21,7 @@ from broker.config import (
     DEFAULT_PORT,
     DEFAULT_PROVIDER_PORT,
     BrokerSettings,
+    StartupRefused,
 )
 
 
@@ -57,6 +58,8 @@ def _broker_settings(args: argparse.Namespace) -> BrokerSettings:
         workers=args.workers,
         allowed_redirects=tuple(args.allowed_redirect) if args.allowed_redirect else None,
         scheduler_enabled=False if args.no_scheduler else None,
+        dashboard_url=args.dashboard_url,
+        demo_mode=True if args.demo else None,
         strict_descope=True if getattr(args, "strict_descope", False) else None,
     )
     lifecycle: dict[str, Any] = {}
@@ -135,6 +138,20 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_mode_notice(settings: BrokerSettings) -> list[str]:
+    if settings.smtp_url is not None:
+        where = ["Email codes go out through OUTBOUND_SMTP_URL."]
+    else:
+        where = [
+            "No email is sent: codes wait in the developer outbox on the sign-in page,",
+            f"opened with the management key in {settings.data_dir}/local.env.",
+        ]
+    return [
+        "Demo mode (loopback only; real deployments: docs/operations.md).",
+        *[f"  {line}" for line in where],
+    ]
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Start broker, demo provider and dashboard; seed demo data on first run; Ctrl-C stops all."""
     from broker.context import bootstrap
@@ -143,7 +160,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = _broker_settings(args)
     provider_url = f"http://127.0.0.1:{args.provider_port}"
     dashboard_url = f"http://127.0.0.1:{args.dashboard_port}"
-    settings = replace(settings, dashboard_url=dashboard_url)
+    settings = replace(settings, dashboard_url=dashboard_url, demo_mode=True)
     booted = bootstrap(settings)
     project_id = booted.project_id
     booted.db.dispose()
@@ -220,6 +237,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                     "",
                     *accounts.describe(),
                     "",
+                    *_demo_mode_notice(settings),
+                    "",
                     "Open the dashboard, sign in, and connect 'Acme Calendar'"
                     " on the Outbound apps page.",
                     "Press Ctrl-C to stop all three.",
@@ -267,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--workers", type=int, default=None)
         p.add_argument(
             "--allowed-redirect", action="append", help="origin or URL prefix (repeatable)"
+        )
+        p.add_argument(
+            "--dashboard-url", default=None, help="the dashboard's URL (its origin gets CORS)"
+        )
+        p.add_argument(
+            "--demo",
+            action="store_true",
+            help="demo mode, loopback only: email codes kept in a local outbox (OUTBOUND_DEMO_MODE)",
         )
         p.add_argument("--no-scheduler", action="store_true", help="disable background refresh")
         p.add_argument(
@@ -324,7 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "port", None) is None and args.command in {"up", "broker", "seed", "keys"}:
         args.port = int(os.environ.get("OUTBOUND_PORT", DEFAULT_PORT))
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except StartupRefused as exc:
+        print(f"outbound: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from broker.crypto import Secret
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -24,6 +28,27 @@ def _env_bool(name: str, default: bool) -> bool:
 def _env_list(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name, "")
     return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+class StartupRefused(Exception):
+    """Settings the broker will not start with; ``str()`` says why and what to do instead."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an address, IPv6 with or without brackets) is loopback only."""
+    name = host.strip().strip("[]").lower()
+    if name in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``: what a browser sends as ``Origin`` for its pages."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,11 @@ class BrokerSettings:
     # Only Descope's own surface (broker/strict.py): the stand-in for Descope's cloud.
     strict_descope: bool = False
     log_level: str = "INFO"
+    # The demo of `outbound up`: email codes wait in the local outbox, credentialed CORS from
+    # any loopback origin. Loopback only (``refuse_unsafe_settings``); docs/security.md.
+    demo_mode: bool = False
+    smtp_url: Secret | None = None  # smtp:// or smtps://, credentials included: never logged
+    smtp_from: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -66,6 +96,15 @@ class BrokerSettings:
     def callback_url(self) -> str:
         """The OAuth redirect URI to register at providers."""
         return f"{self.base_url}/v1/outbound/oauth/callback"
+
+    @property
+    def credentialed_origins(self) -> tuple[str, ...]:
+        """The origins granted credentialed CORS: the dashboard's and ``OUTBOUND_CORS_ORIGINS``.
+
+        Demo mode adds every loopback origin on top (``broker/app.py``).
+        """
+        listed = (origin_of(self.dashboard_url), *(origin_of(o) for o in self.cors_origins))
+        return tuple(dict.fromkeys(o for o in listed if o))
 
     @classmethod
     def from_env(cls, **overrides: Any) -> BrokerSettings:
@@ -91,6 +130,9 @@ class BrokerSettings:
             allow_private_urls=_env_bool("OUTBOUND_ALLOW_PRIVATE_URLS", False),
             strict_descope=_env_bool("OUTBOUND_STRICT_DESCOPE", False),
             log_level=env.get("OUTBOUND_LOG_LEVEL", "INFO"),
+            demo_mode=_env_bool("OUTBOUND_DEMO_MODE", False),
+            smtp_url=Secret(env["OUTBOUND_SMTP_URL"]) if env.get("OUTBOUND_SMTP_URL") else None,
+            smtp_from=env.get("OUTBOUND_SMTP_FROM", ""),
             extra=json.loads(env.get("OUTBOUND_EXTRA") or "{}"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
@@ -114,7 +156,11 @@ class BrokerSettings:
             "OUTBOUND_ALLOW_PRIVATE_URLS": "1" if self.allow_private_urls else "0",
             "OUTBOUND_STRICT_DESCOPE": "1" if self.strict_descope else "0",
             "OUTBOUND_LOG_LEVEL": self.log_level,
+            "OUTBOUND_DEMO_MODE": "1" if self.demo_mode else "0",
+            "OUTBOUND_SMTP_FROM": self.smtp_from,
         }
+        if self.smtp_url:
+            env["OUTBOUND_SMTP_URL"] = self.smtp_url.reveal()
         if self.extra:  # area settings (e.g. the lifecycle's), so worker processes get them too
             env["OUTBOUND_EXTRA"] = json.dumps(self.extra)
         if self.database_url:
@@ -122,3 +168,31 @@ class BrokerSettings:
         if self.public_url:
             env["OUTBOUND_PUBLIC_URL"] = self.public_url
         return env
+
+
+def refuse_unsafe_settings(settings: BrokerSettings) -> None:
+    """Raise StartupRefused for settings that would open the broker to strangers.
+
+    Demo mode shows email codes to whoever holds the local management key and lets any local
+    origin make credentialed calls: harmless on one laptop, an open door on a network, so it
+    runs bound to, and published at, loopback only. A ``*`` among the CORS origins would grant
+    credentialed calls to every web page.
+    """
+    if any(origin.strip() == "*" for origin in settings.cors_origins):
+        raise StartupRefused(
+            "OUTBOUND_CORS_ORIGINS cannot be '*': list the origins that may make credentialed "
+            "calls (https://app.example.com,…)."
+        )
+    if not settings.demo_mode:
+        return
+    if not is_loopback_host(settings.host):
+        raise StartupRefused(
+            f"Demo mode runs on loopback only, and --host is {settings.host!r}: bind to "
+            "127.0.0.1, or turn demo mode off (OUTBOUND_DEMO_MODE=0) and set OUTBOUND_SMTP_URL."
+        )
+    public_host = urlsplit(settings.public_url or "").hostname
+    if public_host and not is_loopback_host(public_host):
+        raise StartupRefused(
+            f"Demo mode runs on loopback only, and --public-url is {settings.public_url!r}: "
+            "turn demo mode off (OUTBOUND_DEMO_MODE=0) to publish the broker."
+        )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from broker.config import BrokerSettings
+from broker.config import BrokerSettings, refuse_unsafe_settings
 from broker.crypto import KeyRing, Secret
+from broker.identity.mail import SmtpServer
 from broker.identity.project import (
     LOCAL_ENV_FILE,
     ManagementKeys,
@@ -36,8 +37,12 @@ class Broker:
 def bootstrap(settings: BrokerSettings, *, write_local_env: bool = True) -> Broker:
     """Open (or create) the data folder, migrate, and ensure project, keys and signing keys.
 
-    Run once before worker processes start, so every worker shares the same keys.
+    Run once before worker processes start, so every worker shares the same keys. Settings it
+    will not run with (demo mode off loopback, an unusable SMTP URL) raise StartupRefused first.
     """
+    refuse_unsafe_settings(settings)
+    if settings.smtp_url is not None:
+        SmtpServer.from_url(settings.smtp_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ring = KeyRing.load_or_create(settings.data_dir)
     db = Database(settings.resolved_database_url)

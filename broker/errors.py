@@ -18,6 +18,8 @@ The tree, by HTTP status::
     ├── Conflict                      409  E062107 (user already exists) or a domain code
     ├── PayloadTooLarge               413  E011008
     ├── RateLimited                   429  E130429, with Retry-After seconds
+    ├── EmailNotConfigured            501  E061201 no SMTP server and not in demo mode
+    ├── EmailNotSent                  502  E061202 the SMTP server refused or could not be reached
     └── ServiceUnavailable            503  E011009 (never for deterministic errors: SDKs retry 503)
 """
 
@@ -176,3 +178,19 @@ class ServiceUnavailable(DescopeError):
     status = 503
     code = "E011009"
     description = "Service unavailable"
+
+
+class EmailNotConfigured(DescopeError):
+    """Email codes cannot reach anyone: no ``OUTBOUND_SMTP_URL`` and not in demo mode (501)."""
+
+    status = 501
+    code = "E061201"
+    description = "Email delivery is not configured"
+
+
+class EmailNotSent(DescopeError):
+    """The SMTP server refused the message or could not be reached; no code is live (502)."""
+
+    status = 502
+    code = "E061202"
+    description = "The email could not be sent"

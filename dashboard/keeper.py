@@ -16,6 +16,7 @@ from dashboard.descope import auth
 from dashboard.descope.errors import DashboardError, SessionExpired, Unauthorized
 from dashboard.descope.models import AuthResult
 from dashboard.navigation import SIGN_IN, page
+from dashboard.plain_text import literal
 from dashboard.remember import COOKIE_NAME, HANDOFFS, browser_script
 from dashboard.session import (
     Session,
@@ -137,7 +138,7 @@ def session_keeper() -> None:
             st.switch_page(page(SIGN_IN))
         except DashboardError as exc:
             st.caption(f":material/warning: {exc.sentence}")
-    st.markdown(f"**{session.user.display_name}**")
+    st.markdown(f"**{literal(session.user.display_name)}**")  # a name is text, never markup
     st.caption(f"Target: {current_target().settings.target_label}")
     st.caption(f"Session renews {_minutes(session.renews_at() - now())}")
     if st.button("Sign out", key="keeper__sign_out", icon=":material/logout:"):

@@ -22,20 +22,19 @@ T = TypeVar("T")
 REFRESH_LEEWAY_S = 60.0
 
 
-def _roles_in(claims: dict[str, Any]) -> tuple[str, ...]:
-    """Project roles plus the roles held in any tenant (Descope's ``roles`` and ``tenants``)."""
+def _project_roles(claims: dict[str, Any]) -> tuple[str, ...]:
+    """The project-level roles (Descope's top-level ``roles`` claim), and only those.
+
+    Roles held inside a tenant (``tenants.<id>.roles``) grant rights in that tenant only; the
+    dashboard has no tenant-scoped view, so they grant nothing here (docs/security.md).
+    """
     roles = [r for r in claims.get("roles") or [] if isinstance(r, str)]
-    tenants = claims.get("tenants")
-    if isinstance(tenants, dict):
-        for tenant in tenants.values():
-            if isinstance(tenant, dict):
-                roles += [r for r in tenant.get("roles") or [] if isinstance(r, str)]
     return tuple(dict.fromkeys(roles))
 
 
 @dataclass(frozen=True)
 class Session:
-    """A verified session JWT, its refresh JWT, when it expires, who it is and their roles."""
+    """A verified session JWT, its refresh JWT, when it expires, who it is, its project roles."""
 
     session_jwt: Secret
     refresh_jwt: Secret
@@ -53,7 +52,7 @@ class Session:
         return self.expires_at - leeway
 
     def has_any_role(self, roles: Iterable[str]) -> bool:
-        """Whether the session JWT carries one of ``roles``."""
+        """Whether the session JWT carries one of ``roles`` at project level."""
         return not set(roles).isdisjoint(self.roles)
 
 
@@ -77,7 +76,7 @@ def open_session(
         refresh_jwt=Secret(refresh),
         expires_at=float(claims["exp"]),
         user=who,
-        roles=_roles_in(claims),
+        roles=_project_roles(claims),
         obtained_at=now,
     )
 

@@ -16,6 +16,7 @@ from typing import Literal
 
 from dotenv import dotenv_values
 
+from dashboard.demo_mode import demo_mode_on
 from dashboard.descope.errors import ConfigurationError
 
 DESCOPE_DEFAULT_BASE_URL = "https://api.descope.com"
@@ -76,6 +77,8 @@ class Settings:
     management_key: Secret | None
     admin_roles: tuple[str, ...]
     dashboard_url: str
+    # ``outbound up``'s demo, against the embedded broker only (dashboard/demo_mode.py).
+    demo_mode: bool = False
 
     @property
     def target_label(self) -> str:
@@ -90,12 +93,17 @@ def _roles(raw: str | None) -> tuple[str, ...]:
     return roles or DEFAULT_ADMIN_ROLES
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from the environment over ``.env``; raise ConfigurationError if unusable."""
+def environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment over ``.env`` (or the file ``OUTBOUND_ENV_FILE`` names)."""
     env_now = os.environ if environ is None else environ
     env_file = Path(env_now.get("OUTBOUND_ENV_FILE", ".env"))
     file_values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
-    env: dict[str, str] = {**file_values, **env_now}
+    return {**file_values, **env_now}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment over ``.env``; raise ConfigurationError if unusable."""
+    env = environment(environ)
     dashboard_url = env.get("OUTBOUND_DASHBOARD_URL") or DEFAULT_DASHBOARD_URL
     admin_roles = _roles(env.get("OUTBOUND_ADMIN_ROLES"))
     project_id = env.get("DESCOPE_PROJECT_ID", "").strip()
@@ -125,6 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         management_key=Secret(key) if key else None,
         admin_roles=admin_roles,
         dashboard_url=dashboard_url.rstrip("/"),
+        demo_mode=demo_mode_on(env),
     )
 
 

@@ -9,13 +9,25 @@ from __future__ import annotations
 import streamlit as st
 
 if __name__ != "__main__":
-    from dashboard.remember import routes
+    from starlette.middleware import Middleware
 
-    app = st.App(__file__, routes=routes())
+    from dashboard.demo_mode import LoopbackOnly, demo_mode_on, refusal
+    from dashboard.remember import routes
+    from dashboard.settings import environment
+
+    # Imported once at start-up, before the server answers anything: demo mode refuses to run
+    # on a non-loopback address (the process exits), and serves loopback connections only.
+    env = environment()
+    refused = refusal(env, st.get_option("server.address"))
+    if refused:
+        raise SystemExit(f"outbound dashboard: {refused}")
+    guard = [Middleware(LoopbackOnly)] if demo_mode_on(env) else []
+    app = st.App(__file__, routes=routes(), middleware=guard)
 else:
     from dashboard.keeper import restore_from_cookie, session_keeper, sync_cookie
     from dashboard.navigation import build_navigation
     from dashboard.state import CURRENT_PAGE_KEY, current_session, show_flash
+    from dashboard.ui.demo import demo_notice
     from dashboard.ui.failures import errors_as_sentences
 
     st.set_page_config(page_title="Outbound Dashboard", page_icon="🔐", layout="wide")
@@ -28,4 +40,5 @@ else:
                 session_keeper()
             sync_cookie()
         show_flash()
+        demo_notice()
         current.run()

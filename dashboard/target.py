@@ -20,7 +20,7 @@ class Target:
 
     @property
     def is_local(self) -> bool:
-        """Whether this is the embedded broker (which has a local outbox)."""
+        """Whether this is the embedded broker (not Descope's cloud)."""
         return self.settings.target == "local"
 
 

@@ -28,7 +28,6 @@ calls; the outbound apps page uses exactly these::
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from dashboard.app_listing import connect_fingerprint
 from dashboard.descope.errors import DashboardError, Unauthorized
 from dashboard.descope.outbound import TOKEN_REFUSED, ConnectRequest, OutboundApp, connect
 from dashboard.keeper import with_session
+from dashboard.plain_text import literal as literal  # re-exported: the pages import it from here
 from dashboard.settings import Secret
 from dashboard.state import current_session, flash
 from dashboard.target import current_target
@@ -47,13 +47,6 @@ PENDING_KEY = "widgets__pending_connect"
 POLL_INTERVAL = "2s"
 PENDING_TTL_S = 600.0  # the broker keeps a pending authorization for 10 minutes
 LANDING_PATH = "/connected"
-# "/" too: Streamlit rewrites ":material/" to an icon directive before parsing the markdown.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^\"'/])")
-
-
-def literal(value: str) -> str:
-    """``value`` escaped so Streamlit's markdown shows it as typed (no links, images, HTML)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.split()))
 
 
 def safe_image_url(url: str) -> str | None:

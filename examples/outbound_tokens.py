@@ -70,13 +70,17 @@ def user_id_for(config: Config, login_id: str) -> str:
     return str(r.json()["user"]["userId"])
 
 
-def fetch_token(config: Config, app_id: str, user_id: str) -> dict[str, Any]:
-    """The user's token object at ``app_id`` (refreshed by the broker if needed): the access
-    token, and the ``providerMetadata`` extension naming the provider's account (Salesforce
-    ``instance_url``, QuickBooks ``realmId``, Slack ``team_id``) when the broker sends it."""
+def fetch_token(
+    config: Config, app_id: str, user_id: str, *, force_refresh: bool = False
+) -> dict[str, Any]:
+    """The user's token object at ``app_id`` (refreshed by the broker if needed, or at once with
+    ``force_refresh``): the access token, and the ``providerMetadata`` extension naming the
+    provider's account (Salesforce ``instance_url``, QuickBooks ``realmId``, Slack ``team_id``)
+    when the broker sends it."""
+    options = {"forceRefresh": True} if force_refresh else None
     r = httpx.post(
         f"{config.base_url}/v1/mgmt/outbound/app/user/token/latest",
-        json={"appId": app_id, "userId": user_id},
+        json={"appId": app_id, "userId": user_id, "options": options},
         headers=config.headers,
         timeout=30,
     )

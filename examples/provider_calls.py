@@ -18,10 +18,15 @@ HUBSPOT_API = "https://api.hubapi.com"
 GITHUB_API = "https://api.github.com"
 SLACK_API = "https://slack.com/api"
 SALESFORCE_API_VERSION = "v61.0"
+QUICKBOOKS_API = "https://quickbooks.api.intuit.com"
 
 
 class ProviderRefused(Exception):
     """The provider answered with an error (Slack: HTTP 200 with ``ok: false``)."""
+
+
+class TokenEnded(ProviderRefused):
+    """401: the provider ended the token before its expiry (e.g. Salesforce's session timeout)."""
 
 
 def _bearer(token: str, **extra: str) -> dict[str, str]:
@@ -29,6 +34,8 @@ def _bearer(token: str, **extra: str) -> dict[str, str]:
 
 
 def _json(response: httpx.Response) -> Any:
+    if response.status_code == 401:
+        raise TokenEnded(f"{response.request.url.host} no longer accepts the access token")
     if response.is_error:
         raise ProviderRefused(f"{response.request.url.host} answered HTTP {response.status_code}")
     return response.json()
@@ -97,6 +104,23 @@ def salesforce_accounts(client: httpx.Client, token: str, *, instance_url: str) 
         )
     )
     return [str(rec["Name"]) for rec in data.get("records", [])]
+
+
+def quickbooks_company(
+    client: httpx.Client, token: str, *, realm_id: str, base: str = QUICKBOOKS_API
+) -> list[str]:
+    """The connected company's name, from the company (``realmId``) the user picked.
+
+    https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/companyinfo
+    (GET /v3/company/{realmId}/companyinfo/{realmId}, JSON with ``Accept: application/json``).
+    """
+    data = _json(
+        client.get(
+            f"{base}/v3/company/{realm_id}/companyinfo/{realm_id}",
+            headers=_bearer(token, Accept="application/json"),
+        )
+    )
+    return [str(data["CompanyInfo"]["CompanyName"])]
 
 
 def github_user(client: httpx.Client, token: str, *, base: str = GITHUB_API) -> list[str]:

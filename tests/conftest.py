@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.mailbox import mailbox  # noqa: F401  (a loopback SMTP server fixture)
 from tests.support.provider import provider  # noqa: F401  (the demo OAuth provider fixture)
 from tests.support.servers import PG_URL_ENV, LiveBroker, fresh_postgres_database, start_broker
 
@@ -26,9 +27,18 @@ def _database_url(backend: str, stack: Any) -> str | None:
     return str(stack.enter_context(fresh_postgres_database()))
 
 
+@pytest.fixture(scope="module")
+def broker_settings() -> dict[str, Any]:
+    """BrokerSettings fields for ``live_broker``; a module overrides this fixture to change them
+    (e.g. ``{"demo_mode": True}`` for the outbox, ``{"smtp_url": ...}`` for email)."""
+    return {}
+
+
 @pytest.fixture(params=BACKENDS, scope="module")
 def live_broker(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    broker_settings: dict[str, Any],
 ) -> Iterator[LiveBroker]:
     """A broker shared by one test module, once per storage backend."""
     from contextlib import ExitStack
@@ -37,7 +47,10 @@ def live_broker(
     with ExitStack() as stack:
         url = _database_url("sqlite" if strict else request.param, stack)
         live = start_broker(
-            tmp_path_factory.mktemp("broker"), database_url=url, strict_descope=strict
+            tmp_path_factory.mktemp("broker"),
+            database_url=url,
+            strict_descope=strict,
+            **broker_settings,
         )
         try:
             yield live

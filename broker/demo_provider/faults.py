@@ -32,6 +32,9 @@ SWITCHES: dict[str, TypeAdapter[Any]] = {
     "wrong_content_type": TypeAdapter(bool),
     "lost_response": TypeAdapter(bool),
     "access_token_ttl_s": TypeAdapter(Annotated[int, Field(ge=1)]),
+    # The API refuses a still-unexpired token with 401, as when an org's own session timeout
+    # (Salesforce) ends a token before the lifetime the client assumed.
+    "api_unauthorized": TypeAdapter(bool),
 }
 
 

@@ -63,7 +63,8 @@ def _bearer(request: Request) -> tuple[AccessToken, DemoUser]:
     token = provider.server.signer.verify(value.strip())
     grant = provider.server.state.grant(token.grant_id) if token else None
     user = user_by_id(token.claims["sub"]) if token else None
-    if token is None or grant is None or grant.revoked_at is not None or user is None:
+    ended_early = provider.server.faults.take("api_unauthorized")
+    if ended_early or token is None or grant is None or grant.revoked_at is not None or not user:
         raise InvalidTokenError(
             description="The access token is expired, revoked or invalid.", realm=REALM
         )

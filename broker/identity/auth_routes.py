@@ -9,7 +9,13 @@ from fastapi import APIRouter, Request
 from broker.auth import ProjectAuth, broker_of
 from broker.context import Broker
 from broker.errors import Conflict, InvalidArguments
-from broker.identity.otp import WrongCode, mask_email, send_code, verify_code
+from broker.identity.otp import (
+    WrongCode,
+    mask_email,
+    require_delivery,
+    send_code,
+    verify_code,
+)
 from broker.identity.passwords import InvalidCredentials, hash_password, verify_password
 from broker.identity.sessions import sign_in
 from broker.identity.throttle import client_address, throttle_of
@@ -75,6 +81,7 @@ def password_sign_in(body: PasswordSignIn, request: Request, _: ProjectAuth) -> 
 
 
 def _otp_sign_in(broker: Broker, login_id: str) -> dict[str, str]:
+    require_delivery(broker)  # before the lookup: the same answer for every login id
     with broker.db.session() as s:
         user = find_user(s, login_id)
         email = user.email if user and user.status == "enabled" else ""
@@ -86,6 +93,7 @@ def _otp_sign_in(broker: Broker, login_id: str) -> dict[str, str]:
 
 
 def _otp_sign_up(broker: Broker, body: OtpSignUp) -> dict[str, str]:
+    require_delivery(broker)
     login_id = normalize_login_id(body.login_id)
     new_user = _new_user(login_id, body.user, body.email)
     if not new_user.email or "@" not in new_user.email:
@@ -100,7 +108,7 @@ def _otp_sign_up(broker: Broker, body: OtpSignUp) -> dict[str, str]:
 
 @router.post("/v1/auth/otp/signin/email")
 def otp_sign_in(body: OtpSignIn, request: Request, _: ProjectAuth) -> dict[str, str]:
-    """Send a sign-in code to an existing user's email (to the local outbox)."""
+    """Email a sign-in code to an existing user (501 E061201 when email is not set up)."""
     return _otp_sign_in(broker_of(request), normalize_login_id(body.login_id))
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from broker.auth import ManagementAuth, broker_of
 from broker.context import Broker
-from broker.errors import MissingArguments
+from broker.errors import MissingArguments, NotFound
 from broker.identity.otp import latest_messages
 from broker.identity.passwords import hash_password
 from broker.identity.sessions import sign_in
@@ -62,12 +62,16 @@ def management_sign_in(body: MgmtSignIn, request: Request, _: ManagementAuth) ->
 def outbox(
     _: ManagementAuth, request: Request, login_id: str = Query(alias="loginId")
 ) -> dict[str, Any]:
-    """Extension (not in Descope's API): the latest messages sent to a login id, codes included.
+    """Extension (not in Descope's API), demo mode only: the latest codes kept for a login id.
 
-    The embedded broker sends no email; one-time codes land in this local outbox so a person
-    (or a test) can read them. Needs the management key.
+    In demo mode without SMTP, one-time codes land in this local outbox so the person running
+    the demo (or a test) can read them with the management key. Outside demo mode there is no
+    outbox: codes go out by email only, and this path answers 404 like an unknown endpoint.
     """
-    return {"messages": latest_messages(broker_of(request), normalize_login_id(login_id))}
+    broker = broker_of(request)
+    if not broker.settings.demo_mode:
+        raise NotFound("Endpoint not found")
+    return {"messages": latest_messages(broker, normalize_login_id(login_id))}
 
 
 def _create(request: Request, body: UserCreate, *, test: bool) -> dict[str, Any]:

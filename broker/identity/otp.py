@@ -1,7 +1,15 @@
-"""Email one-time codes: issued to a local outbox, kept as a keyed digest, single use, few tries.
+"""Email one-time codes: emailed, kept as a keyed digest, single use, few tries.
 
-The embedded broker sends no email. Each code lands in the outbox (sealed at rest), where a
-person reads it through ``GET /v1/x/outbox`` with the management key.
+A code reaches its person one of two ways, and no other (docs/security.md, "Email codes and
+demo mode"):
+
+- through the SMTP server of ``OUTBOUND_SMTP_URL`` (``broker/identity/mail.py``); a send that
+  fails withdraws the code and answers 502 ``E061202``, so no code is ever live but lost;
+- in demo mode only (``outbound up``, loopback only), into the local outbox, sealed at rest,
+  which ``GET /v1/x/outbox`` opens to the holder of the management key.
+
+With neither, asking for a code answers 501 ``E061201`` — for every login id alike, before any
+lookup, so the answer still does not tell which ids exist.
 """
 
 from __future__ import annotations
@@ -12,10 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from broker.context import Broker
 from broker.crypto import keyed_digest
-from broker.errors import Unauthorized
+from broker.errors import EmailNotConfigured, EmailNotSent, Unauthorized
+from broker.identity.mail import SmtpServer, code_message
 from broker.store.db import now_s
 from broker.store.identity import OtpCode, OutboxMessage
 
@@ -57,36 +67,69 @@ def _digest(broker: Broker, login_id: str, code: str) -> str:
     return keyed_digest(broker.ring.subkey("digest:otp-code"), f"{login_id}\x00{code}")
 
 
+def require_delivery(broker: Broker) -> None:
+    """Raise EmailNotConfigured unless a code can reach its person (SMTP, or the demo outbox)."""
+    if broker.settings.smtp_url is None and not broker.settings.demo_mode:
+        raise EmailNotConfigured(
+            "This server cannot send email: set OUTBOUND_SMTP_URL (the demo of "
+            "`outbound up` keeps codes in a local outbox instead)."
+        )
+
+
 def send_code(
     broker: Broker, login_id: str, email: str, pending_user: dict[str, Any] | None = None
 ) -> str:
-    """Issue a new code for ``login_id`` (replacing any earlier one) into the outbox."""
+    """Issue a new code for ``login_id`` (replacing any earlier one) and deliver it."""
+    require_delivery(broker)
+    settings = broker.settings
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    digest = _digest(broker, login_id, code)
+    message = code_message(settings.smtp_from, email, code, CODE_TTL_S)
     t = now_s()
-    message_id = secrets.token_hex(12)
     with broker.db.session() as s:
         row = s.get(OtpCode, login_id)
         if row is None:
             row = OtpCode(login_id=login_id, created_at=t)
             s.add(row)
-        row.digest = _digest(broker, login_id, code)
+        row.digest = digest
         row.expires_at = t + CODE_TTL_S
         row.attempts = 0
         row.pending_user = pending_user
         row.created_at = t
-        s.add(
-            OutboxMessage(
-                id=message_id,
-                login_id=login_id,
-                channel="email",
-                address=email,
-                subject="Your sign-in code",
-                code_sealed=broker.ring.seal(code, context=f"outbox:{message_id}"),
-                created_at=t,
-            )
-        )
-        s.execute(delete(OutboxMessage).where(OutboxMessage.created_at < t - OUTBOX_KEEP_S))
+        if settings.smtp_url is None:  # demo mode (require_delivery): the local outbox
+            _into_outbox(broker, s, login_id, email, code, t)
+    if settings.smtp_url is not None:
+        # Sent after the commit: the SMTP exchange never holds a database transaction open.
+        try:
+            SmtpServer.from_url(settings.smtp_url).send(message)
+        except EmailNotSent:
+            _withdraw(broker, login_id, digest)
+            raise
     return mask_email(email)
+
+
+def _into_outbox(
+    broker: Broker, s: Session, login_id: str, email: str, code: str, t: float
+) -> None:
+    message_id = secrets.token_hex(12)
+    s.add(
+        OutboxMessage(
+            id=message_id,
+            login_id=login_id,
+            channel="email",
+            address=email,
+            subject="Your sign-in code",
+            code_sealed=broker.ring.seal(code, context=f"outbox:{message_id}"),
+            created_at=t,
+        )
+    )
+    s.execute(delete(OutboxMessage).where(OutboxMessage.created_at < t - OUTBOX_KEEP_S))
+
+
+def _withdraw(broker: Broker, login_id: str, digest: str) -> None:
+    """Drop the code that could not be sent (unless a newer request replaced it meanwhile)."""
+    with broker.db.session() as s:
+        s.execute(delete(OtpCode).where(OtpCode.login_id == login_id, OtpCode.digest == digest))
 
 
 def verify_code(broker: Broker, login_id: str, code: str) -> VerifiedCode:

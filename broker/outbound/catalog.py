@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -11,13 +11,21 @@ from typing import Any, Literal
 import yaml
 
 from broker.errors import InvalidArguments, MissingArguments, NotFound
+from broker.outbound.quirks import ProviderQuirks
 
 CATALOG_FILE = Path(__file__).with_name("providers.yaml")
 ClientAuthMethod = Literal["client_secret_basic", "client_secret_post"]
 _URL_FIELDS = ("authorization_url", "token_url", "revocation_url", "discovery_url", "test_url")
 _VARIABLE = re.compile(r"\{([a-z_]+)\}")
 # Provider host labels: letters, digits and hyphens only (nothing that changes the URL's shape).
-_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_LABEL_TEXT = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_LABEL = re.compile(rf"^{_LABEL_TEXT}$")
+# A host prefix or a tenant: labels joined by dots (``acme.my``, ``contoso.onmicrosoft.com``, a
+# GUID). Each sits in a template between fixed URL parts (``https://{instance}.salesforce.com``,
+# ``…microsoftonline.com/{tenant}/…``), so no value can change the scheme, host suffix or path.
+_DOTTED = re.compile(rf"^{_LABEL_TEXT}(?:\.{_LABEL_TEXT}){{0,5}}$")
+# Variables that may hold dots; every other variable is a single host label.
+_DOTTED_VARIABLES = frozenset({"instance", "tenant"})
 
 
 @dataclass(frozen=True)
@@ -42,22 +50,38 @@ class ProviderTemplate:
     rotates_refresh_tokens: bool
     default_expires_in: int
     keep_alive_days: int | None
+    source: str = ""
     test_method: str = "GET"
+    test_headers: dict[str, str] = field(default_factory=dict)
+    test_body: str = ""
     variables: tuple[str, ...] = ()
+    variable_defaults: dict[str, str] = field(default_factory=dict)
+    scope_param: str = "scope"
     relative: bool = False
     scopes_in_console: bool = False
+    quirks: ProviderQuirks = field(default_factory=ProviderQuirks)
     notes: str = ""
 
     @classmethod
     def from_yaml(cls, template_id: str, data: dict[str, Any]) -> ProviderTemplate:
         """Build a template from its YAML mapping (unknown keys are an error)."""
-        known = set(cls.__dataclass_fields__) - {"id"}
+        known = set(cls.__dataclass_fields__) - {"id", "variable_defaults"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"{template_id}: unknown keys {sorted(unknown)}")
         values = dict(data)
         values["default_scopes"] = tuple(values.get("default_scopes") or ())
-        values["variables"] = tuple(values.get("variables") or ())
+        # ``variables`` maps each placeholder to its default (null: the admin must give one).
+        variables = {str(k): v for k, v in (values.get("variables") or {}).items()}
+        values["variables"] = tuple(variables)
+        values["variable_defaults"] = {k: str(v) for k, v in variables.items() if v is not None}
+        values["test_headers"] = {
+            str(k): str(v) for k, v in (values.get("test_headers") or {}).items()
+        }
+        try:
+            values["quirks"] = ProviderQuirks.from_yaml(values.get("quirks"))
+        except ValueError as exc:
+            raise ValueError(f"{template_id}: {exc}") from None
         values["scopes"] = {str(k): str(v) for k, v in (values.get("scopes") or {}).items()}
         values["authorize_params"] = {
             str(k): str(v) for k, v in (values.get("authorize_params") or {}).items()
@@ -68,13 +92,7 @@ class ProviderTemplate:
         self, *, base_url: str = "", variables: dict[str, str] | None = None
     ) -> dict[str, str]:
         """The template's URLs made concrete: relative ones joined to ``base_url``, placeholders filled."""
-        given = variables or {}
-        missing = [v for v in self.variables if not given.get(v)]
-        if missing:
-            raise MissingArguments(f"Template {self.id} needs variables: {', '.join(missing)}")
-        for name in self.variables:
-            if not _LABEL.match(given[name]):
-                raise InvalidArguments(f"Template variable {name} must be a host label")
+        given = self.fill_variables(variables)
         if self.relative and not base_url:
             raise MissingArguments(f"Template {self.id} needs the provider's base URL")
         out: dict[str, str] = {}
@@ -85,6 +103,24 @@ class ProviderTemplate:
             url = _VARIABLE.sub(lambda m: given[m.group(1)], url)
             out[name] = base_url.rstrip("/") + url if self.relative else url
         return out
+
+    def fill_variables(self, variables: dict[str, str] | None) -> dict[str, str]:
+        """Every placeholder's value: the one given, else the default; checked (host labels)."""
+        unknown = sorted(set(variables or {}) - set(self.variables))
+        if unknown:
+            raise InvalidArguments(f"Template {self.id} has no variables {', '.join(unknown)}")
+        given = {**self.variable_defaults, **{k: v for k, v in (variables or {}).items() if v}}
+        missing = [v for v in self.variables if not given.get(v)]
+        if missing:
+            raise MissingArguments(f"Template {self.id} needs variables: {', '.join(missing)}")
+        for name in self.variables:
+            value = given[name] = given[name].strip().lower()
+            if name in _DOTTED_VARIABLES and _DOTTED.match(value):
+                continue
+            if not _LABEL.match(value):
+                shape = "host name" if name in _DOTTED_VARIABLES else "host label"
+                raise InvalidArguments(f"Template variable {name} must be a {shape}")
+        return given
 
     def public(self) -> dict[str, Any]:
         """The template as the catalog extension endpoint shows it (camelCase)."""
@@ -99,6 +135,10 @@ class ProviderTemplate:
             "discoveryUrl": self.discovery_url or "",
             "testUrl": self.test_url or "",
             "testMethod": self.test_method,
+            "testHeaders": dict(self.test_headers),
+            "testBody": self.test_body,
+            "expiredTokenCodes": list(self.quirks.expired_token_codes),
+            "source": self.source,
             "defaultScopes": list(self.default_scopes),
             "scopes": [{"name": k, "description": v} for k, v in self.scopes.items()],
             "scopesInConsole": self.scopes_in_console,
@@ -110,6 +150,9 @@ class ProviderTemplate:
             "defaultExpiresIn": self.default_expires_in,
             "keepAliveDays": self.keep_alive_days,
             "variables": list(self.variables),
+            "variableDefaults": dict(self.variable_defaults),
+            "scopeParam": self.scope_param,
+            "tokenMetadata": sorted({*self.quirks.metadata, *self.quirks.callback_params}),
             "relative": self.relative,
             "notes": self.notes,
         }

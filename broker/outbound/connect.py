@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import html
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -126,8 +126,7 @@ def authorization_url(
         app.authorization_url,
         state=state,
         code_verifier=verifier,
-        scope=app.join_scopes(scopes) or None,
-        **extra,
+        **{**extra, **app.scope_params(scopes)},
     )
     return str(url)
 
@@ -195,7 +194,7 @@ def complete_callback(broker: Broker, query: dict[str, str]) -> CallbackResult:
     if not code:
         return fail("missing_code", "The provider sent no authorization code.")
     try:
-        return _exchange_and_store(broker, pending, code)
+        return _exchange_and_store(broker, pending, code, query)
     except ProviderError as exc:
         return fail(exc.error, exc.description or "The token exchange failed.")
     except DescopeError as exc:
@@ -203,7 +202,7 @@ def complete_callback(broker: Broker, query: dict[str, str]) -> CallbackResult:
 
 
 def _exchange_and_store(
-    broker: Broker, pending: PendingAuthorizationRow, code: str
+    broker: Broker, pending: PendingAuthorizationRow, code: str, query: dict[str, str]
 ) -> CallbackResult:
     with broker.db.session() as s:
         app = resolve_app(broker, find_app(s, pending.app_id))
@@ -219,6 +218,8 @@ def _exchange_and_store(
         redirect_uri=broker.settings.callback_url,
         code_verifier=verifier,
     )
+    # Provider quirk (issue 21): non-secret values on the callback query (QuickBooks realmId).
+    grant = replace(grant, metadata={**grant.metadata, **app.callback_metadata(query)})
     token_sub = grant.id_token_sub
     if not token_sub and app.userinfo_url and grant.access_token:
         token_sub = userinfo_sub(broker.settings, app.userinfo_url, grant.access_token)

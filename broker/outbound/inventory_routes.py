@@ -19,7 +19,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from broker.auth import ManagementAuth, broker_of
 from broker.errors import InvalidArguments
-from broker.outbound.vault import NEEDS_REAUTH, REFRESH_FAILED, token_status
+from broker.outbound.vault import (
+    NEEDS_REAUTH,
+    PROVIDER_METADATA_FIELD,
+    REFRESH_FAILED,
+    token_status,
+)
 from broker.store.db import now_s
 from broker.store.identity import LoginId, Tenant, User
 from broker.store.outbound import ManagedTokenRow
@@ -83,6 +88,7 @@ def _metadata(
         "requestedScopes": list(row.requested_scopes or []),
         "expiryAssumed": row.expiry_assumed,
         "tokenKind": row.kind,
+        PROVIDER_METADATA_FIELD: dict(row.provider_metadata or {}),
         "userName": user.name if user else "",
         "userEmail": user.email if user else "",
         "userLoginId": login_id,

@@ -8,6 +8,7 @@ from broker.context import Broker
 from broker.outbound.apps import client_secret_of
 from broker.outbound.catalog import ProviderTemplate, find_template
 from broker.outbound.oauth_client import ClientRegistration
+from broker.outbound.quirks import ProviderQuirks
 from broker.store.outbound import OutboundAppRow
 
 # When neither the token response nor a template says how long a token lives, assume an hour
@@ -25,6 +26,7 @@ class OutboundApp:
     authorization_url: str
     authorize_params: dict[str, str]
     scope_separator: str
+    scope_param: str
     pkce: bool
     default_scopes: tuple[str, ...]
     default_redirect_url: str
@@ -36,6 +38,16 @@ class OutboundApp:
     def join_scopes(self, scopes: list[str]) -> str:
         """The ``scope`` parameter for these scopes, with the provider's separator."""
         return self.scope_separator.join(scopes)
+
+    def scope_params(self, scopes: list[str]) -> dict[str, str]:
+        """The authorize parameter carrying ``scopes``: ``scope``, or the template's own
+        (Slack user tokens: ``user_scope``); none when there are no scopes."""
+        joined = self.join_scopes(scopes)
+        return {self.scope_param: joined} if joined else {}
+
+    def callback_metadata(self, query: dict[str, str]) -> dict[str, str]:
+        """Non-secret values the provider adds to the callback query (QuickBooks ``realmId``)."""
+        return self.registration.quirks.callback_metadata(query)
 
     def split_scopes(self, text: str) -> list[str]:
         """A ``scope`` value from the provider as a list (either separator is accepted)."""
@@ -73,6 +85,7 @@ def resolve_app(broker: Broker, row: OutboundAppRow) -> OutboundApp:
         token_url=row.token_url,
         revocation_url=row.revocation_url,
         token_params={p["key"]: p["value"] for p in row.token_url_params or []},
+        quirks=template.quirks if template else ProviderQuirks(),
     )
     return OutboundApp(
         id=row.id,
@@ -81,6 +94,7 @@ def resolve_app(broker: Broker, row: OutboundAppRow) -> OutboundApp:
         authorization_url=row.authorization_url,
         authorize_params=params,
         scope_separator=template.scope_separator if template else " ",
+        scope_param=template.scope_param if template else "scope",
         pkce=row.pkce,
         default_scopes=tuple(row.default_scopes or ()),
         default_redirect_url=row.default_redirect_url,

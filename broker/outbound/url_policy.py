@@ -21,29 +21,13 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from broker.config import BrokerSettings
+from broker.config import BrokerSettings, is_loopback_host, origin_of
 from broker.errors import InvalidArguments
 
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 # Browsers read a backslash as a slash and drop tabs and newlines (WHATWG URL), so a URL holding
 # them means something else to the browser than to urlsplit: refused outright.
 _AMBIGUOUS = re.compile(r"[\\\x00-\x20\x7f]")
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, lower-cased."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def _is_loopback_host(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _has_dot_segment(path: str) -> bool:
@@ -61,7 +45,7 @@ def redirect_allowed(url: str, settings: BrokerSettings) -> bool:
     if _has_dot_segment(parts.path):
         return False
     if not settings.allowed_redirects:
-        return _is_loopback_host(parts.hostname) or origin_of(url) == origin_of(
+        return is_loopback_host(parts.hostname) or origin_of(url) == origin_of(
             settings.dashboard_url
         )
     for allowed in settings.allowed_redirects:
@@ -122,9 +106,9 @@ def check_outbound_url(url: str, settings: BrokerSettings, *, resolve: bool = Tr
         raise InvalidArguments("Provider URLs must be absolute http(s) URLs")
     if settings.allow_private_urls:
         return url
-    if parts.scheme == "http" and not _is_loopback_host(host):
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise InvalidArguments("Provider URLs must use https (plain http only on loopback)")
-    if _is_loopback_host(host):
+    if is_loopback_host(host):
         return url
     literal = _literal_address(host)
     if literal is not None:

@@ -25,6 +25,8 @@ from broker.store.db import Database, now_s
 from broker.store.outbound import ManagedTokenRow
 
 ACTIVE, REFRESH_FAILED, NEEDS_REAUTH = "active", "refresh_failed", "needs_reauth"
+# The one extension field carrying provider metadata (a strict wire mode strips it by name).
+PROVIDER_METADATA_FIELD = "providerMetadata"
 
 
 def token_context(token_id: str, part: str) -> str:
@@ -77,6 +79,8 @@ def apply_grant(
         row.scopes = app.split_scopes(grant.scope)
     if grant.id_token_sub:
         row.token_sub = grant.id_token_sub
+    if grant.metadata:  # a refresh answer naming fewer values keeps the ones from connect
+        row.provider_metadata = {**(row.provider_metadata or {}), **grant.metadata}
     row.status, row.last_refresh_error, row.failure_count = ACTIVE, "", 0
     row.version = (row.version or 0) + 1
     row.next_refresh_time = plan_next_refresh(row, app, broker.settings.refresh_margin_s, now)
@@ -134,6 +138,7 @@ def upsert_grant(
     row.granted_by = granted_by
     row.token_sub = token_sub or row.token_sub or ""
     row.last_refresh_time = None
+    row.provider_metadata = {}  # a (re)connect may reach another org or workspace
     apply_grant(broker, row, app, grant, now)
     session.flush()
     detail = {"scopes": list(row.scopes or []), "hasRefreshToken": bool(row.refresh_token_sealed)}
@@ -205,6 +210,7 @@ def token_to_wire(broker: Broker, row: ManagedTokenRow, *, with_refresh: bool) -
         "requestedScopes": list(row.requested_scopes or []),
         "expiryAssumed": row.expiry_assumed,
         "tokenKind": row.kind,
+        PROVIDER_METADATA_FIELD: dict(row.provider_metadata or {}),
     }
     if with_refresh:
         refresh = unseal_part(broker, row, "refresh")

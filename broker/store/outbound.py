@@ -114,5 +114,7 @@ class ManagedTokenRow(Base):
     last_refresh_error: Mapped[str] = mapped_column(Text, default="")
     failure_count: Mapped[int] = mapped_column(Integer, default=0)
     next_refresh_time: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # Non-secret connection metadata the provider named (instance_url, team id, realmId, tid).
+    provider_metadata: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)

@@ -15,6 +15,7 @@ from dashboard.descope.models import (
     parse_outbox,
 )
 from dashboard.descope.transport import Transport
+from dashboard.settings import Secret
 
 
 def password_sign_in(transport: Transport, login_id: str, password: str) -> AuthResult:
@@ -64,9 +65,17 @@ def otp_verify(transport: Transport, login_id: str, code: str) -> AuthResult:
     return AuthResult.from_api(data)
 
 
-def read_outbox(transport: Transport, login_id: str) -> tuple[OutboxMessage, ...]:
-    """The embedded broker's local outbox for ``login_id`` (an extension; management key)."""
-    data = transport.request("GET", "/v1/x/outbox", management=True, params={"loginId": login_id})
+def read_outbox(
+    transport: Transport, login_id: str, management_key: Secret
+) -> tuple[OutboxMessage, ...]:
+    """The demo broker's outbox for ``login_id``, opened with the key the person typed.
+
+    An extension of the embedded broker in demo mode; never the dashboard's own key, so the
+    sign-in page cannot read anyone's code for a stranger (docs/security.md).
+    """
+    data = transport.request(
+        "GET", "/v1/x/outbox", management_key=management_key, params={"loginId": login_id}
+    )
     return parse_outbox(data)
 
 

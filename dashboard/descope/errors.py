@@ -17,6 +17,8 @@
         ├── AlreadyExists             409 E062107
         ├── Throttled                 429 E130429 (``retry_after`` seconds)
         └── ServerError               5xx or an answer that is not Descope's JSON
+            ├── EmailNotConfigured    501 E061201 (the broker has no way to email a code)
+            └── EmailNotSent          502 E061202 (the mail server did not take it)
 """
 
 from __future__ import annotations
@@ -131,3 +133,15 @@ class ServerError(ApiError):
     """The service failed on its side (5xx) or answered something unreadable."""
 
     sentence = "The identity service had a problem; try again in a moment."
+
+
+class EmailNotConfigured(ServerError):
+    """The service cannot email codes at all (no mail server, not a demo)."""
+
+    sentence = "This server cannot email sign-in codes yet; sign in with your password."
+
+
+class EmailNotSent(ServerError):
+    """The mail server did not take the code's email; no code was issued."""
+
+    sentence = "The code could not be emailed just now; try again in a moment."

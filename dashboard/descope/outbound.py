@@ -12,7 +12,7 @@ redirect URL that is not allowed, a connect the service refused.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dashboard.descope.errors import (
@@ -168,6 +168,14 @@ class CatalogTemplate:
     relative: bool = False
     test_url: str = ""
     notes: str = ""
+    # "Try the token" and URL placeholders (extensions of the catalog; empty when absent).
+    authorization_url: str = ""
+    token_url: str = ""
+    test_method: str = "GET"
+    test_headers: Mapping[str, str] = field(default_factory=dict)
+    test_body: str = ""
+    variable_defaults: Mapping[str, str] = field(default_factory=dict)
+    expired_token_codes: tuple[str, ...] = ()
 
     def describe(self, scope: str) -> str:
         """What ``scope`` lets the app do, or ``""`` when the catalog does not say."""
@@ -192,7 +200,19 @@ class CatalogTemplate:
             relative=bool(data.get("relative")),
             test_url=text(data.get("testUrl")),
             notes=text(data.get("notes")),
+            authorization_url=text(data.get("authorizationUrl")),
+            token_url=text(data.get("tokenUrl")),
+            test_method=text(data.get("testMethod")).upper() or "GET",
+            test_headers=_strings(data.get("testHeaders")),
+            test_body=text(data.get("testBody")),
+            variable_defaults=_strings(data.get("variableDefaults")),
+            expired_token_codes=texts(data.get("expiredTokenCodes")),
         )
+
+
+def _strings(value: Any) -> dict[str, str]:
+    """A JSON object of strings (anything else dropped)."""
+    return {str(k): v for k, v in mapping(value).items() if isinstance(v, str) and k}
 
 
 def _as(kind: type[ApiError], sentence: str, exc: ApiError) -> ApiError:

@@ -28,6 +28,13 @@ RevocationResult = Literal["revoked", "failed", "unsupported", "none", "unknown"
 _RESULTS: tuple[RevocationResult, ...] = ("revoked", "failed", "unsupported", "none")
 
 
+def _metadata(value: Any) -> dict[str, str] | None:
+    """The ``providerMetadata`` extension: string values only; None when the target sends none."""
+    if not isinstance(value, Mapping):
+        return None
+    return {str(k): str(v) for k, v in value.items() if isinstance(v, str | int | float) and k}
+
+
 def _optional_bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
@@ -58,6 +65,8 @@ class ManagedToken:
     requested_scopes: tuple[str, ...] | None = None
     expiry_assumed: bool | None = None
     token_kind: str | None = None
+    # Non-secret values the provider named (Salesforce instance_url, Slack team_id, realmId).
+    provider_metadata: Mapping[str, str] | None = None
 
     @classmethod
     def unfetched(cls, app_id: str, user_id: str, tenant_id: str) -> ManagedToken:
@@ -131,6 +140,7 @@ class ManagedToken:
             requested_scopes=texts(requested) if isinstance(requested, list) else None,
             expiry_assumed=_optional_bool(data.get("expiryAssumed")),
             token_kind=text(data.get("tokenKind")) or None,
+            provider_metadata=_metadata(data.get("providerMetadata")),
         )
 
 

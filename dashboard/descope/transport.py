@@ -21,6 +21,8 @@ from dashboard.descope.errors import (
     AlreadyExists,
     ApiError,
     BadRequest,
+    EmailNotConfigured,
+    EmailNotSent,
     NotAllowed,
     NotFound,
     ServerError,
@@ -44,6 +46,8 @@ _BY_CODE: dict[str, type[ApiError]] = {
     "E112102": UnknownUser,
     "E061102": WrongCode,
     "E062107": AlreadyExists,
+    "E061201": EmailNotConfigured,
+    "E061202": EmailNotSent,
 }
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequest,
@@ -122,15 +126,26 @@ class Transport:
         """Whether management calls can be made."""
         return bool(self._management_key)
 
-    def bearer(self, token: str | None = None, *, management: bool = False) -> str:
-        """``Bearer pid[:token][:key]``: the token for user calls, the key for management calls."""
+    def bearer(
+        self,
+        token: str | None = None,
+        *,
+        management: bool = False,
+        management_key: Secret | None = None,
+    ) -> str:
+        """``Bearer pid[:token][:key]``: the token for user calls, the key for management calls.
+
+        ``management_key`` is a key the person typed (the developer outbox), used instead of
+        the dashboard's own: that call proves the person holds it.
+        """
         parts = [self.project_id]
         if token:
             parts.append(token)
-        if management:
-            if not self._management_key:
-                raise NotAllowed("This dashboard has no management key configured.")
-            parts.append(self._management_key.reveal())
+        key = management_key or (self._management_key if management else None)
+        if management and not key:
+            raise NotAllowed("This dashboard has no management key configured.")
+        if key:
+            parts.append(key.reveal())
         return "Bearer " + ":".join(parts)
 
     def request(
@@ -140,6 +155,7 @@ class Transport:
         *,
         token: str | None = None,
         management: bool = False,
+        management_key: Secret | None = None,
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> Any:
@@ -148,7 +164,11 @@ class Transport:
         A 429 is waited out once when ``Retry-After`` is within ``max_wait_s``; otherwise, or
         when it comes again, it raises Throttled with the wait.
         """
-        headers = {"Authorization": self.bearer(token, management=management)}
+        headers = {
+            "Authorization": self.bearer(
+                token, management=management, management_key=management_key
+            )
+        }
         content = json.dumps(json_body) if json_body is not None else None
         waited = False
         while True:
@@ -196,26 +216,35 @@ class Transport:
         self.close()
 
 
-def get_url(
-    url: str, bearer_token: Secret, *, timeout_s: float = DEFAULT_TIMEOUT_S
+def call_url(
+    method: str,
+    url: str,
+    bearer_token: Secret,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: str = "",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> tuple[int, str]:
-    """``GET url`` with ``Authorization: Bearer <token>`` (a provider's API, to try a token).
+    """``method url`` with ``Authorization: Bearer <token>`` (a provider's API, to try a token),
+    plus the catalog's extra headers (``Notion-Version``) and body (Linear's GraphQL query).
 
     The one call the dashboard makes to a third party; redirects are not followed, so the token
     goes nowhere but ``url``. Answers the status and the body as text.
     """
+    sent = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+    sent |= {"Authorization": f"Bearer {bearer_token.reveal()}"}
+    sent.setdefault("Accept", "application/json")
     try:
-        response = httpx.get(
+        response = httpx.request(
+            method,
             url,
-            headers={
-                "Authorization": f"Bearer {bearer_token.reveal()}",
-                "Accept": "application/json",
-            },
+            headers=sent,
+            content=body.encode() if body else None,
             timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
             follow_redirects=False,
         )
     except httpx.HTTPError as exc:
-        log.warning("GET to a provider failed: %s", type(exc).__name__)
+        log.warning("%s to a provider failed: %s", method, type(exc).__name__)
         raise Unreachable("The provider's API could not be reached.") from exc
     return response.status_code, response.text
 

@@ -31,6 +31,15 @@ from dashboard.ui.apps_notice import notify
 from dashboard.widgets import literal
 
 DELETE_KEY = "apps__delete"
+VARIABLES_HELP = (
+    "Only for templates whose endpoints have placeholders; empty keeps each default."
+    " **Salesforce**: instance=login (default, production), instance=test (a sandbox, or use"
+    " the Salesforce sandbox template) or your My Domain, e.g. instance=acme.my for"
+    " acme.my.salesforce.com. **Microsoft**: tenant=common (default, any account); a"
+    " single-tenant app registration needs its directory (tenant) id or domain, e.g."
+    " tenant=contoso.onmicrosoft.com, or sign-in fails with AADSTS50194."
+    " **Zendesk**: subdomain=acme for acme.zendesk.com (required)."
+)
 ADMIN_ERROR_KEY = "apps__admin_error"
 
 
@@ -102,7 +111,10 @@ def _template_form(catalog: Sequence[CatalogTemplate]) -> None:
             key="apps__template_base_url",
         )
         st.text_input(
-            "Template variables (name=value, comma-separated)", key="apps__template_variables"
+            "Template variables (name=value, comma-separated)",
+            key="apps__template_variables",
+            placeholder="instance=test",
+            help=VARIABLES_HELP,
         )
         st.form_submit_button(
             "Create app",

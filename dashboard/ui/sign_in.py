@@ -1,4 +1,4 @@
-"""The sign-in page's forms: password, email code (with the local outbox) and sign-up."""
+"""The sign-in page's forms: password, email code and sign-up (and, in demo mode, the outbox)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from dashboard.descope.errors import DashboardError
 from dashboard.descope.models import AuthResult
 from dashboard.keeper import start_session
 from dashboard.navigation import HOME, is_page, page
+from dashboard.plain_text import literal
 from dashboard.state import flash
 from dashboard.target import Target, current_target
+from dashboard.ui.demo import developer_outbox
 
 OTP_SENT_KEY = "sign_in__otp_login_id"
-OUTBOX_LABEL = "Local outbox (embedded broker only)"
 
 
 def _next_page() -> str:
@@ -30,7 +31,7 @@ def _finish(attempt: Callable[[], AuthResult]) -> None:
     except DashboardError as exc:
         st.error(exc.sentence, icon=":material/error:")
         return
-    flash(f"Signed in as {session.user.display_name}.", icon=":material/check_circle:")
+    flash(f"Signed in as {literal(session.user.display_name)}.", icon=":material/check_circle:")
     st.switch_page(page(_next_page()))
 
 
@@ -45,20 +46,6 @@ def password_form(target: Target) -> None:
             st.error("Enter your login id and password.")
             return
         _finish(lambda: auth.password_sign_in(target.transport, login_id.strip(), password))
-
-
-def _outbox(target: Target, login_id: str) -> None:
-    with st.container(border=True):
-        st.caption(OUTBOX_LABEL)
-        try:
-            messages = auth.read_outbox(target.transport, login_id)
-        except DashboardError as exc:
-            st.caption(exc.sentence)
-            return
-        if not messages:
-            st.caption("No message yet.")
-        for message in messages[:3]:
-            st.markdown(f"{message.subject or 'Sign-in code'} → code **`{message.code}`**")
 
 
 def otp_form(target: Target) -> None:
@@ -76,12 +63,11 @@ def otp_form(target: Target) -> None:
                 st.error(exc.sentence, icon=":material/error:")
             else:
                 st.session_state[OTP_SENT_KEY] = login_id.strip()
-                st.success(f"We sent a code to {started.masked_email or login_id.strip()}.")
+                to = literal(started.masked_email or login_id.strip())
+                st.success(f"We sent a code to {to}.")
     sent_to = st.session_state.get(OTP_SENT_KEY)
     if not isinstance(sent_to, str):
         return
-    if target.is_local:
-        _outbox(target, sent_to)
     with st.form("sign_in__otp_verify_form"):
         code = st.text_input("Code", key="sign_in__otp_code", max_chars=12)
         verify = st.form_submit_button("Verify code", type="primary", key="sign_in__otp_verify")
@@ -122,3 +108,5 @@ def render_sign_in() -> None:
         otp_form(target)
     with sign_up_tab:
         sign_up_form(target)
+    if target.settings.demo_mode:
+        developer_outbox(target)

@@ -17,10 +17,11 @@ import streamlit as st
 from dashboard.descope import tokens
 from dashboard.descope.errors import DashboardError, NotAllowed, NotFound
 from dashboard.descope.tokens import ManagedToken
-from dashboard.descope.transport import get_url
+from dashboard.descope.transport import call_url
 from dashboard.inventory_cache import SHARED, Change, removing, replacing
 from dashboard.inventory_records import Connection
 from dashboard.target import current_target
+from dashboard.token_trial import TrialRequest, looks_expired
 from dashboard.ui.failures import UNEXPECTED
 from dashboard.widgets import literal
 
@@ -71,7 +72,7 @@ def fetch_secret_token(connection: Connection) -> ManagedToken:
     return _fetch(connection)
 
 
-def _refresh(connection: Connection, _: str) -> Outcome:
+def _refresh(connection: Connection, _: TrialRequest | None) -> Outcome:
     fresh = _fetch(connection, force_refresh=True)
     SHARED.update_all(
         replacing(
@@ -98,11 +99,27 @@ def _refresh(connection: Connection, _: str) -> Outcome:
     )
 
 
-def _try(connection: Connection, test_url: str) -> Outcome:
+def _call(trial: TrialRequest, token: ManagedToken) -> tuple[int, str]:
+    return call_url(
+        trial.method, trial.url, token.access_token, headers=trial.headers, body=trial.body
+    )
+
+
+def _try(connection: Connection, trial: TrialRequest | None) -> Outcome:
+    if trial is None:
+        return Outcome("warning", "The catalog names no test endpoint for this app.")
     token = _fetch(connection)
-    status, body = get_url(test_url, token.access_token)
-    level: Level = "success" if 200 <= status < 300 else "warning"
-    return Outcome(level, f"GET {test_url} answered HTTP {status}.", body[:PREVIEW_CHARS])
+    status, body = _call(trial, token)
+    after = ""
+    if looks_expired(status, body, trial.expired_codes) and token.has_refresh_token:
+        # The provider's own session timeout ended it early (Salesforce): refresh once, retry.
+        token = _fetch(connection, force_refresh=True)
+        status, body = _call(trial, token)
+        after = " after a refresh (the first answer said the token was no longer valid)"
+    ok = 200 <= status < 300 and not looks_expired(status, body, trial.expired_codes)
+    level: Level = "success" if ok else "warning"
+    sentence = f"{trial.method} {trial.url} answered HTTP {status}{after}."
+    return Outcome(level, sentence, body[:PREVIEW_CHARS])
 
 
 def _forget(change: Change) -> None:
@@ -112,18 +129,18 @@ def _forget(change: Change) -> None:
     st.session_state[TABLE_GENERATION_KEY] = st.session_state.get(TABLE_GENERATION_KEY, 0) + 1
 
 
-def _delete(connection: Connection, test_url: str) -> Outcome:
+def _delete(connection: Connection, trial: TrialRequest | None) -> Outcome:
     if not connection.token.fetched:  # a refused fetch named no token id: delete by owner
         if connection.token.is_tenant_token:
             raise NotAllowed(UNKNOWN_TENANT_TOKEN)
-        return _disconnect(connection, test_url)
+        return _disconnect(connection, trial)
     token_id = connection.token.id
     outcome = tokens.delete_token(current_target().transport, token_id)
     _forget(removing(lambda c: c.token.id != token_id))
     return Outcome("success", outcome.sentence)
 
 
-def _disconnect(connection: Connection, _: str) -> Outcome:
+def _disconnect(connection: Connection, _: TrialRequest | None) -> Outcome:
     app_id, user_id = connection.token.app_id, connection.token.user_id
     outcome = tokens.delete_user_tokens(current_target().transport, app_id=app_id, user_id=user_id)
     _forget(removing(lambda c: not (c.token.app_id == app_id and c.token.user_id == user_id)))
@@ -152,11 +169,11 @@ def cancel() -> None:
     st.session_state.pop(PENDING_KEY, None)
 
 
-def perform(action: Action, connection: Connection, test_url: str = "") -> None:
+def perform(action: Action, connection: Connection, trial: TrialRequest | None = None) -> None:
     """Callback: run a confirmed action and keep its one-sentence outcome."""
     st.session_state.pop(PENDING_KEY, None)
     try:
-        outcome = _PERFORM[action](connection, test_url)
+        outcome = _PERFORM[action](connection, trial)
     except DashboardError as exc:
         outcome = Outcome("error", exc.sentence)
     except Exception:
@@ -216,7 +233,7 @@ def render_outcome() -> None:
         st.code(outcome.preview, language="json")
 
 
-def render_actions(connection: Connection, test_url: str) -> None:
+def render_actions(connection: Connection, trial: TrialRequest | None) -> None:
     """The action buttons of one token, the pending confirmation, and the scope check."""
     token = connection.token
     with st.container(horizontal=True):
@@ -228,8 +245,8 @@ def render_actions(connection: Connection, test_url: str) -> None:
             key="tokens__ask_try",
             on_click=ask,
             args=("try", token.id),
-            disabled=not test_url,
-            help=None if test_url else "The catalog names no test endpoint for this app.",
+            disabled=trial is None,
+            help=None if trial else "The catalog names no test endpoint for this app.",
         )
         st.button("Delete token", key="tokens__ask_delete", on_click=ask, args=("delete", token.id))
         if not token.is_tenant_token:
@@ -248,7 +265,7 @@ def render_actions(connection: Connection, test_url: str) -> None:
                     owner=literal(connection.owner_label),
                     app=literal(token.app_id),
                     token_id=literal(token.id),
-                    url=literal(test_url),
+                    url=literal(f"{trial.method} {trial.url}" if trial else ""),
                 )
             )
             with st.container(horizontal=True):
@@ -257,7 +274,7 @@ def render_actions(connection: Connection, test_url: str) -> None:
                     key="tokens__confirm",
                     type="primary",
                     on_click=perform,
-                    args=(action, connection, test_url),
+                    args=(action, connection, trial),
                 )
                 st.button("Cancel", key="tokens__cancel", on_click=cancel)
     with st.container(horizontal=True, vertical_alignment="bottom"):

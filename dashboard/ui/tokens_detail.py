@@ -4,7 +4,6 @@ decoded JWT claims, refresh history, and the actions."""
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urljoin
 
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 import streamlit as st
@@ -21,20 +20,12 @@ from dashboard.token_inspection import (
     missing_defaults,
 )
 from dashboard.token_status import TokenStatus
+from dashboard.token_trial import trial_request
 from dashboard.ui.tokens_actions import fetch_secret_token, render_actions
 from dashboard.widgets import literal, scope_chips
 
 MASK = "••••••••••••••••"
 REVEAL_PREFIX = "tokens__reveal__"
-
-
-def test_url_for(app: OutboundApp | None, template: CatalogTemplate | None) -> str:
-    """The catalog's test endpoint for an app, made absolute against the app's token URL."""
-    if app is None or template is None or not template.test_url:
-        return ""
-    if template.test_url.startswith(("http://", "https://")):
-        return template.test_url
-    return urljoin(app.token_url, template.test_url) if app.token_url else ""
 
 
 def _when(moment: datetime | None, empty: str = "—") -> str:
@@ -65,6 +56,8 @@ def _metadata(connection: Connection, status: TokenStatus) -> None:
         rows["Next planned refresh"] = _when(token.next_refresh_time)
     if token.expiry_assumed:
         rows["Expiry"] = "assumed (the provider did not say)"
+    for name, value in sorted((token.provider_metadata or {}).items()):
+        rows[f"Provider · {name}"] = value  # instance_url, team_id, realmId… (not secret)
     frame = pd.DataFrame({"Field": list(rows), "Value": list(rows.values())})
     st.dataframe(frame, hide_index=True, width="stretch")
 
@@ -156,7 +149,7 @@ def render_detail(
     with st.container(border=True, key="tokens__detail"):
         name = app.name if app else connection.token.app_id
         st.subheader(f"{literal(connection.owner_label)} · {literal(name)}")
-        render_actions(connection, test_url_for(app, template))
+        render_actions(connection, trial_request(app, template))
         left, right = st.columns(2)
         with left:
             _metadata(connection, status)

@@ -8,16 +8,30 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from broker.identity.otp import latest_messages
 from dashboard.descope import auth
-from dashboard.descope.errors import SessionExpired, Unreachable, WrongPassword
+from dashboard.descope.errors import (
+    EmailNotConfigured,
+    SessionExpired,
+    Unreachable,
+    WrongPassword,
+)
 from dashboard.session import Session
-from dashboard.settings import get_settings
+from dashboard.settings import Secret, get_settings
 from dashboard.state import CLOCK_KEY, SESSION_KEY
 from dashboard.target import current_target
-from dashboard.ui.sign_in import OUTBOX_LABEL
+from dashboard.ui.demo import DEMO_NOTICE, OUTBOX_TITLE, WRONG_KEY
 from tests.app.conftest import sign_in
-from tests.support.dashboard import ADMIN_ROLE, ENTRYPOINT, create_user, is_strict
+from tests.support.dashboard import (
+    ADMIN_ROLE,
+    ENTRYPOINT,
+    LOCAL_ONLY,
+    create_user,
+    is_strict,
+    point_dashboard_at,
+    start_dashboard_broker,
+)
+from tests.support.mailbox import Mailbox
+from tests.support.page_text import page_text
 from tests.support.servers import LiveBroker, free_port
 
 
@@ -75,25 +89,83 @@ def test_throttled_sign_in_says_how_long_to_wait(live: LiveBroker, app: AppTest)
     assert message.endswith(" seconds.")
 
 
-def test_email_code_from_the_local_outbox_signs_in(live: LiveBroker, app: AppTest) -> None:
-    create_user(live, "dee@example.test", name="Dee")
-    app.run()
-    app.text_input(key="sign_in__otp_email").set_value("dee@example.test")
-    app.button(key="sign_in__otp_send").click()
-    app.run()
-    if is_strict(live):  # the cloud emails the code: no outbox on the page; read the "mailbox"
-        assert OUTBOX_LABEL not in [c.value for c in app.caption]
-        code = latest_messages(live.broker, "dee@example.test")[0]["code"]
-    else:
-        assert OUTBOX_LABEL in [c.value for c in app.caption]
-        (line,) = [m.value for m in app.markdown if "code **`" in m.value]
-        code = line.split("`")[1]
-    app.text_input(key="sign_in__otp_code").set_value(code)
-    app.button(key="sign_in__otp_verify").click()
-    app.run()
-    assert not app.exception
-    assert titles(app) == ["Outbound apps"]
-    assert session_of(app).user.display_name == "Dee"
+def ask_for_a_code(at: AppTest, login_id: str) -> AppTest:
+    """Fill the email-code form and send it."""
+    at.text_input(key="sign_in__otp_email").set_value(login_id)
+    at.button(key="sign_in__otp_send").click()
+    return at.run()
+
+
+def verify_code(at: AppTest, code: str) -> AppTest:
+    """Type the code and verify it."""
+    at.text_input(key="sign_in__otp_code").set_value(code)
+    at.button(key="sign_in__otp_verify").click()
+    return at.run()
+
+
+def app_against(
+    broker: LiveBroker, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str
+) -> AppTest:
+    """A fresh AppTest of the entrypoint pointed at ``broker`` (with extra dashboard settings)."""
+    point_dashboard_at(monkeypatch, broker, tmp_path, **env)
+    return AppTest.from_file(str(ENTRYPOINT), default_timeout=30)
+
+
+def test_email_code_by_mail_signs_in_and_is_never_on_the_page(
+    mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    broker = start_dashboard_broker(tmp_path / "broker", smtp_url=Secret(mailbox.url))
+    try:
+        create_user(broker, "dee@example.test", name="Dee")
+        at = ask_for_a_code(app_against(broker, monkeypatch, tmp_path).run(), "dee@example.test")
+        assert [s.value for s in at.success] == [r"We sent a code to d\*\*\*@example\.test."]
+        code = mailbox.latest_code("dee@example.test")
+        assert code not in page_text(at)
+        assert not at.expander  # no developer outbox outside demo mode
+        verify_code(at, code)
+        assert not at.exception
+        assert titles(at) == ["Outbound apps"]
+        assert session_of(at).user.display_name == "Dee"
+    finally:
+        broker.stop()
+
+
+def test_email_code_in_demo_mode_opens_only_with_the_management_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    broker = start_dashboard_broker(tmp_path / "broker", demo_mode=True)
+    try:
+        create_user(broker, "dee@example.test", name="Dee")
+        at = app_against(broker, monkeypatch, tmp_path, OUTBOUND_DEMO_MODE="1").run()
+        assert DEMO_NOTICE in [c.value for c in at.caption]
+        ask_for_a_code(at, "dee@example.test")
+        assert [e.label for e in at.expander] == [OUTBOX_TITLE]
+        assert not at.code  # the code is not on the page until the key is typed
+        at.text_input(key="demo__outbox_login_id").set_value("dee@example.test")
+        at.text_input(key="demo__outbox_key").set_value("K" + "x" * 40)
+        at.button(key="demo__outbox_open").click()
+        at.run()
+        assert errors(at) == [WRONG_KEY] and not at.code
+        at.text_input(key="demo__outbox_login_id").set_value("dee@example.test")
+        at.text_input(key="demo__outbox_key").set_value(broker.management_key)
+        at.button(key="demo__outbox_open").click()
+        at.run()
+        (code,) = [c.value for c in at.code]
+        verify_code(at, code)
+        assert not at.exception
+        assert titles(at) == ["Outbound apps"]
+        assert DEMO_NOTICE in [c.value for c in at.caption]  # on every page
+    finally:
+        broker.stop()
+
+
+@LOCAL_ONLY  # Descope's cloud always emails
+def test_email_code_without_a_mail_server_is_one_sentence(live: LiveBroker, app: AppTest) -> None:
+    create_user(live, "dot@example.test")
+    ask_for_a_code(app.run(), "dot@example.test")
+    assert errors(app) == [EmailNotConfigured.sentence]
+    assert app.text_input(key="sign_in__otp_email").value == "dot@example.test"
+    assert DEMO_NOTICE not in [c.value for c in app.caption]
 
 
 def test_sign_up_creates_the_account_and_signs_in(app: AppTest) -> None:

@@ -302,6 +302,25 @@ def test_trying_the_token_shows_the_status_and_a_body_preview(
 
 
 @LOCAL_ONLY
+def test_trying_a_token_the_provider_ended_early_refreshes_once_and_retries(
+    signed_in_app: Callable[..., AppTest],
+    seeded: SeededTokens,
+    provider_for_module: LiveProvider,
+) -> None:
+    provider_for_module.reset_faults()
+    provider_for_module.set_faults(api_unauthorized={"value": True, "remaining": 1})
+    at = _open(signed_in_app, "try-ended-admin@example.test")
+    at = _select(at, _token_id(at, "ada", CAL))
+    at.button(key="tokens__ask_try").click().run()
+    at.button(key="tokens__confirm").click().run()
+
+    assert [s.value for s in at.success] == [
+        f"GET {provider_for_module.url}/api/me answered HTTP 200 after a refresh"
+        " (the first answer said the token was no longer valid)."
+    ]
+
+
+@LOCAL_ONLY
 def test_trying_an_expired_token_reports_the_failure(
     signed_in_app: Callable[..., AppTest], seeded: SeededTokens
 ) -> None:

@@ -1,4 +1,5 @@
-"""Email OTP: codes reach the local outbox, are six digits, single use, short-lived, few tries."""
+"""Email OTP in demo mode: codes reach the local outbox, are six digits, single use, short-lived,
+few tries. (Delivery by SMTP, and no outbox outside demo mode: test_identity_mail.py.)"""
 
 from __future__ import annotations
 
@@ -6,12 +7,19 @@ import secrets
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from broker.identity.otp import MAX_ATTEMPTS
 from broker.store.identity import OtpCode, OutboxMessage
 from tests.support.identity import sign_in_new_user
 from tests.support.servers import LiveBroker
+
+
+@pytest.fixture(scope="module")
+def broker_settings() -> dict[str, Any]:
+    """The outbox exists in demo mode only."""
+    return {"demo_mode": True}
 
 
 def _post(live: LiveBroker, path: str, body: dict[str, Any]) -> httpx.Response:

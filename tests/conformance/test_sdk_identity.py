@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import Any
 
-import httpx
 import pytest
 from descope import AuthException, DeliveryMethod, DescopeClient, RateLimitException
 
+from broker.crypto import Secret
+from tests.support.mailbox import Mailbox
 from tests.support.servers import LiveBroker
 
 PASSWORD = "sdk-password-1"
+
+
+@pytest.fixture(scope="module")
+def broker_settings(mailbox: Mailbox) -> dict[str, Any]:
+    """Email codes go out by SMTP to the module's loopback mailbox."""
+    return {"smtp_url": Secret(mailbox.url)}
 
 
 @pytest.fixture(scope="module")
@@ -70,19 +78,12 @@ def test_wrong_password_raises_401(client: DescopeClient) -> None:
     assert caught.value.status_code == 401
 
 
-def test_otp_sign_in_with_the_code_from_the_outbox(
-    client: DescopeClient, live_broker: LiveBroker
-) -> None:
+def test_otp_sign_in_with_the_emailed_code(client: DescopeClient, mailbox: Mailbox) -> None:
     login = _login()
     client.password.sign_up(login, PASSWORD)
     masked = client.otp.sign_in(DeliveryMethod.EMAIL, login)
     assert masked.endswith("@example.test")
-    outbox = httpx.get(
-        f"{live_broker.url}/v1/x/outbox",
-        params={"loginId": login},
-        headers=live_broker.mgmt_headers(),
-    ).json()
-    jwt = client.otp.verify_code(DeliveryMethod.EMAIL, login, outbox["messages"][0]["code"])
+    jwt = client.otp.verify_code(DeliveryMethod.EMAIL, login, mailbox.latest_code(login))
     assert jwt["user"]["verifiedEmail"] is True and jwt["sessionToken"]["amr"] == ["email"]
 
 

@@ -78,15 +78,18 @@ def token_row(page: Page, app_id: str, owner: str) -> Locator:
 
 
 def test_a_newcomer_follows_the_readme_and_sees_the_token(stack: RunningStack, page: Page) -> None:
+    assert "Demo mode (loopback only" in stack.output_path.read_text()  # `make run` says so
     page.goto(stack.dashboard_url)
     wait_for_app(page)
     banner = page.locator(".st-key-welcome__banner")
     expect(banner).to_contain_text("Sign in with the demo account printed by make run")
+    expect(page.get_by_text("Demo mode").first).to_be_visible()  # and so does every page
     shoot(page, "sign-in")
 
     sign_in_through_the_form(page, stack.sign_in.user_login, stack.sign_in.password)
     expect(page.get_by_role("heading", name="Outbound apps")).to_be_visible()
     expect(banner).to_contain_text("Connect Acme Calendar below.")
+    expect(page.get_by_text("Demo mode").first).to_be_visible()
     for app_id in (DEMO_APP, *CATALOG):
         expect(page.locator(f".st-key-apps__card__{app_id}")).to_be_visible()
     card = page.locator(f".st-key-apps__card__{DEMO_APP}")

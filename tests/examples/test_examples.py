@@ -14,6 +14,7 @@ from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app, fetch_latest
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker, start_broker
+from tests.support.standins import create_standin_app, running_standins
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 APP = "acme-calendar"
@@ -89,3 +90,37 @@ def test_example_asks_to_reconnect_when_the_grant_is_dead(
         provider.reset_faults()
     assert done.returncode == 2
     assert "renewed" in done.stderr and "reconnect" in done.stderr
+
+
+def test_provider_example_reaches_salesforce_at_the_instance_url_the_connect_named(
+    stack: tuple[LiveBroker, LiveProvider],
+) -> None:
+    live, _ = stack
+    with running_standins() as standins:
+        standins.salesforce_instance_url = standins.url  # the org's API host is the stand-in
+        create_standin_app(live, standins, "salesforce", "salesforce")
+        user = sign_in_new_user(live)
+        assert connect(live, user, "salesforce")["outbound"] == "connected"
+        # The org's session timeout ends the token before the broker expects: the example's
+        # first call answers 401 INVALID_SESSION_ID, it asks for a fresh token once and retries.
+        standins.live_access.clear()
+        env = {**os.environ, "OUTBOUND_DATA_DIR": str(live.data_dir)}
+        env.pop("DESCOPE_PROJECT_ID", None)
+        done = subprocess.run(
+            [sys.executable, str(EXAMPLES / "provider_apis.py"), "salesforce", user.login_id],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        refreshes = [
+            c
+            for c in standins.calls_to("/services/oauth2/token")
+            if c.form().get("grant_type") == "refresh_token"
+        ]
+    assert len(refreshes) == 1
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "Edge Communications",
+        "Burlington Textiles Corp of America",
+    ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -46,6 +45,7 @@ try:  # Debian's chromium: without it only the browser test is skipped, not the 
 except pytest.skip.Exception:
     CHROMIUM, IN_BROWSER = "/usr/bin/chromium", False
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, RunningDashboard, create_user
+from tests.support.page_text import rendered_strings
 from tests.support.servers import LiveBroker, ThreadedServer
 from tests.support.token_seed import upload_user_token
 
@@ -128,37 +128,6 @@ def evil_apps(live: LiveBroker, hostile_token_endpoint: str) -> tuple[str, str]:
 
 
 # --- reading what AppTest rendered ---------------------------------------------------------
-
-
-def _strings(message: Any, proto_name: str) -> Iterator[tuple[str, str, str]]:
-    """``(proto type, field, value)`` for every string in a protobuf message, recursively."""
-    for field, value in message.ListFields():
-        if isinstance(value, int | float | bytes):
-            continue
-        items = [value] if isinstance(value, str) or hasattr(value, "ListFields") else list(value)
-        for item in items:
-            if isinstance(item, str):
-                yield proto_name, field.name, item
-            elif hasattr(item, "ListFields"):
-                yield from _strings(item, type(item).__name__)
-
-
-def rendered_strings(at: AppTest) -> list[tuple[str, str, str]]:
-    """Every string of every element on the page (sidebar included), with where it sits."""
-    found: list[tuple[str, str, str]] = []
-
-    def walk(node: Any) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None and hasattr(proto, "ListFields"):
-            found.extend(_strings(proto, type(proto).__name__))
-        value = getattr(node, "value", None) if proto is not None else None
-        if hasattr(value, "to_dict"):  # a table: its cells, as drawn (text, never markdown)
-            found.extend(("Cell", "value", str(cell)) for cell in value.to_numpy().ravel())
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return found
 
 
 def _inline(tokens: list[Token]) -> Iterator[Token]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
@@ -31,6 +32,13 @@ FUZZ_SEED = 20261128
 # The browser-facing callback answers an HTML page (or a redirect), never JSON, by design.
 HTML_OPERATIONS = {"/v1/outbound/oauth/callback"}
 ERROR_FIELDS = ("errorCode", "errorDescription", "errorMessage")
+
+
+@pytest.fixture(scope="module")
+def broker_settings() -> dict[str, Any]:
+    """Demo mode, so the email-code operations can answer: without a mail server they answer
+    501 by design (tests/hostile/test_threats_sign_in.py::test_outbox_refused_outside_demo_mode)."""
+    return {"demo_mode": True}
 
 
 @schemathesis.check

@@ -30,6 +30,12 @@ from tests.support.servers import LiveBroker
 PASSWORD = "Tr0ub4dor&3-horse-battery"
 
 
+@pytest.fixture(scope="module")
+def broker_settings() -> dict[str, object]:
+    """Demo mode: the email code is kept in the outbox, sealed; this scan proves it stays so."""
+    return {"demo_mode": True}
+
+
 @pytest.fixture
 def broker_log() -> Iterator[io.StringIO]:
     """Everything logged while the test runs, through the broker's redacting JSON handler."""

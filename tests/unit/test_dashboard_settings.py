@@ -95,3 +95,15 @@ def test_secrets_are_masked_everywhere_but_reveal() -> None:
     secret = Secret("K-very-secret")
     assert "very" not in repr(secret) and "very" not in str(secret) and "very" not in f"{secret}"
     assert secret.reveal() == "K-very-secret"
+
+
+def test_demo_mode_is_for_the_embedded_broker_only(tmp_path: Path) -> None:
+    (tmp_path / "local.env").write_text(
+        "OUTBOUND_PROJECT_ID=Plocal\nOUTBOUND_BROKER_URL=http://127.0.0.1:8787\n"
+    )
+    local = env(tmp_path, OUTBOUND_DATA_DIR=str(tmp_path))
+    assert not load_settings(local).demo_mode  # off unless asked for
+    assert load_settings({**local, "OUTBOUND_DEMO_MODE": "1"}).demo_mode
+    # Against Descope's cloud, codes are emailed by Descope: there is no demo to announce.
+    cloud = {**local, "OUTBOUND_DEMO_MODE": "1", "DESCOPE_PROJECT_ID": REGIONAL_ID}
+    assert not load_settings(cloud).demo_mode
