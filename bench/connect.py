@@ -66,7 +66,26 @@ def one_flow(http: httpx.Client, broker: BrokerProcess, refresh_jwt: str) -> boo
     if consent.status_code not in (302, 303):
         return False
     landed = http.get(consent.headers["location"])
-    return landed.status_code == 302 and "outbound=connected" in landed.headers.get("location", "")
+    bearer = f"Bearer {broker.project_id}:{refresh_jwt}"
+    return landed.status_code == 302 and landing_outcome(http, broker.url, bearer, landed) == (
+        "connected"
+    )
+
+
+def landing_outcome(
+    http: httpx.Client, broker_url: str, bearer: str, landed: httpx.Response
+) -> str:
+    """What the landing page learns: the redirect's ``outbound``, or, for a grant waiting for
+    the user verifier, the outcome of confirming it as the user (the landing page's call)."""
+    query = dict(httpx.URL(landed.headers.get("location", "")).params)
+    if query.get("outbound") != "confirm":
+        return query.get("outbound", "") + (f" {query['error']}" if query.get("error") else "")
+    answer = http.post(
+        broker_url + "/v1/x/outbound/oauth/confirm",
+        headers={"Authorization": bearer},
+        json={"flow": query.get("flow", "")},
+    )
+    return str(answer.json().get("outcome")) if answer.status_code == 200 else "unconfirmed"
 
 
 def run(duration_s: float = 10.0, clients: int = 4) -> dict[str, float]:

@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from bench.connect import APP_ID, LANDING, _demo_app, _signed_in_user
+from bench.connect import APP_ID, LANDING, _demo_app, _signed_in_user, landing_outcome
 from bench.servers import REPO_ROOT, BrokerProcess, ProviderProcess, start_broker, start_provider
 from tests.support.servers import PG_URL_ENV, fresh_postgres_database
 
@@ -129,9 +129,10 @@ def _connect_flow(soak: Soak, http: httpx.Client, i: int) -> str | None:
     if consent.status_code not in (302, 303):
         return f"consent answered {consent.status_code}"
     landed = http.get(consent.headers["location"])
-    outcome = dict(httpx.URL(landed.headers.get("location", "")).params)
-    if landed.status_code != 302 or outcome.get("outbound") != "connected":
-        return f"{landed.status_code} outbound={outcome.get('outbound')} {outcome.get('error')}"
+    bearer = f"Bearer {soak.broker.project_id}:{soak.jwts[i]}"
+    outcome = landing_outcome(http, soak.broker.url, bearer, landed)
+    if landed.status_code != 302 or outcome != "connected":
+        return f"{landed.status_code} outbound={outcome}"
     return None
 
 

@@ -42,6 +42,7 @@ ROUTER_MODULES = (
     "broker.outbound.apps_routes",
     "broker.outbound.catalog_routes",
     "broker.outbound.connect_routes",
+    "broker.outbound.connect_x_routes",
     "broker.outbound.inventory_routes",
     "broker.lifecycle.routes",
 )

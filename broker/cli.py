@@ -23,6 +23,7 @@ from broker.config import (
     BrokerSettings,
     StartupRefused,
 )
+from broker.store.files import PRIVATE_UMASK
 
 
 def wait_until_up(url: str, timeout_s: float = 60.0) -> bool:
@@ -47,7 +48,7 @@ def _announce_when_up(url: str, message: str) -> None:
 
 
 def _broker_settings(args: argparse.Namespace) -> BrokerSettings:
-    from broker.lifecycle.settings import with_lifecycle
+    from broker.lifecycle.settings import LifecycleSettings, with_lifecycle
 
     settings = BrokerSettings.from_env(
         host=args.host,
@@ -70,7 +71,12 @@ def _broker_settings(args: argparse.Namespace) -> BrokerSettings:
         lifecycle["webhook_secret"] = os.environ.get("OUTBOUND_WEBHOOK_SECRET", "")
     if not lifecycle:
         return settings
-    return replace(settings, extra=with_lifecycle(settings, **lifecycle))
+    settings = replace(settings, extra=with_lifecycle(settings, **lifecycle))
+    try:
+        LifecycleSettings.of(settings)
+    except ValueError as exc:
+        raise SystemExit(f"outbound broker: {exc}") from None
+    return settings
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -351,6 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "port", None) is None and args.command in {"up", "broker", "seed", "keys"}:
         args.port = int(os.environ.get("OUTBOUND_PORT", DEFAULT_PORT))
+    if args.command in {"up", "broker", "seed", "keys"}:
+        os.umask(PRIVATE_UMASK)  # files these create in the data folder are the owner's only
     try:
         code: int = args.func(args)
     except StartupRefused as exc:

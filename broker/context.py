@@ -10,6 +10,7 @@ from broker.crypto import KeyRing, Secret
 from broker.identity.mail import SmtpServer
 from broker.identity.project import (
     LOCAL_ENV_FILE,
+    LOCAL_ENV_HEADER,
     ManagementKeys,
     ensure_project,
     read_env_file,
@@ -17,6 +18,7 @@ from broker.identity.project import (
 )
 from broker.identity.signing import SigningKeys
 from broker.store.db import Database
+from broker.store.files import secure_data_dir
 
 
 @dataclass
@@ -43,7 +45,7 @@ def bootstrap(settings: BrokerSettings, *, write_local_env: bool = True) -> Brok
     refuse_unsafe_settings(settings)
     if settings.smtp_url is not None:
         SmtpServer.from_url(settings.smtp_url)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings.data_dir, settings.resolved_database_url)
     ring = KeyRing.load_or_create(settings.data_dir)
     db = Database(settings.resolved_database_url)
     db.migrate()
@@ -60,9 +62,7 @@ def bootstrap(settings: BrokerSettings, *, write_local_env: bool = True) -> Brok
                 "OUTBOUND_BROKER_URL": settings.base_url,
             }
         )
-        write_env_file(
-            path, values, "Local project credentials, written by `outbound`. Keep private."
-        )
+        write_env_file(path, values, LOCAL_ENV_HEADER)
     return Broker(
         settings=settings,
         db=db,

@@ -3,6 +3,10 @@
 A sealed value reads ``v1.<kid>.<base64url(nonce || ciphertext)>``; the key id lets the ring
 rotate (new values sealed with the current key, old ones still opened). The associated data
 binds a ciphertext to its column and row, so a sealed value copied elsewhere does not open.
+
+Keyed digests (management keys, one-time codes, connect states) derive from one key of the
+ring, the *digest key*, recorded in the ring by id and kept through every rotation: a digest
+stored before a rotation still matches after it, and a revoked key stays revoked.
 """
 
 from __future__ import annotations
@@ -70,10 +74,13 @@ class SealError(Exception):
 
 @dataclass(frozen=True)
 class KeyRing:
-    """AES-GCM keys by id; ``current`` seals, every key opens."""
+    """AES-GCM keys by id; ``current`` seals, every key opens, ``digest_key`` derives digests."""
 
     keys: dict[str, bytes]
     current: str
+    # Empty in rings written before it was recorded: they used the smallest id, so that is
+    # what such a ring keeps using (and records at its next rotation).
+    digest_key: str = ""
 
     def seal(self, plaintext: str, *, context: str) -> str:
         """Encrypt ``plaintext`` bound to ``context`` (e.g. ``"token:<id>:access"``)."""
@@ -101,28 +108,40 @@ class KeyRing:
 
     def subkey(self, info: str) -> bytes:
         """A key derived for one purpose (HKDF-SHA256); cache it on hot paths."""
-        # Digests must stay stable across rotation, so they derive from the oldest key.
-        first = sorted(self.keys)[0]
         return HKDF(algorithm=SHA256(), length=32, salt=None, info=info.encode()).derive(
-            self.keys[first]
+            self.keys[self.digest_key_id]
         )
 
+    @property
+    def digest_key_id(self) -> str:
+        """The id of the key digests derive from (never changes through rotation)."""
+        return self.digest_key or sorted(self.keys)[0]
+
     def rotated(self) -> KeyRing:
-        """A ring with a fresh current key; old keys stay for opening."""
+        """A ring with a fresh current key; old keys stay for opening, the digest key stays."""
         kid = secrets.token_hex(4)
-        return KeyRing(keys={**self.keys, kid: AESGCM.generate_key(256)}, current=kid)
+        return KeyRing(
+            keys={**self.keys, kid: AESGCM.generate_key(256)},
+            current=kid,
+            digest_key=self.digest_key_id,
+        )
 
     def to_json(self) -> str:
         """Serialise for the key file."""
         return json.dumps(
-            {"current": self.current, "keys": {k: _b64e(v) for k, v in self.keys.items()}}
+            {
+                "current": self.current,
+                "digest": self.digest_key_id,
+                "keys": {k: _b64e(v) for k, v in self.keys.items()},
+            }
         )
 
     @classmethod
     def from_json(cls, text: str) -> KeyRing:
         """Parse the key file (or the ``OUTBOUND_MASTER_KEY`` value)."""
         data = json.loads(text)
-        return cls(keys={k: _b64d(v) for k, v in data["keys"].items()}, current=data["current"])
+        keys = {k: _b64d(v) for k, v in data["keys"].items()}
+        return cls(keys=keys, current=data["current"], digest_key=data.get("digest", ""))
 
     @classmethod
     def load_or_create(cls, data_dir: Path) -> KeyRing:
@@ -134,7 +153,7 @@ class KeyRing:
         if path.exists():
             return cls.from_json(path.read_text())
         kid = secrets.token_hex(4)
-        ring = cls(keys={kid: AESGCM.generate_key(256)}, current=kid)
+        ring = cls(keys={kid: AESGCM.generate_key(256)}, current=kid, digest_key=kid)
         data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:

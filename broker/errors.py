@@ -14,7 +14,10 @@ The tree, by HTTP status::
     ├── Forbidden                     403  E011007
     ├── NotFound                      404  E011006 (endpoint), or a domain code
     │   ├── UserNotFound              404  E062108 (auth) / E112102 (management)
-    │   └── TokenNotFound             404  E111504 (outbound token not found)
+    │   ├── TokenNotFound             404  E111504 (outbound token not found)
+    │   └── FlowNotFound              404  E111520 (no connect of the caller's matches; extension)
+    ├── ReconnectLinkRefused          400/403  E111510–E111513 (extension: unknown, used,
+    │                                     expired, another account's)
     ├── Conflict                      409  E062107 (user already exists) or a domain code
     ├── PayloadTooLarge               413  E011008
     ├── RateLimited                   429  E130429, with Retry-After seconds
@@ -138,6 +141,24 @@ class TokenNotFound(NotFound):
 
     code = "E111504"
     description = "Outbound app token not found"
+
+
+class FlowNotFound(NotFound):
+    """No connect flow of the caller matches (404, an extension's code)."""
+
+    code = "E111520"
+    description = "Connect flow not found"
+
+
+class ReconnectLinkRefused(DescopeError):
+    """A reconnect link that cannot be used; the code says why (an extension's codes)."""
+
+    UNKNOWN, USED, EXPIRED, FOREIGN = "E111510", "E111511", "E111512", "E111513"
+    status = 400
+    description = "Reconnect link refused"
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, code=code, status=403 if code == self.FOREIGN else 400)
 
 
 class Conflict(DescopeError):

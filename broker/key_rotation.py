@@ -7,6 +7,7 @@ import os
 from broker.config import BrokerSettings
 from broker.context import bootstrap
 from broker.crypto import MASTER_KEY_ENV, KeyRing
+from broker.identity.project import LOCAL_ENV_FILE, read_env_file, write_env_file
 
 
 def rotate_master_key(settings: BrokerSettings) -> str:
@@ -46,4 +47,13 @@ def revoke_other_management_keys(settings: BrokerSettings, keep: str) -> str:
         raise SystemExit("the key to keep is not a live management key; nothing revoked")
     broker.management_keys.revoke_all_except(keep)
     broker.db.dispose()
+    # local.env names the key the local dashboard uses: it must not keep naming a revoked one.
+    path = settings.data_dir / LOCAL_ENV_FILE
+    values = read_env_file(path)
+    if values.get("OUTBOUND_MANAGEMENT_KEY", keep) != keep:
+        values["OUTBOUND_MANAGEMENT_KEY"] = keep
+        write_env_file(
+            path, values, "Local project credentials, written by `outbound`. Keep private."
+        )
+        return f"every other management key is revoked; {path} now holds the kept key"
     return "every other management key is revoked"

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -204,7 +205,11 @@ def _connect(
     ]
     callback = approve(api.http, url, email=provider_email, scopes=scopes)
     landed = api.http.get(callback)
-    if landed.status_code not in (302, 303) or "error" in landed.headers.get("location", ""):
+    query = dict(parse_qsl(urlsplit(landed.headers.get("location", "")).query))
+    if query.get("outbound") == "confirm":  # the user verifier: the user's landing page confirms
+        answer = api.user_post("/v1/x/outbound/oauth/confirm", jwt, {"flow": query["flow"]})
+        query["outbound"] = str(answer.get("outcome"))
+    if landed.status_code not in (302, 303) or query.get("outbound") != "connected":
         raise RuntimeError(f"demo connection for {login} did not complete")
 
 

@@ -4,16 +4,17 @@
 apps the user holds a token for, both with the user's refresh JWT alone. With a management key
 it is richer: the latest token of each connected app gives its granted scopes and expiry.
 ``connect_fingerprint`` is what the tab that started a connect polls until it changes.
-``ConnectOutcome`` reads the broker callback's final redirect (broker/outbound/connect.py).
+``ConnectOutcome`` is a connect's outcome as the broker tells it about the flow (``from_flow``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from dashboard.descope.connect_flows import FlowAnswer
 from dashboard.descope.errors import NotFound
 from dashboard.descope.outbound import OutboundApp, list_apps
 from dashboard.descope.tokens import ManagedToken, apps_with_user_token, latest_user_token
@@ -102,6 +103,37 @@ _ERROR_SENTENCES = {
     "invalid_client": "The provider does not recognise the app's client id or secret.",
     "unauthorized_client": "The provider does not allow this app to ask for authorization.",
     "server_error": "The provider had a problem; try again in a moment.",
+    # The user verifier and the broker's other checks (broker/outbound/connect_flows.py).
+    "other_user": (
+        "This connection was started by another account, so nothing was stored and your approval"
+        " was withdrawn at the provider; if you did not expect this link, someone may have tried"
+        " to get at your account."
+    ),
+    "signed_out": (
+        "Nobody is signed in to the dashboard in this browser, so the connection could not be"
+        " checked: nothing was stored and the approval was withdrawn at the provider."
+    ),
+    "expired": (
+        "The connection was not confirmed within 10 minutes, so nothing was stored and the"
+        " approval was withdrawn at the provider."
+    ),
+    "not_tenant_member": "You are not a member of that tenant (any more), so nothing was stored.",
+    "tenant_admin_required": (
+        "Connecting the tenant's shared account needs the tenant-admin role, so nothing was stored."
+    ),
+    "issuer_mismatch": (
+        "The answer came from another authorization server than the app's, so it was refused."
+    ),
+    "issuer_missing": "The provider's answer did not say which server sent it, so it was refused.",
+    "app_changed": "The app's settings changed during the connection; start it again.",
+    "used": (
+        "This connection was already reported: a reloaded or shared page does not say whether it"
+        " worked; the outbound apps page shows what you hold now."
+    ),
+    "unknown": (
+        "The service does not know this connection (the link is stale or made up), so nothing is"
+        " claimed here; the outbound apps page shows what you hold now."
+    ),
 }
 
 
@@ -109,34 +141,30 @@ _ERROR_CODE = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
 @dataclass(frozen=True)
-class ConnectOutcome:
-    """The query of the broker callback's final redirect to the landing page."""
-
-    connected: bool
-    app_id: str
-    granted: tuple[str, ...] = ()
-    requested: tuple[str, ...] = ()
-    has_refresh_token: bool = False
-    tenant_id: str = ""
-    error: str = ""
-    error_description: str = ""
+class ConnectOutcome(FlowAnswer):
+    """A connect's outcome as the broker told it, with what the person reads about it."""
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> ConnectOutcome | None:
-        """Parse the landing page's query; None when it carries no connect outcome."""
-        kind = query.get("outbound", "")
-        if kind not in {"connected", "error"}:
-            return None
+    def from_flow(cls, answer: FlowAnswer) -> ConnectOutcome:
+        """What the broker said about the flow (its ``outcome`` kinds besides ``connected``
+        and ``error`` become the error code: ``refused`` carries its reason, ``used`` and
+        ``unknown`` stand for themselves)."""
+        connected = answer.outcome == "connected"
         return cls(
-            connected=kind == "connected",
-            app_id=query.get("appId", ""),
-            granted=tuple(query.get("scopes", "").split()),
-            requested=tuple(query.get("requestedScopes", "").split()),
-            has_refresh_token=query.get("hasRefreshToken") == "true",
-            tenant_id=query.get("tenantId", ""),
-            error=query.get("error", "") if kind == "error" else "",
-            error_description=query.get("errorDescription", "") if kind == "error" else "",
+            outcome=answer.outcome,
+            app_id=answer.app_id,
+            granted=answer.granted,
+            requested=answer.requested,
+            has_refresh_token=answer.has_refresh_token,
+            tenant_id=answer.tenant_id,
+            error="" if connected else answer.error or answer.outcome,
+            error_description=answer.error_description if answer.outcome == "error" else "",
         )
+
+    @property
+    def connected(self) -> bool:
+        """Whether the grant was kept."""
+        return self.outcome == "connected"
 
     @property
     def sentence(self) -> str:
@@ -155,3 +183,18 @@ class ConnectOutcome:
         """``(scope, requested, granted)`` for each scope asked for or granted, requested first."""
         names = list(dict.fromkeys([*self.requested, *self.granted]))
         return [(s, s in self.requested, s in self.granted) for s in names]
+
+
+def initiator_sentence(app_name: str, status: str, error: str) -> str:
+    """What the tab that started a connect says when the broker reports it ended without a
+    token: another browser or account finished it, it expired, or it failed."""
+    if status == "refused" and error in {"other_user", "signed_out"}:
+        return (
+            f"The consent for {app_name} was completed in a browser where you are not signed in"
+            " (or by another account), so nothing was stored for you and that approval was"
+            " withdrawn at the provider. To connect, finish the consent yourself."
+        )
+    if status == "expired" or error == "expired":
+        return f"The connection to {app_name} was not finished within 10 minutes; start it again."
+    reason = ConnectOutcome(outcome="error", error=error).sentence
+    return f"The connection to {app_name} did not complete: {reason}"

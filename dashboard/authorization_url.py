@@ -9,7 +9,7 @@ state (masked: it is single-use and proves the browser's round trip) and any ext
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Parameters the inspector shows in their own rows; anything else is an "extra" parameter.
 PROTOCOL_PARAMS = frozenset(
@@ -23,6 +23,18 @@ PROTOCOL_PARAMS = frozenset(
         "code_challenge_method",
     }
 )
+
+
+def with_login_hint(url: str, email: str) -> str:
+    """``url`` with ``login_hint=<email>`` (OpenID Connect Core §3.1.2.1), unless it has one.
+
+    Providers that know the hint start their sign-in on that account; others ignore it.
+    """
+    parts = urlsplit(url)
+    if not email or any(k == "login_hint" for k, _ in parse_qsl(parts.query)):
+        return url
+    query = "&".join(q for q in (parts.query, urlencode({"login_hint": email})) if q)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 def mask(value: str, keep: int = 4) -> str:

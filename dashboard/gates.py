@@ -13,6 +13,8 @@ from dashboard.session import Session
 from dashboard.state import CURRENT_PAGE_KEY, current_session
 from dashboard.target import current_target
 
+# People who build with the connect flow see its advanced options (redirect, tenant, on behalf).
+DEVELOPER_ROLES = ("outbound-developer",)
 ADMIN_ONLY = "This view is for administrators only; you can see your own connections."
 
 
@@ -30,6 +32,11 @@ def require_session() -> Session:
 def is_admin(session: Session) -> bool:
     """Whether the session JWT carries one of the configured admin roles."""
     return session.has_any_role(current_target().settings.admin_roles)
+
+
+def sees_advanced(session: Session) -> bool:
+    """Whether the connect form offers redirect URL, tenant and on-behalf-of (admins, developers)."""
+    return is_admin(session) or session.has_any_role(DEVELOPER_ROLES)
 
 
 def require_admin() -> Session:

@@ -1,8 +1,10 @@
 """Inventories kept per target and query, shared by every session of the process.
 
 The key is ``(base URL, project id, InventoryQuery)``, never a token; what is kept holds token
-metadata only (``collect_inventory`` drops secrets). Entries go stale after ``max_age_s`` or on
-an explicit refresh; actions on one token update the entry in place instead of rescanning.
+metadata only (``collect_inventory`` drops secrets). Fresh by construction: entries go stale
+after ``max_age_s`` (the tokens page rescans on its own then, ``ui/tokens.py``); actions on one
+token update the entry in place; every other action of the dashboard that changes tokens or apps
+(connect, disconnect, app edits) calls ``forget_inventories()``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dashboard.inventory_records import Connection, Inventory, InventoryQuery
 CacheKey = tuple[str, str, InventoryQuery]
 # A change to a kept inventory's connections (after an action on a token).
 Change = Callable[[tuple[Connection, ...]], tuple[Connection, ...]]
-DEFAULT_MAX_AGE_S = 300.0
+DEFAULT_MAX_AGE_S = 30.0
 
 
 class InventoryCache:
@@ -38,6 +40,12 @@ class InventoryCache:
             if entry is None or self._clock() - entry[0] > self.max_age_s:
                 return None
             return entry[1]
+
+    def age_s(self, key: CacheKey) -> float | None:
+        """Seconds since ``key`` was scanned, or None when nothing is kept for it."""
+        with self._lock:
+            entry = self._entries.get(key)
+            return None if entry is None else self._clock() - entry[0]
 
     def put(self, key: CacheKey, inventory: Inventory) -> None:
         """Keep ``inventory`` for ``key`` (a cancelled one is not kept)."""
@@ -80,3 +88,8 @@ def cache_key(base_url: str, project_id: str, query: InventoryQuery) -> CacheKey
 
 
 SHARED = InventoryCache()
+
+
+def forget_inventories() -> None:
+    """After a connect, disconnect or app change: every view of tokens scans anew."""
+    SHARED.clear()

@@ -6,7 +6,7 @@ Every value here is metadata; no function takes or returns an access or refresh 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ COLUMNS = (
     "user_id",
     "tenant",
     "app",
+    "app_name",
     "status",
     "expires",
     "scopes",
@@ -106,7 +107,7 @@ class Kpis:
     connections: int
     healthy: int
     failing_refreshes: int
-    expiring_24h: int
+    ending_24h: int
 
     @property
     def healthy_share(self) -> float | None:
@@ -114,19 +115,35 @@ class Kpis:
         return self.healthy / self.connections if self.connections else None
 
 
+def renewed_automatically(row: Connection, status: TokenStatus) -> bool:
+    """Whether the broker will renew this access token by itself (a refresh token that works)."""
+    return row.token.has_refresh_token and status not in FAILING
+
+
 def kpis(classified: Classified) -> Kpis:
-    """Connections, healthy ones, failing refreshes and access tokens expiring within 24 h."""
+    """Connections, healthy ones, failing refreshes, and connections that end within 24 h.
+
+    A token with a working refresh token does not "end" when its access token expires: the
+    broker renews it, so it is not counted (a one-hour token is not an alarm).
+    """
     rows = classified.rows
     return Kpis(
         connections=len(rows),
         healthy=sum(1 for _, s in rows if s.healthy),
         failing_refreshes=sum(1 for _, s in rows if s in FAILING),
-        expiring_24h=sum(1 for c, _ in rows if expires_within(c.token, classified.now, DAY)),
+        ending_24h=sum(
+            1
+            for c, s in rows
+            if not renewed_automatically(c, s) and expires_within(c.token, classified.now, DAY)
+        ),
     )
 
 
-def table_rows(classified: Classified) -> list[dict[str, Any]]:
+def table_rows(
+    classified: Classified, app_names: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """One dict per connection, keyed by ``COLUMNS`` (datetimes stay datetimes)."""
+    names = app_names or {}
     return [
         {
             "token_id": c.token.id,
@@ -135,6 +152,7 @@ def table_rows(classified: Classified) -> list[dict[str, Any]]:
             "user_id": c.token.user_id,
             "tenant": c.tenant_name or c.token.tenant_id,
             "app": c.token.app_id,
+            "app_name": names.get(c.token.app_id) or c.token.app_id,
             "status": s.label,
             "expires": c.token.access_token_expiry,
             "scopes": list(c.token.scopes),
@@ -157,15 +175,25 @@ def app_counts(classified: Classified) -> dict[str, int]:
     return dict(sorted(Counter(c.token.app_id for c, _ in classified.rows).items()))
 
 
-def expiry_timeline(classified: Classified, days: int = 7) -> list[tuple[datetime, int]]:
-    """Access tokens expiring per hour over the next ``days`` (hours with none left out)."""
+RENEWED, ENDING = "Renewed automatically", "Ends: no working refresh token"
+
+
+def expiry_timeline(classified: Classified, days: int = 7) -> list[tuple[datetime, str, int]]:
+    """Access tokens expiring per hour over the next ``days``: (hour, RENEWED or ENDING, count).
+
+    Hours with none are left out; a token the broker renews by itself is told apart from one
+    that ends for good.
+    """
     horizon = classified.now + timedelta(days=days)
     hours = Counter(
-        expiry.replace(minute=0, second=0, microsecond=0)
-        for c, _ in classified.rows
+        (
+            expiry.replace(minute=0, second=0, microsecond=0),
+            RENEWED if renewed_automatically(c, s) else ENDING,
+        )
+        for c, s in classified.rows
         if (expiry := c.token.access_token_expiry) and classified.now < expiry <= horizon
     )
-    return sorted(hours.items())
+    return [(hour, kind, n) for (hour, kind), n in sorted(hours.items())]
 
 
 def matrix(

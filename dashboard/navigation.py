@@ -68,6 +68,22 @@ def unregistered_pages() -> list[str]:
     return sorted(found - {s.stem for s in SPECS})
 
 
+def _root(home: str) -> st.Page:
+    """The app's root URL, sending on to ``home``.
+
+    Streamlit serves the default page at "/" and gives it the url_path "" (navigation/page.py),
+    so a page that is itself the default answers "Page not found" at its own name: typing
+    ``/outbound_apps`` while signed in did. The default is this hidden step instead.
+    """
+
+    def go_home() -> None:
+        st.switch_page(page(home))
+
+    return st.Page(
+        go_home, title=spec(home).title, url_path="home", default=True, visibility="hidden"
+    )
+
+
 def build_navigation(*, signed_in: bool) -> st.Page:
     """Register every page (gated ones hidden while signed out) and return the current one."""
     missing = unregistered_pages()
@@ -76,10 +92,9 @@ def build_navigation(*, signed_in: bool) -> st.Page:
             f"pages/ scripts without a PageSpec in dashboard/navigation.py: {missing}"
         )
     home = HOME if signed_in else SIGN_IN
-    pages = [
+    pages = [_root(home)] + [
         page(
             s.stem,
-            default=s.stem == home,
             hidden=s.hidden
             or (s.needs_session and not signed_in)
             or (s.stem == SIGN_IN and signed_in),

@@ -11,9 +11,16 @@ from __future__ import annotations
 import re
 
 # "/" too: Streamlit rewrites ":material/" to an icon directive before parsing the markdown.
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(:/|www\.)")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^\"'/])")
 
 
 def literal(value: str) -> str:
-    """``value`` escaped so Streamlit's markdown shows it as typed (no links, images, HTML)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.split()))
+    """``value`` escaped so Streamlit's markdown shows it as typed (no links, images, HTML).
+
+    Escapes do not stop the frontend's link detection (a Google scope is a URL), so an
+    invisible word joiner goes inside ``://`` and after ``www``, where no link can start.
+    """
+    unlinked = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + WORD_JOINER + m.group(0)[-1], value)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(unlinked.split()))

@@ -20,6 +20,15 @@ FLASH_KEY = "flash"
 # Tests put a ``() -> float`` here to move the keeper's clock (AppTest has no timers).
 CLOCK_KEY = "clock"
 CURRENT_PAGE_KEY = "current_page"
+# The access token revealed on the tokens page, as (token id, view, note); never outlives its page.
+REVEALED_KEY = "tokens__revealed"
+
+
+def enter_page(url_path: str) -> None:
+    """Note the page this run shows; leaving a page hides any secret revealed on it."""
+    if st.session_state.get(CURRENT_PAGE_KEY) != url_path:
+        st.session_state.pop(REVEALED_KEY, None)
+    st.session_state[CURRENT_PAGE_KEY] = url_path
 
 
 def now() -> float:

@@ -26,7 +26,7 @@ if __name__ != "__main__":
 else:
     from dashboard.keeper import restore_from_cookie, session_keeper, sync_cookie
     from dashboard.navigation import build_navigation
-    from dashboard.state import CURRENT_PAGE_KEY, current_session, show_flash
+    from dashboard.state import current_session, enter_page, show_flash
     from dashboard.ui.demo import demo_notice
     from dashboard.ui.failures import errors_as_sentences
 
@@ -34,7 +34,7 @@ else:
     with errors_as_sentences():
         restore_from_cookie()
         current = build_navigation(signed_in=current_session() is not None)
-        st.session_state[CURRENT_PAGE_KEY] = current.url_path
+        enter_page(current.url_path)
         with st.sidebar:
             if current_session() is not None:
                 session_keeper()

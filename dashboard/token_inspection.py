@@ -61,6 +61,25 @@ def compare_scopes(
     return sorted(rows, key=lambda r: (not r.granted, r.scope))
 
 
-def missing_defaults(granted: Sequence[str], default: Sequence[str]) -> tuple[str, ...]:
-    """The app's default scopes the provider did not grant."""
-    return tuple(s for s in default if s not in granted)
+@dataclass(frozen=True)
+class ScopeFindings:
+    """What the detail says about a token's scopes: the table, and what was asked but refused."""
+
+    rows: list[ScopeRow]
+    not_granted: tuple[str, ...]
+    asked_for: str  # how the request is named in the warning
+    defaults_absent: tuple[str, ...]  # only when what was asked for is not known
+
+
+def scope_findings(
+    granted: Sequence[str], default: Sequence[str], requested: Sequence[str] | None
+) -> ScopeFindings:
+    """Compare granted with *requested* scopes; with the defaults only when nothing says what
+    was asked (an uploaded token, Descope cloud). The broker records the defaults as the
+    request when a connect named no scopes, so "asked for" is always what the provider saw."""
+    rows = compare_scopes(granted, default, requested or None)
+    if requested:
+        refused = tuple(s for s in requested if s not in granted)
+        return ScopeFindings(rows, refused, "these requested scopes", ())
+    absent = tuple(s for s in default if s not in granted)
+    return ScopeFindings(rows, (), "", absent)

@@ -70,14 +70,16 @@ _MEANINGS = {
     TokenStatus.EXPIRING_SOON: "No refresh token and it expires soon: ask the user to reconnect.",
     TokenStatus.ACTIVE: "Valid, and renewed by its refresh token when it nears expiry.",
 }
+# Distinct hues (tests/unit/test_token_status.py keeps them apart): red for what needs a person,
+# orange for a failing refresh, purple for expired, grey for revoked, green and cyan for healthy.
 _COLOURS = {
-    TokenStatus.NEEDS_REAUTH: "#b91c1c",
+    TokenStatus.NEEDS_REAUTH: "#dc2626",
     TokenStatus.REVOKED: "#6b7280",
-    TokenStatus.REFRESH_FAILED: "#ea580c",
-    TokenStatus.EXPIRED: "#dc2626",
-    TokenStatus.NO_REFRESH_TOKEN: "#ca8a04",
-    TokenStatus.REFRESH_DUE: "#65a30d",
-    TokenStatus.EXPIRING_SOON: "#84cc16",
+    TokenStatus.REFRESH_FAILED: "#f97316",
+    TokenStatus.EXPIRED: "#9333ea",
+    TokenStatus.NO_REFRESH_TOKEN: "#2563eb",
+    TokenStatus.REFRESH_DUE: "#0891b2",
+    TokenStatus.EXPIRING_SOON: "#a16207",
     TokenStatus.ACTIVE: "#16a34a",
 }
 # The broker's ``status`` extension values that say more than the standard fields can.

@@ -31,12 +31,16 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import streamlit as st
 
-from dashboard.app_listing import connect_fingerprint
+from dashboard.app_listing import connect_fingerprint, initiator_sentence
+from dashboard.authorization_url import with_login_hint
+from dashboard.descope.connect_flows import flow_status
 from dashboard.descope.errors import DashboardError, Unauthorized
 from dashboard.descope.outbound import TOKEN_REFUSED, ConnectRequest, OutboundApp, connect
+from dashboard.inventory_cache import forget_inventories
 from dashboard.keeper import with_session
 from dashboard.plain_text import literal as literal  # re-exported: the pages import it from here
 from dashboard.settings import Secret
@@ -44,6 +48,8 @@ from dashboard.state import current_session, flash
 from dashboard.target import current_target
 
 PENDING_KEY = "widgets__pending_connect"
+ENDED_KEY = "widgets__connect_ended"
+ENDED_STATUSES = frozenset({"refused", "failed", "expired"})
 POLL_INTERVAL = "2s"
 PENDING_TTL_S = 600.0  # the broker keeps a pending authorization for 10 minutes
 LANDING_PATH = "/connected"
@@ -132,6 +138,12 @@ def landing_url() -> str:
     return current_target().settings.dashboard_url + LANDING_PATH
 
 
+def landing_url_for(app_id: str) -> str:
+    """The landing page naming the app, so that it can check the user's token for that app
+    where the target does not report on the flow (Descope's cloud)."""
+    return f"{landing_url()}?{urlencode({'app': app_id})}"
+
+
 def current_connect() -> PendingConnect | None:
     """The tab's pending connect, if any."""
     pending = st.session_state.get(PENDING_KEY)
@@ -172,9 +184,11 @@ class ConnectAction:
     ) -> PendingConnect:
         """Start a connect (as the session's user, or as the holder of ``token``)."""
         transport = current_target().transport
+        app_id = app_id or self.default_app_id
+        redirect = redirect_url or self.redirect_url or landing_url()
         request = ConnectRequest(
-            app_id=app_id or self.default_app_id,
-            redirect_url=redirect_url or self.redirect_url or landing_url(),
+            app_id=app_id,
+            redirect_url=landing_url_for(app_id) if redirect == landing_url() else redirect,
             scopes=tuple(self.scopes if scopes is None else scopes),
             tenant_id=tenant_id.strip(),
         )
@@ -186,6 +200,7 @@ class ConnectAction:
             if session is None:
                 raise Unauthorized()
             url = with_session(lambda s: connect(transport, s.refresh_jwt.reveal(), request))
+            url = with_login_hint(url, session.user.email)  # the provider starts on this person
             user_id, refresh = session.user.user_id, session.refresh_jwt.reveal()
         pending = PendingConnect(
             app_id=request.app_id,
@@ -221,9 +236,31 @@ def _refresh_jwt_for(pending: PendingConnect) -> str | None:
     return session.refresh_jwt.reveal() if session else None
 
 
+def _ended_without_token(pending: PendingConnect, refresh: str) -> str | None:
+    """The sentence for a connect the broker says ended with nothing stored (None otherwise,
+    or where the target cannot say: Descope's cloud)."""
+    state = dict(parse_qsl(urlsplit(pending.url).query)).get("state", "")
+    status = flow_status(current_target().transport, refresh, state) if state else None
+    if status is None or status.status not in ENDED_STATUSES:
+        return None
+    return initiator_sentence(literal(pending.app_name), status.status, status.error)
+
+
+def _dismiss_ended() -> None:
+    st.session_state.pop(ENDED_KEY, None)
+
+
 @st.fragment(run_every=POLL_INTERVAL)
 def watch_connect() -> None:
-    """While a connect is pending, poll the connections; rerun the page once they change."""
+    """While a connect is pending, poll it; rerun the page once it completes or ends.
+
+    It also shows, until dismissed, why the tab's last connect ended without a token (the
+    broker's flow status: e.g. someone else finished the consent).
+    """
+    ended = st.session_state.get(ENDED_KEY)
+    if isinstance(ended, str):
+        st.error(ended, icon=":material/gpp_bad:")
+        st.button("Dismiss", key="widgets__dismiss_ended", on_click=_dismiss_ended)
     pending = current_connect()
     if pending is None:
         return
@@ -234,14 +271,20 @@ def watch_connect() -> None:
     if refresh is None:
         return
     try:
+        ended_now = _ended_without_token(pending, refresh)
         now = connect_fingerprint(
             current_target().transport, refresh, pending.app_id, pending.user_id
         )
     except DashboardError as exc:
         st.caption(f":material/warning: {exc.sentence}")
         return
+    if ended_now is not None:
+        forget_connect()
+        st.session_state[ENDED_KEY] = ended_now
+        st.rerun(scope="app")
     if now != pending.baseline:
         forget_connect()
+        forget_inventories()  # the tokens page shows the new connection at once
         flash(f"Connected to {literal(pending.app_name)}.", icon=":material/check_circle:")
         st.rerun(scope="app")
     st.caption(f":material/hourglass_top: Waiting for the consent at {literal(pending.app_name)}…")

@@ -40,7 +40,8 @@ def live_broker(
     tmp_path_factory: pytest.TempPathFactory,
     broker_settings: dict[str, Any],
 ) -> Iterator[LiveBroker]:
-    """A broker shared by one test module, once per storage backend."""
+    """A broker shared by one test module, once per storage backend (with the module's
+    ``broker_settings``)."""
     from contextlib import ExitStack
 
     strict = request.param == STRICT

@@ -52,6 +52,7 @@ class ClientRegistration(BaseModel):
     redirect_uris: list[str] = Field(min_length=1)
     token_endpoint_auth_method: AuthMethod | None = None
     access_token_ttl_s: int | None = Field(default=None, ge=1)
+    client_name: str = Field(default="Outbound Dashboard", max_length=200)
 
 
 def _client_view(client: Client) -> dict[str, Any]:
@@ -61,6 +62,7 @@ def _client_view(client: Client) -> dict[str, Any]:
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "public": client.secret_hash is None,
         "access_token_ttl_s": client.access_token_ttl_s,
+        "client_name": client.client_name,
     }
 
 
@@ -78,6 +80,7 @@ def register_client(
         redirect_uris=body.redirect_uris,
         token_endpoint_auth_method="none" if public else body.token_endpoint_auth_method,
         access_token_ttl_s=body.access_token_ttl_s,
+        client_name=body.client_name,
     )
     created = provider.server.state.upsert_client(client)
     response.status_code = 201 if created else 200

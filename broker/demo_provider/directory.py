@@ -35,6 +35,9 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("acme-user-1001", "Alex Rivera", "alex@acme.test"),
     DemoUser("acme-user-1002", "Sam Chen", "sam@acme.test"),
     DemoUser("acme-user-1003", "Jordan Patel", "jordan@acme.test"),
+    # The dashboard's demo accounts (broker/seed.py): its sign-in hint lands on the same person.
+    DemoUser("acme-user-1004", "Dana Developer", "dana@acme.test"),
+    DemoUser("acme-user-1005", "Ada Admin", "admin@acme.test"),
 )
 DEFAULT_USER = USERS[0]
 

@@ -16,7 +16,7 @@ from typing import Any
 from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.datastructures import FormData
+from starlette.datastructures import URL, FormData
 
 from broker.demo_provider.context import DemoProvider, provider_of
 from broker.demo_provider.directory import DEFAULT_USER, SCOPES, sign_in, user_by_email
@@ -38,6 +38,9 @@ AUTHORIZE_PARAMS = (
     "login_hint",
 )
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+START_AGAIN = (
+    "Go back to the dashboard and press Connect on the app again: it makes a new sign-in link."
+)
 
 
 def server_metadata(issuer: str) -> dict[str, Any]:
@@ -52,6 +55,7 @@ def server_metadata(issuer: str) -> dict[str, Any]:
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
+        "authorization_response_iss_parameter_supported": True,
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": list(SECRET_METHODS),
@@ -77,13 +81,24 @@ def _str_items(form: FormData) -> list[tuple[str, str]]:
     return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
 
 
+def _with_iss(provider: DemoProvider, response: Response) -> Response:
+    """An authorization response carries the issuer (RFC 9207 §2), success and error alike."""
+    location = response.headers.get("location")
+    if response.status_code in (302, 303) and location:
+        response.headers["location"] = str(URL(location).include_query_params(iss=provider.issuer))
+    return response
+
+
 def _authorization_failure(provider: DemoProvider, request: Any, error: OAuth2Error) -> Response:
     """Back to the client when its redirect URI is verified (RFC 6749 §4.1.2.1), else a page."""
     if getattr(error, "redirect_uri", None):
-        response: Response = provider.server.handle_error_response(request, error)
-        return response
+        return _with_iss(provider, provider.server.handle_error_response(request, error))
     return HTMLResponse(
-        error_page("This sign-in link is not valid", error.description or error.error),
+        error_page(
+            "This sign-in link is not valid",
+            error.description or error.error,
+            START_AGAIN,
+        ),
         status_code=error.status_code,
     )
 
@@ -92,9 +107,10 @@ def _consent(
     provider: DemoProvider, oauth: FormRequest, grant: Any, error: str | None = None
 ) -> HTMLResponse:
     params = {k: v for k, v in oauth.payload.data.items() if k in AUTHORIZE_PARAMS}
+    client = provider.server.state.client(oauth.payload.client_id)
     return HTMLResponse(
         consent_page(
-            oauth.payload.client_id,
+            (client.client_name if client else "") or oauth.payload.client_id,
             grant.request.scope.split(),
             params,
             login_hint=params.get("login_hint", ""),
@@ -124,7 +140,7 @@ def authorize_page(request: Request) -> Response:
     approved: Response = provider.server.create_authorization_response(
         oauth, grant_user=Approval(user), grant=grant
     )
-    return approved
+    return _with_iss(provider, approved)
 
 
 @router.post("/oauth/authorize")
@@ -140,21 +156,36 @@ async def authorize_decision(request: Request) -> Response:
     except OAuth2Error as error:
         return _authorization_failure(provider, oauth, error)
     server = provider.server
+    request_id = (oauth.payload.client_id, str(form.get("state", "")))
+    if provider.answered.seen(*request_id):
+        return HTMLResponse(
+            error_page(
+                "You already answered this request",
+                "This page was sent once already (perhaps after going Back), and a sign-in"
+                " link works only once.",
+                "Go back to the dashboard: its tab shows whether the connection was made. To"
+                " connect again, press Connect there for a new link.",
+            ),
+            status_code=409,
+            headers=NO_STORE,
+        )
     if form.get("decision") != "approve":
+        provider.answered.mark(*request_id)
         server.stats.event("denials")
         denied: Response = server.create_authorization_response(oauth, grant_user=None, grant=grant)
-        return denied
+        return _with_iss(provider, denied)
     user = sign_in(str(form.get("email", "")), str(form.get("password", "")))
     if user is None:
         return _consent(provider, oauth, grant, "That email and password do not match an account.")
     chosen = tuple(v for v in form.getlist("grant_scope") if isinstance(v, str))
     if not chosen:
         return _consent(provider, oauth, grant, "Tick at least one permission, or choose Deny.")
+    provider.answered.mark(*request_id)
     server.stats.event("approvals")
     approved: Response = server.create_authorization_response(
         oauth, grant_user=Approval(user, chosen), grant=grant
     )
-    return approved
+    return _with_iss(provider, approved)
 
 
 def _oauth_error(status: int, error: str, description: str, **headers: str) -> JSONResponse:

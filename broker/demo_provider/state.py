@@ -51,6 +51,7 @@ class Client:
     # None: a confidential client may use either client_secret_basic or client_secret_post.
     token_endpoint_auth_method: AuthMethod | None = None
     access_token_ttl_s: int | None = None
+    client_name: str = ""  # shown on the consent page (RFC 7591 ``client_name``)
 
     def get_client_id(self) -> str:
         """The client identifier."""

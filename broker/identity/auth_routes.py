@@ -16,9 +16,14 @@ from broker.identity.otp import (
     send_code,
     verify_code,
 )
-from broker.identity.passwords import InvalidCredentials, hash_password, verify_password
+from broker.identity.passwords import (
+    InvalidCredentials,
+    PasswordExpired,
+    hash_password,
+    verify_password,
+)
 from broker.identity.sessions import sign_in
-from broker.identity.throttle import client_address, throttle_of
+from broker.identity.throttle import client_address, hash_slots, throttle_of
 from broker.identity.users import create_user, find_user, normalize_login_id
 from broker.identity.wire import (
     OtpSignIn,
@@ -57,9 +62,15 @@ def _new_user(login_id: str, user: SignUpUser | None, email: str | None = None) 
 
 @router.post("/v1/auth/password/signup")
 def password_sign_up(body: PasswordSignUp, request: Request, _: ProjectAuth) -> dict[str, Any]:
-    """Create a user with a password and sign it in (409 E062107 if the login id is taken)."""
+    """Create a user with a password and sign it in (409 E062107 if the login id is taken).
+
+    Throttled per address, and the hash waits for a slot: a flood of sign-ups costs neither
+    unbounded memory nor unbounded accounts.
+    """
     broker = broker_of(request)
-    password_hash = hash_password(body.password)
+    throttle = throttle_of(broker)
+    throttle.take(*throttle.signup_buckets(body.login_id, client_address(request)))
+    password_hash = hash_password(body.password, hash_slots(broker).held())
     with broker.db.session() as s:
         user_id = create_user(
             s, _new_user(body.login_id, body.user), password_hash=password_hash
@@ -75,9 +86,17 @@ def password_sign_in(body: PasswordSignIn, request: Request, _: ProjectAuth) -> 
         with broker.db.session() as s:
             user = find_user(s, body.login_id)
             user_id, stored = (user.id, user.password_hash) if user else (None, None)
-        if not verify_password(stored, body.password) or user_id is None:
+            expired = bool(user and user.password_expired)
+        if not verify_password(stored, body.password, hash_slots(broker).held()) or not user_id:
             raise InvalidCredentials("Invalid login id or password")
+        if expired:  # told only to whoever knows the password
+            raise PasswordExpired("Password expired; it must be replaced")
         return sign_in(broker, user_id, ["pwd"])
+
+
+def _count_code_send(broker: Broker, request: Request, login_id: str) -> None:
+    throttle = throttle_of(broker)
+    throttle.take(*throttle.code_buckets(login_id, client_address(request)))
 
 
 def _otp_sign_in(broker: Broker, login_id: str) -> dict[str, str]:
@@ -108,14 +127,18 @@ def _otp_sign_up(broker: Broker, body: OtpSignUp) -> dict[str, str]:
 
 @router.post("/v1/auth/otp/signin/email")
 def otp_sign_in(body: OtpSignIn, request: Request, _: ProjectAuth) -> dict[str, str]:
-    """Email a sign-in code to an existing user (501 E061201 when email is not set up)."""
-    return _otp_sign_in(broker_of(request), normalize_login_id(body.login_id))
+    """Email a sign-in code to an existing user (501 E061201 when email is not set up); throttled."""
+    broker, login_id = broker_of(request), normalize_login_id(body.login_id)
+    _count_code_send(broker, request, login_id)
+    return _otp_sign_in(broker, login_id)
 
 
 @router.post("/v1/auth/otp/signup/email")
 def otp_sign_up(body: OtpSignUp, request: Request, _: ProjectAuth) -> dict[str, str]:
-    """Send a sign-up code; the user is created when the code is verified."""
-    return _otp_sign_up(broker_of(request), body)
+    """Send a sign-up code; the user is created when the code is verified; throttled."""
+    broker = broker_of(request)
+    _count_code_send(broker, request, normalize_login_id(body.login_id))
+    return _otp_sign_up(broker, body)
 
 
 @router.post("/v1/auth/otp/signup-in/email")
@@ -123,6 +146,7 @@ def otp_sign_up_or_in(body: OtpSignUp, request: Request, _: ProjectAuth) -> dict
     """Send a code: a sign-in for a known login id, else a sign-up."""
     broker = broker_of(request)
     login_id = normalize_login_id(body.login_id)
+    _count_code_send(broker, request, login_id)
     with broker.db.session() as s:
         known = find_user(s, login_id) is not None
     return _otp_sign_in(broker, login_id) if known else _otp_sign_up(broker, body)

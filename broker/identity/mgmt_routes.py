@@ -11,7 +11,8 @@ from broker.context import Broker
 from broker.errors import MissingArguments, NotFound
 from broker.identity.otp import latest_messages
 from broker.identity.passwords import hash_password
-from broker.identity.sessions import sign_in
+from broker.identity.sessions import revoke_sessions, sign_in
+from broker.identity.throttle import hash_slots
 from broker.identity.user_search import search_users
 from broker.identity.users import (
     change_roles,
@@ -76,7 +77,8 @@ def outbox(
 
 def _create(request: Request, body: UserCreate, *, test: bool) -> dict[str, Any]:
     broker = broker_of(request)
-    password_hash = hash_password(body.password) if body.password else None
+    slot = hash_slots(broker).held()
+    password_hash = hash_password(body.password, slot) if body.password else None
     with broker.db.session() as s:
         user = create_user(s, body.model_copy(update={"test": test}), password_hash=password_hash)
         return {"user": user_response(s, user)}
@@ -124,12 +126,23 @@ def search(body: UserSearch, request: Request, _: ManagementAuth) -> dict[str, A
 
 @router.post("/v1/mgmt/user/update/status")
 def update_status(body: StatusChange, request: Request, _: ManagementAuth) -> dict[str, Any]:
-    """Enable or disable a user → ``{user}``."""
+    """Enable or disable a user → ``{user}``; disabling ends every session it holds."""
     with broker_of(request).db.session() as s:
         user = get_user(s, login_id=body.login_id)
         user.status = check_status(body.status)
+        if user.status != "enabled":
+            revoke_sessions(s, user.id)
         touch(user)
         return {"user": user_response(s, user)}
+
+
+@router.post("/v1/mgmt/user/logout")
+def logout_user(body: UserRef, request: Request, _: ManagementAuth) -> dict[str, Any]:
+    """Sign a user out everywhere (by ``loginId`` or ``userId``): its refresh JWTs stop working."""
+    with broker_of(request).db.session() as s:
+        user = get_user(s, login_id=body.login_id, user_id=body.user_id)
+        revoke_sessions(s, user.id)
+    return {}
 
 
 @router.post("/v1/mgmt/user/delete")
@@ -144,14 +157,41 @@ def delete(body: UserRef, request: Request, _: ManagementAuth) -> dict[str, Any]
     return {}
 
 
-@router.post("/v1/mgmt/user/password/set/active")
-@router.post("/v1/mgmt/user/password/set")
-def set_password(body: UserPassword, request: Request, _: ManagementAuth) -> dict[str, Any]:
-    """Set a user's password (policy applies); the user can sign in with it at once."""
-    password_hash = hash_password(body.password)
-    with broker_of(request).db.session() as s:
+def _set_password(request: Request, body: UserPassword, *, active: bool) -> dict[str, Any]:
+    broker = broker_of(request)
+    password_hash = hash_password(body.password, hash_slots(broker).held())
+    with broker.db.session() as s:
         user = get_user(s, login_id=body.login_id)
         user.password_hash = password_hash
+        user.password_expired = not active
+        revoke_sessions(s, user.id)
+        touch(user)
+    return {}
+
+
+@router.post("/v1/mgmt/user/password/set/active")
+def set_active_password(body: UserPassword, request: Request, _: ManagementAuth) -> dict[str, Any]:
+    """Set a user's password (policy applies), usable at once; every session of the user ends."""
+    return _set_password(request, body, active=True)
+
+
+@router.post("/v1/mgmt/user/password/set/temporary")
+@router.post("/v1/mgmt/user/password/set")
+def set_temporary_password(
+    body: UserPassword, request: Request, _: ManagementAuth
+) -> dict[str, Any]:
+    """Set a password born expired (as Descope's ``set/temporary`` and deprecated ``set`` do):
+    it must be replaced before it signs in; every session of the user ends."""
+    return _set_password(request, body, active=False)
+
+
+@router.post("/v1/mgmt/user/password/expire")
+def expire_password(body: UserRef, request: Request, _: ManagementAuth) -> dict[str, Any]:
+    """Expire a user's password: it no longer signs in, and every session ends."""
+    with broker_of(request).db.session() as s:
+        user = get_user(s, login_id=body.login_id, user_id=body.user_id)
+        user.password_expired = True
+        revoke_sessions(s, user.id)
         touch(user)
     return {}
 
@@ -159,7 +199,9 @@ def set_password(body: UserPassword, request: Request, _: ManagementAuth) -> dic
 def _roles(broker: Broker, body: UserRoles, how: Literal["set", "add", "remove"]) -> dict[str, Any]:
     with broker.db.session() as s:
         user = get_user(s, login_id=body.login_id)
-        change_roles(s, user, body.role_names or [], how, body.tenant_id)
+        if change_roles(s, user, body.role_names or [], how, body.tenant_id):
+            # Every JWT carries the roles it was minted with: a role taken away must not live on.
+            revoke_sessions(s, user.id)
         return {"user": user_response(s, user)}
 
 
@@ -194,8 +236,9 @@ def add_tenant(body: UserTenantChange, request: Request, _: ManagementAuth) -> d
 
 @router.post("/v1/mgmt/user/update/tenant/remove")
 def remove_tenant(body: UserTenantChange, request: Request, _: ManagementAuth) -> dict[str, Any]:
-    """Remove a user from a tenant → ``{user}``."""
+    """Remove a user from a tenant → ``{user}``; its sessions end (their JWTs name the tenant)."""
     with broker_of(request).db.session() as s:
         user = get_user(s, login_id=body.login_id)
-        leave_tenant(s, user, body.tenant_id)
+        if leave_tenant(s, user, body.tenant_id):
+            revoke_sessions(s, user.id)  # the JWTs it holds still name the tenant and its roles
         return {"user": user_response(s, user)}

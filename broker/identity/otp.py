@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from broker.context import Broker
@@ -133,20 +133,32 @@ def _withdraw(broker: Broker, login_id: str, digest: str) -> None:
 
 
 def verify_code(broker: Broker, login_id: str, code: str) -> VerifiedCode:
-    """Consume the live code of ``login_id`` if ``code`` matches; 401 E061102 / E061103 if not."""
+    """Consume the live code of ``login_id`` if ``code`` matches; 401 E061102 / E061103 if not.
+
+    The try is counted before the code is compared, in one statement, and a match is consumed
+    by a delete that only one request can win: concurrent guesses get no extra tries, and two
+    requests with the right code do not both sign in.
+    """
     t = now_s()
     with broker.db.session() as s:
-        row = s.get(OtpCode, login_id)
-        if row is None or row.expires_at <= t:
+        row = s.execute(
+            update(OtpCode)
+            .where(OtpCode.login_id == login_id, OtpCode.expires_at > t)
+            .values(attempts=OtpCode.attempts + 1)
+            .returning(OtpCode.attempts, OtpCode.digest, OtpCode.pending_user)
+        ).first()
+        if row is None:
             raise WrongCode("Invalid or expired code")
-        if hmac.compare_digest(row.digest, _digest(broker, login_id, code.strip())):
-            pending = row.pending_user
-            s.delete(row)
-            return VerifiedCode(pending_user=pending)
-        row.attempts += 1
         burnt = row.attempts >= MAX_ATTEMPTS
-        if burnt:
-            s.delete(row)
+        matched = row.attempts <= MAX_ATTEMPTS and hmac.compare_digest(
+            row.digest, _digest(broker, login_id, code.strip())
+        )
+        if matched or burnt:
+            consumed = s.execute(
+                delete(OtpCode).where(OtpCode.login_id == login_id, OtpCode.digest == row.digest)
+            )
+            if matched and getattr(consumed, "rowcount", 0) == 1:
+                return VerifiedCode(pending_user=row.pending_user)
     # Raised after the commit above, so the attempt count (or the burnt code) is kept.
     if burnt:
         raise TooManyAttempts("Too many attempts; request a new code")

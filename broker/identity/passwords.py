@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -12,6 +14,7 @@ MAX_LENGTH = 128
 
 # argon2-cffi's defaults are RFC 9106's low-memory profile for argon2id (64 MiB, t=3, p=4).
 _HASHER = PasswordHasher()
+HASH_MEMORY_MIB = _HASHER.memory_cost // 1024
 # Verified against when the login id is unknown, so both failures cost the same time.
 _DECOY_HASH = _HASHER.hash("decoy-password-never-matches")
 
@@ -23,21 +26,33 @@ class InvalidCredentials(Unauthorized):
     description = "Invalid login credentials"
 
 
+class PasswordExpired(Unauthorized):
+    """The right password, but an admin expired it (401 E062909): it must be replaced."""
+
+    code = "E062909"
+    description = "Password expired"
+
+
 def check_policy(password: str) -> None:
     """400 unless the password length is within the policy (8 to 128 characters)."""
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise ValidationFailed(f"Password must be {MIN_LENGTH} to {MAX_LENGTH} characters long")
 
 
-def hash_password(password: str) -> str:
-    """The argon2id hash of ``password`` after checking the policy."""
+def hash_password(password: str, slot: AbstractContextManager[None]) -> str:
+    """The argon2id hash of ``password`` after checking the policy, computed inside ``slot``."""
     check_policy(password)
-    return _HASHER.hash(password)
+    with slot:
+        return _HASHER.hash(password)
 
 
-def verify_password(stored_hash: str | None, password: str) -> bool:
-    """Whether ``password`` matches; an absent hash still spends one verification."""
+def verify_password(
+    stored_hash: str | None, password: str, slot: AbstractContextManager[None]
+) -> bool:
+    """Whether ``password`` matches; an absent hash still spends one verification (in ``slot``)."""
     try:
-        return _HASHER.verify(stored_hash or _DECOY_HASH, password) and stored_hash is not None
+        with slot:
+            matched = _HASHER.verify(stored_hash or _DECOY_HASH, password)
+        return matched and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False

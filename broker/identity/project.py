@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import secrets
 import string
@@ -10,13 +11,17 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from broker.crypto import KeyRing, Secret, keyed_digest
 from broker.store.db import Database, now_s
 from broker.store.identity import ManagementKey, Project
 
+log = logging.getLogger("broker.keys")
+
 LOCAL_ENV_FILE = "local.env"
+LOCAL_ENV_HEADER = "Local project credentials, written by `outbound`. Keep private."
 _BASE62 = string.ascii_letters + string.digits
 _DIGEST_PURPOSE = "management-key"
 # A revoked key stops working in every worker within this many seconds.
@@ -72,10 +77,12 @@ class ProjectCredentials:
 
 
 def ensure_project(db: Database, data_dir: Path, ring: KeyRing) -> ProjectCredentials:
-    """Create or load the project id and a management key; pinned env values win.
+    """Create or load the project id and the local management key; pinned env values win.
 
     ``OUTBOUND_PROJECT_ID`` / ``OUTBOUND_MANAGEMENT_KEY`` pin them (tests and scripts);
-    otherwise they come from ``<data>/local.env``, or are created on first run.
+    otherwise they come from ``<data>/local.env``, or are created on first run. A key is stored
+    only while the project has none: a key named there is never added to a project that has
+    keys, so a revoked key (still written in an old local.env) is never revived.
     """
     stored = read_env_file(data_dir / LOCAL_ENV_FILE)
     with db.session() as s:
@@ -94,11 +101,20 @@ def ensure_project(db: Database, data_dir: Path, ring: KeyRing) -> ProjectCreden
         if not key:
             key = new_management_key()
         digest = ring.digest(key, purpose=_DIGEST_PURPOSE)
-        if s.scalar(select(ManagementKey).where(ManagementKey.digest == digest)) is None:
+        if s.scalar(select(ManagementKey.id).limit(1)) is None:
             s.add(
                 ManagementKey(id=new_id("MK", 12), digest=digest, name="local", created_at=now_s())
             )
+        elif s.scalar(select(ManagementKey.id).where(_live(digest))) is None:
+            log.warning(
+                "the local management key (local.env or OUTBOUND_MANAGEMENT_KEY) is not a live "
+                "key of this project; it stays refused (outbound keys new-management-key)"
+            )
     return ProjectCredentials(project_id=project_id, management_key=Secret(key))
+
+
+def _live(digest: str) -> ColumnElement[bool]:
+    return and_(ManagementKey.digest == digest, ManagementKey.revoked_at.is_(None))
 
 
 class ManagementKeys:

@@ -6,7 +6,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from broker.context import Broker
 from broker.errors import TokenExpiredByLogout, Unauthorized
@@ -80,16 +81,26 @@ def mint_pair(
 
 
 def check_session_live(broker: Broker, claims: dict[str, Any]) -> None:
-    """401 if the JWT's sign-in session was logged out (or never existed)."""
+    """401 unless the JWT's sign-in session is live and its user active (one indexed read).
+
+    Every route a user's JWT opens goes through here, so deactivating a user, or ending its
+    sessions (logout, a new password, a role taken away), shuts every door at once.
+    """
     sid = claims.get("sid")
     if not isinstance(sid, str):
         raise Unauthorized("Invalid token: no session")
     with broker.db.session() as s:
-        row = s.get(RefreshSession, sid)
-        if row is None or row.user_id != claims.get("sub"):
-            raise Unauthorized("Invalid token: unknown session")
-        if row.revoked_at is not None:
-            raise TokenExpiredByLogout("Token expired by logout")
+        row = s.execute(
+            select(RefreshSession.user_id, RefreshSession.revoked_at, User.status)
+            .join(User, User.id == RefreshSession.user_id)
+            .where(RefreshSession.id == sid)
+        ).first()
+    if row is None or row.user_id != claims.get("sub"):
+        raise Unauthorized("Invalid token: unknown session")
+    if row.revoked_at is not None:
+        raise TokenExpiredByLogout("Token expired by logout")
+    if row.status != "enabled":
+        raise Unauthorized("User is not active")
 
 
 def end_session(broker: Broker, sid: str) -> None:
@@ -103,12 +114,16 @@ def end_session(broker: Broker, sid: str) -> None:
 def end_all_sessions(broker: Broker, user_id: str) -> None:
     """Log out every session of a user."""
     with broker.db.session() as s:
-        for row in s.scalars(
-            select(RefreshSession).where(
-                RefreshSession.user_id == user_id, RefreshSession.revoked_at.is_(None)
-            )
-        ):
-            row.revoked_at = now_s()
+        revoke_sessions(s, user_id)
+
+
+def revoke_sessions(s: Session, user_id: str) -> None:
+    """End every live session of ``user_id`` inside the caller's transaction (one UPDATE)."""
+    s.execute(
+        update(RefreshSession)
+        .where(RefreshSession.user_id == user_id, RefreshSession.revoked_at.is_(None))
+        .values(revoked_at=now_s())
+    )
 
 
 def jwt_response(

@@ -3,6 +3,11 @@
 Keys are created once at start-up (before workers fork), sealed at rest, published at
 ``/v2/keys/{projectId}`` with ``kid`` and ``alg`` (the Python SDK skips a JWK without ``alg``,
 reference §11), and kept published after rotation until the last token they signed expires.
+
+Verifying needs only public keys, read from the published JWKs (nothing is decrypted). A token
+naming a ``kid`` not in memory re-reads them at most once per ``RELOAD_INTERVAL_S``, so a flood
+of forged kids costs a dictionary miss, not a database read and an RSA key parse each. Only
+minting opens a private key, once per current key.
 """
 
 from __future__ import annotations
@@ -25,14 +30,14 @@ from broker.store.identity import SigningKey
 
 ALGORITHM = "RS256"
 Drn = Literal["DS", "DSR"]
+# A key minted by another worker (after a rotation) is found within this many seconds.
+RELOAD_INTERVAL_S = 5.0
 
 
 @dataclass(frozen=True)
-class _LoadedKey:
+class _CurrentKey:
     kid: str
     private_key: Any
-    public_key: Any
-    retired: bool
 
 
 class SigningKeys:
@@ -43,8 +48,10 @@ class SigningKeys:
         self._ring = ring
         self._project_id = project_id
         self._lock = threading.Lock()
-        self._keys: dict[str, _LoadedKey] = {}
-        self._current: str | None = None
+        self._public: dict[str, Any] = {}
+        self._current_kid: str | None = None
+        self._current: _CurrentKey | None = None
+        self._loaded_at = 0.0
 
     def ensure(self) -> None:
         """Create the first key if the project has none; load all keys."""
@@ -78,11 +85,12 @@ class SigningKeys:
             }
 
     def mint(self, claims: dict[str, Any]) -> str:
-        """Sign ``claims`` with the current key."""
-        if self._current is None:
+        """Sign ``claims`` with the current key (its private half opened once)."""
+        if self._current_kid is None:
             self._reload()
-        assert self._current is not None
-        key = self._keys[self._current]
+        key = self._current
+        if key is None or key.kid != self._current_kid:
+            key = self._open_current()
         return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
 
     def verify(self, token: str, *, drn: Drn | None = None) -> dict[str, Any]:
@@ -96,16 +104,16 @@ class SigningKeys:
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise Unauthorized("Invalid token: no key id")
-        key = self._keys.get(kid)
-        if key is None:
+        public_key = self._public.get(kid)
+        if public_key is None and now_s() - self._loaded_at > RELOAD_INTERVAL_S:
             self._reload()
-            key = self._keys.get(kid)
-            if key is None:
-                raise Unauthorized("Invalid token: unknown key")
+            public_key = self._public.get(kid)
+        if public_key is None:
+            raise Unauthorized("Invalid token: unknown key")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                key.public_key,
+                public_key,
                 algorithms=[ALGORITHM],
                 options={"require": ["exp", "iat", "sub", "iss"], "verify_aud": False},
                 leeway=5,
@@ -138,16 +146,35 @@ class SigningKeys:
         )
 
     def _reload(self) -> None:
-        with self._lock, self._db.session() as s:
-            rows = s.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
-            keys: dict[str, _LoadedKey] = {}
+        """Re-read the public keys and which key is current; nothing is decrypted."""
+        with self._lock:
+            with self._db.session() as s:
+                rows = s.execute(
+                    select(SigningKey.kid, SigningKey.public_jwk, SigningKey.retired_at).order_by(
+                        SigningKey.created_at
+                    )
+                ).all()
+            public: dict[str, Any] = {}
             current = None
-            for r in rows:
-                pem = self._ring.unseal(r.private_pem_sealed, context=f"signing-key:{r.kid}")
-                private = serialization.load_pem_private_key(pem.encode(), password=None)
-                keys[r.kid] = _LoadedKey(
-                    r.kid, private, private.public_key(), r.retired_at is not None
+            for kid, jwk, retired_at in rows:
+                public[kid] = self._public.get(kid) or jwt.algorithms.RSAAlgorithm.from_jwk(jwk)
+                if retired_at is None:
+                    current = kid
+            self._public, self._current_kid, self._loaded_at = public, current, now_s()
+
+    def _open_current(self) -> _CurrentKey:
+        """Unseal the current key's private half (once per current key)."""
+        with self._lock:
+            kid = self._current_kid
+            if kid is None:
+                raise Unauthorized("No signing key")
+            with self._db.session() as s:
+                sealed = s.scalar(
+                    select(SigningKey.private_pem_sealed).where(SigningKey.kid == kid)
                 )
-                if r.retired_at is None:
-                    current = r.kid
-            self._keys, self._current = keys, current
+            if sealed is None:
+                raise Unauthorized("No signing key")
+            pem = self._ring.unseal(sealed, context=f"signing-key:{kid}")
+            private = serialization.load_pem_private_key(pem.encode(), password=None)
+            self._current = _CurrentKey(kid, private)
+            return self._current

@@ -1,9 +1,20 @@
-"""Throttling of guessing: failed sign-ins, OTP verifies and management keys, kept in the database.
+"""Throttling of guessing and of costly requests, counted atomically in the database.
 
-Failures are counted per bucket in a fixed window: per login id (known or not, so the answer
-never tells which ids exist, reference §11) and per client address. Once a bucket holds
-``limit`` failures, further attempts get 429 ``E130429`` with ``Retry-After`` until the window
-ends. Counters live in the database, so every worker process and replica sees the same count.
+Attempts are counted per bucket in a fixed window: per login id (known or not, so the answer
+never tells which ids exist, reference §11) and per client address. Each attempt *takes* a
+place first, in one statement that increments the counter and returns it (an upsert with
+``RETURNING``, on SQLite and PostgreSQL alike), and only then is the password or code checked:
+sixty concurrent guesses cannot all read "9 failures so far" and all be evaluated. Once a bucket
+is over its limit, attempts get 429 ``E130429`` with ``Retry-After`` until the window ends.
+
+* Sign-in (password, code verify): a failure keeps its place; a success clears the login id's
+  bucket and gives the address its place back; an error that is not a failure gives both back.
+* Sign-ups and code sends are counted whatever their outcome (they hash, create users, send
+  mail), per login id and per address.
+* Wrong management keys are counted per address; a valid key is never refused.
+
+Password hashing is bounded apart from counting: each argon2id hash takes 64 MiB, so at most
+``hash_memory_mib // 64`` run at once per process, a few more wait, the rest get 429 at once.
 
 Limits come from ``BrokerSettings.extra["throttle"]`` (a dict of ``ThrottlePolicy`` fields), so
 tests and operators can choose small or large numbers.
@@ -13,19 +24,22 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from broker.auth import broker_of
 from broker.context import Broker
 from broker.errors import RateLimited, Unauthorized
+from broker.identity.passwords import HASH_MEMORY_MIB
 from broker.store.db import Database, now_s
 from broker.store.identity import ThrottleCounter
 
@@ -37,7 +51,16 @@ class ThrottlePolicy:
     login_failures: int = 10
     address_failures: int = 100
     management_failures: int = 30
+    signups_per_login: int = 5
+    signups_per_address: int = 30
+    codes_per_login: int = 5
+    codes_per_address: int = 50
     window_s: int = 900
+    # Memory the password hashes of one process may take at once (64 MiB each), and how many
+    # more requests may wait for a slot (each waiting request holds a worker thread).
+    hash_memory_mib: int = 256
+    hash_waiting: int = 8
+    hash_wait_s: float = 10.0
 
     @classmethod
     def from_settings(cls, extra: dict[str, Any]) -> ThrottlePolicy:
@@ -72,56 +95,119 @@ class Throttle:
         """The per-address bucket of failed management keys."""
         return Bucket(f"mgmt:addr:{address}", self.policy.management_failures)
 
-    def check(self, *buckets: Bucket) -> None:
-        """429 when any bucket already holds its limit of failures in the current window."""
+    def signup_buckets(self, login_id: str, address: str) -> tuple[Bucket, Bucket]:
+        """The per-login-id and per-address buckets of sign-ups (every attempt counts)."""
+        return self._counted(
+            "signup",
+            login_id,
+            address,
+            self.policy.signups_per_login,
+            self.policy.signups_per_address,
+        )
+
+    def code_buckets(self, login_id: str, address: str) -> tuple[Bucket, Bucket]:
+        """The per-login-id and per-address buckets of one-time codes sent."""
+        return self._counted(
+            "send", login_id, address, self.policy.codes_per_login, self.policy.codes_per_address
+        )
+
+    def _counted(
+        self, kind: str, login_id: str, address: str, per_login: int, per_address: int
+    ) -> tuple[Bucket, Bucket]:
+        login, addr = self.sign_in_buckets(kind, login_id, address)
+        return Bucket(login.key, per_login), Bucket(addr.key, per_address)
+
+    def take(self, *buckets: Bucket) -> None:
+        """Count one attempt in each bucket, atomically; 429 when any is now over its limit."""
         t = now_s()
+        waits: list[float] = []
         with self._db.session() as s:
-            rows = s.scalars(
-                select(ThrottleCounter).where(ThrottleCounter.bucket.in_([b.key for b in buckets]))
-            ).all()
-        limits = {b.key: b.limit for b in buckets}
-        waits = [
-            r.window_start + self.policy.window_s - t
-            for r in rows
-            if r.failures >= limits[r.bucket] and r.window_start + self.policy.window_s > t
-        ]
+            for bucket in buckets:
+                count, window_start = self._increment(s, bucket.key, t)
+                if count > bucket.limit:
+                    waits.append(window_start + self.policy.window_s - t)
         if waits:
             raise RateLimited(math.ceil(max(waits)))
 
-    def failed(self, *buckets: Bucket) -> None:
-        """Count one failure in each bucket (a new window starts when the old one is over)."""
-        t = now_s()
+    def _increment(self, s: Session, key: str, t: float) -> tuple[int, float]:
+        # One statement: the row lock (PostgreSQL) or write lock (SQLite) makes it atomic.
+        insert = sqlite_insert if self._db.is_sqlite else pg_insert
+        stale = ThrottleCounter.window_start <= t - self.policy.window_s
+        stmt = (
+            insert(ThrottleCounter)
+            .values(bucket=key, window_start=t, failures=1)
+            .on_conflict_do_update(
+                index_elements=["bucket"],
+                set_={
+                    "failures": case((stale, 1), else_=ThrottleCounter.failures + 1),
+                    "window_start": case((stale, t), else_=ThrottleCounter.window_start),
+                },
+            )
+            .returning(ThrottleCounter.failures, ThrottleCounter.window_start)
+        )
+        count, window_start = s.execute(stmt).one()
+        return int(count), float(window_start)
+
+    def give_back(self, *buckets: Bucket) -> None:
+        """Return the place an attempt took (it was not a failure)."""
         with self._db.session() as s:
-            insert = sqlite_insert if self._db.is_sqlite else pg_insert
-            stale = ThrottleCounter.window_start <= t - self.policy.window_s
-            for bucket in buckets:
-                stmt = insert(ThrottleCounter).values(bucket=bucket.key, window_start=t, failures=1)
-                s.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["bucket"],
-                        set_={
-                            "failures": case((stale, 1), else_=ThrottleCounter.failures + 1),
-                            "window_start": case((stale, t), else_=ThrottleCounter.window_start),
-                        },
-                    )
+            s.execute(
+                update(ThrottleCounter)
+                .where(
+                    ThrottleCounter.bucket.in_([b.key for b in buckets]),
+                    ThrottleCounter.failures > 0,
                 )
+                .values(failures=ThrottleCounter.failures - 1)
+            )
 
     @contextmanager
     def attempt(self, kind: str, login_id: str, address: str) -> Iterator[None]:
-        """Guard one sign-in attempt: 429 when over, a failure counted on 401, reset on success."""
+        """Guard one sign-in attempt: a place taken first (429 when over), kept on 401."""
         login, addr = self.sign_in_buckets(kind, login_id, address)
-        self.check(login, addr)
+        self.take(login, addr)
         try:
             yield
         except Unauthorized:
-            self.failed(login, addr)
+            raise
+        except BaseException:
+            self.give_back(login, addr)
             raise
         self.forget(login)
+        self.give_back(addr)
 
     def forget(self, bucket: Bucket) -> None:
         """Clear a bucket (a login id's failures after its successful sign-in)."""
         with self._db.session() as s:
             s.execute(delete(ThrottleCounter).where(ThrottleCounter.bucket == bucket.key))
+
+
+class HashSlots:
+    """At most ``slots`` password hashes at once; ``waiting`` more may queue, others get 429."""
+
+    def __init__(self, slots: int, waiting: int, wait_s: float) -> None:
+        self._slots = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._max_in_flight = slots + waiting
+        self._wait_s = wait_s
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold one slot for the duration of a hash."""
+        with self._lock:
+            if self._in_flight >= self._max_in_flight:
+                raise RateLimited(1, "Too many password checks at once; retry shortly")
+            self._in_flight += 1
+        try:
+            if not self._slots.acquire(timeout=self._wait_s):
+                raise RateLimited(1, "Too many password checks at once; retry shortly")
+            try:
+                yield
+            finally:
+                self._slots.release()
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
 
 def throttle_of(broker: Broker) -> Throttle:
@@ -132,6 +218,21 @@ def throttle_of(broker: Broker) -> Throttle:
         throttle = broker.services.setdefault("throttle", Throttle(broker.db, policy))
     assert isinstance(throttle, Throttle)
     return throttle
+
+
+def hash_slots(broker: Broker) -> HashSlots:
+    """The broker's bound on concurrent password hashes, sized to the policy's memory."""
+    slots = broker.services.get("hash_slots")
+    if slots is None:
+        policy = throttle_of(broker).policy
+        fresh = HashSlots(
+            max(1, policy.hash_memory_mib // HASH_MEMORY_MIB),
+            policy.hash_waiting,
+            policy.hash_wait_s,
+        )
+        slots = broker.services.setdefault("hash_slots", fresh)
+    assert isinstance(slots, HashSlots)
+    return slots
 
 
 def client_address(request: Request) -> str:
@@ -150,7 +251,5 @@ def management_key_ok(request: Request, key: str | None) -> bool:
         return True
     if key:
         throttle = throttle_of(broker)
-        bucket = throttle.management_bucket(client_address(request))
-        throttle.check(bucket)
-        throttle.failed(bucket)
+        throttle.take(throttle.management_bucket(client_address(request)))
     return False

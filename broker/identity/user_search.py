@@ -55,19 +55,7 @@ def _filters(req: UserSearch) -> list[ColumnElement[bool]]:
         roles_text = cast(User.role_names, String)
         where.append(or_(*(roles_text.contains(f'"{r}"') for r in req.role_names)))
     if req.text:
-        # Matched literally: ``autoescape`` escapes LIKE's own wildcards (% and _) in the text.
-        text = req.text.lower()
-        where.append(
-            or_(
-                func.lower(User.name).contains(text, autoescape=True),
-                func.lower(User.email).contains(text, autoescape=True),
-                User.phone.contains(text, autoescape=True),
-                User.id.contains(text, autoescape=True),
-                exists().where(
-                    LoginId.user_id == User.id, LoginId.login_id.contains(text, autoescape=True)
-                ),
-            )
-        )
+        where.append(user_text_match(req.text))
     # Time filters are in milliseconds on the wire; the store keeps seconds.
     if req.from_created_time is not None:
         where.append(User.created_time >= req.from_created_time // 1000)
@@ -78,6 +66,25 @@ def _filters(req: UserSearch) -> list[ColumnElement[bool]]:
     if req.to_modified_time is not None:
         where.append(User.modified_time <= req.to_modified_time // 1000)
     return where
+
+
+def user_text_match(text: str) -> ColumnElement[bool]:
+    """Users whose name, email, phone, id or a login id holds ``text``, ignoring case.
+
+    Matched literally: ``autoescape`` escapes LIKE's own wildcards (``%`` and ``_``), so a
+    search for ``%`` finds a percent sign, not every user. The user search and the token
+    inventory both filter through here.
+    """
+    text = text.lower()
+    return or_(
+        func.lower(User.name).contains(text, autoescape=True),
+        func.lower(User.email).contains(text, autoescape=True),
+        User.phone.contains(text, autoescape=True),
+        func.lower(User.id).contains(text, autoescape=True),
+        exists().where(
+            LoginId.user_id == User.id, LoginId.login_id.contains(text, autoescape=True)
+        ),
+    )
 
 
 def search_users(s: Session, req: UserSearch) -> dict[str, Any]:

@@ -108,12 +108,13 @@ def join_tenant(s: Session, user: User, membership: AssociatedTenant) -> None:
     touch(user)
 
 
-def leave_tenant(s: Session, user: User, tenant_id: str) -> None:
-    """Remove ``user`` from a tenant (nothing happens if not a member)."""
-    s.execute(
+def leave_tenant(s: Session, user: User, tenant_id: str) -> bool:
+    """Remove ``user`` from a tenant; whether it was a member."""
+    removed = s.execute(
         delete(UserTenant).where(UserTenant.user_id == user.id, UserTenant.tenant_id == tenant_id)
     )
     touch(user)
+    return bool(getattr(removed, "rowcount", 0))
 
 
 def change_roles(
@@ -122,16 +123,24 @@ def change_roles(
     roles: Sequence[str],
     how: Literal["set", "add", "remove"],
     tenant_id: str | None = None,
-) -> None:
-    """Set, add or remove roles of the user, project-wide or within one tenant it belongs to."""
+) -> bool:
+    """Set, add or remove roles of the user, project-wide or within one tenant it belongs to.
+
+    Answers whether a role the user held was taken away.
+    """
     if tenant_id:
         membership = s.get(UserTenant, (user.id, tenant_id))
         if membership is None:
             raise InvalidArguments("User is not a member of the tenant")
-        membership.role_names = _apply(membership.role_names, roles, how)
+        before = list(membership.role_names)
+        membership.role_names = _apply(before, roles, how)
+        after = membership.role_names
     else:
-        user.role_names = _apply(user.role_names, roles, how)
+        before = list(user.role_names)
+        user.role_names = _apply(before, roles, how)
+        after = user.role_names
     touch(user)
+    return not set(before) <= set(after)
 
 
 def _apply(current: Sequence[str], roles: Sequence[str], how: str) -> list[str]:

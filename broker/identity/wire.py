@@ -130,7 +130,7 @@ class StatusChange(WireModel):
 
 
 class UserPassword(WireModel):
-    """``POST /v1/mgmt/user/password/set/active`` (and ``/set``)."""
+    """``POST /v1/mgmt/user/password/set/{active,temporary}`` (and the deprecated ``/set``)."""
 
     login_id: str
     password: str

@@ -2,7 +2,8 @@
 
 Kinds: ``connected``, ``reconnected``, ``refreshed``, ``refresh_failed`` (entering the failing
 state), ``needs_reauth``, ``recovered`` (a success after failures), ``revoked`` (the provider
-confirmed a revocation), ``disconnected`` (the token was deleted). Wire shape::
+confirmed a revocation), ``disconnected`` (the token was deleted), ``revealed`` (a person saw the
+access token in the dashboard: who, in ``detail``). Wire shape::
 
     {"id": "EV…", "seq": 17, "kind": "refreshed", "time": 1764340000.25,
      "tokenId": "OT…", "appId": "…", "userId": "…", "tenantId": "", "detail": {…}}
@@ -21,9 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.context import Broker
+from broker.errors import TokenNotFound
 from broker.lifecycle import metrics
 from broker.lifecycle.settings import lifecycle_settings
 from broker.store.db import now_s
+from broker.store.identity import User
 from broker.store.lifecycle import LifecycleEventRow, WebhookDeliveryRow
 from broker.store.outbound import ManagedTokenRow
 
@@ -36,6 +39,7 @@ EventKind = Literal[
     "recovered",
     "disconnected",
     "revoked",
+    "revealed",
 ]
 EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
 MAX_LIMIT = 1000
@@ -67,6 +71,19 @@ def record_event(
             session.add(WebhookDeliveryRow(event_seq=event.seq, url=url, next_attempt_at=0.0))
     metrics.EVENTS.labels(kind=kind).inc()
     return event
+
+
+def record_reveal(broker: Broker, token_id: str, user_id: str) -> None:
+    """Record that ``user_id`` revealed the access token of ``token_id`` (an audit entry)."""
+    with broker.db.session() as s:
+        row = s.get(ManagedTokenRow, token_id)
+        if row is None:
+            raise TokenNotFound()
+        person = s.get(User, user_id)
+        who = {"byUserId": user_id}
+        if person is not None:
+            who |= {"byName": person.name, "byLoginId": person.email}
+        record_event(broker, s, "revealed", row, who)
 
 
 def event_to_wire(event: LifecycleEventRow) -> dict[str, Any]:

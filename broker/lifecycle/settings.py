@@ -32,6 +32,14 @@ class LifecycleSettings:
     webhook_backoff_s: float = 1.0
     webhook_timeout_s: float = 10.0
 
+    def __post_init__(self) -> None:
+        # An unsigned webhook can be forged by anyone who learns the URL: refuse to start.
+        if self.webhook_urls and not self.webhook_secret:
+            raise ValueError(
+                "webhooks need a signing secret: set OUTBOUND_WEBHOOK_SECRET "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+
     @classmethod
     def of(cls, settings: BrokerSettings) -> LifecycleSettings:
         """The lifecycle settings inside ``settings.extra`` (unknown keys are ignored)."""

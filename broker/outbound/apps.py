@@ -18,7 +18,7 @@ from broker.errors import InvalidArguments, MissingArguments, NotFound, Validati
 from broker.identity.project import new_id
 from broker.outbound.catalog import ProviderTemplate, find_template, get_template
 from broker.outbound.oauth_client import ProviderError, fetch_metadata
-from broker.outbound.url_policy import check_outbound_url
+from broker.outbound.url_policy import check_authorization_url, check_outbound_url
 from broker.outbound.wire import AppFields, ByTemplateRequest, UrlParam
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow
@@ -88,10 +88,8 @@ def _apply(broker: Broker, row: OutboundAppRow, fields: AppFields) -> None:
     for url in (fields.discovery_url, fields.token_url, fields.revocation_url):
         if url:
             check_outbound_url(url, broker.settings, resolve=False)
-    if fields.authorization_url and not fields.authorization_url.startswith(
-        ("https://", "http://")
-    ):
-        raise InvalidArguments("authorizationUrl must be an http(s) URL")
+    if fields.authorization_url:
+        check_authorization_url(fields.authorization_url)
     row.name = fields.name.strip()  # type: ignore[union-attr]
     row.description = fields.description or ""
     row.logo = fields.logo or ""
@@ -125,7 +123,10 @@ def _apply(broker: Broker, row: OutboundAppRow, fields: AppFields) -> None:
 def _discover(broker: Broker, row: OutboundAppRow) -> None:
     """Fill missing endpoints (and remember auth methods) from the discovery URL's metadata."""
     needs_endpoints = row.app_type == "oauth" and not (row.authorization_url and row.token_url)
-    if not row.discovery_url or (find_template(row.template_id) and not needs_endpoints):
+    template = find_template(row.template_id)
+    # A relative template (a self-hosted provider such as the demo) is asked for its metadata
+    # too: its issuer and RFC 9207 support guard the callback against mix-up.
+    if not row.discovery_url or (template and not template.relative and not needs_endpoints):
         return
     try:
         meta = fetch_metadata(broker.settings, row.discovery_url)
@@ -141,6 +142,7 @@ def _discover(broker: Broker, row: OutboundAppRow) -> None:
             "code_challenge_methods_supported",
             "userinfo_endpoint",
             "scopes_supported",
+            "authorization_response_iss_parameter_supported",
         )
         if k in meta
     }
@@ -151,7 +153,10 @@ def _discover(broker: Broker, row: OutboundAppRow) -> None:
     ):
         value = meta.get(key)
         if not getattr(row, attr) and isinstance(value, str) and value:
-            if attr != "authorization_url":
+            # Checked exactly as if the operator had typed it: metadata is the provider's word.
+            if attr == "authorization_url":
+                check_authorization_url(value)
+            else:
                 check_outbound_url(value, broker.settings, resolve=False)
             setattr(row, attr, value)
     if needs_endpoints and not (row.authorization_url and row.token_url):

@@ -60,6 +60,9 @@ class ProviderTemplate:
     relative: bool = False
     scopes_in_console: bool = False
     quirks: ProviderQuirks = field(default_factory=ProviderQuirks)
+    # Authorization parameters of a reconnect that keeps the earlier grants (incremental
+    # authorization, e.g. Google's include_granted_scopes).
+    incremental_params: dict[str, str] = field(default_factory=dict)
     notes: str = ""
 
     @classmethod
@@ -83,9 +86,8 @@ class ProviderTemplate:
         except ValueError as exc:
             raise ValueError(f"{template_id}: {exc}") from None
         values["scopes"] = {str(k): str(v) for k, v in (values.get("scopes") or {}).items()}
-        values["authorize_params"] = {
-            str(k): str(v) for k, v in (values.get("authorize_params") or {}).items()
-        }
+        for name in ("authorize_params", "incremental_params"):
+            values[name] = {str(k): str(v) for k, v in (values.get(name) or {}).items()}
         return cls(id=template_id, **values)
 
     def endpoints(
@@ -146,6 +148,7 @@ class ProviderTemplate:
             "clientAuthMethod": self.client_auth,
             "pkce": self.pkce,
             "authorizeParams": dict(self.authorize_params),
+            "incrementalParams": dict(self.incremental_params),
             "rotatesRefreshTokens": self.rotates_refresh_tokens,
             "defaultExpiresIn": self.default_expires_in,
             "keepAliveDays": self.keep_alive_days,

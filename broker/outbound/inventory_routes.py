@@ -14,11 +14,12 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from broker.auth import ManagementAuth, broker_of
 from broker.errors import InvalidArguments
+from broker.identity.user_search import user_text_match
 from broker.outbound.vault import (
     NEEDS_REAUTH,
     PROVIDER_METADATA_FIELD,
@@ -123,14 +124,7 @@ def inventory(
     if status:
         where.append(_status_filter(status, now, margin))
     if user_text:
-        pattern = f"%{user_text.lower()}%"
-        where.append(
-            or_(
-                func.lower(User.name).like(pattern),
-                func.lower(User.email).like(pattern),
-                exists().where(LoginId.user_id == User.id, LoginId.login_id.like(pattern)),
-            )
-        )
+        where.append(user_text_match(user_text))
     joined = (
         select(ManagedTokenRow, User, Tenant)
         .outerjoin(User, User.id == ManagedTokenRow.user_id)

@@ -34,6 +34,9 @@ class OutboundApp:
     keep_alive_days: int | None
     userinfo_url: str
     template: ProviderTemplate | None
+    # RFC 9207: the issuer from the provider's metadata and whether it sends ``iss``.
+    issuer: str = ""
+    iss_supported: bool = False
 
     def join_scopes(self, scopes: list[str]) -> str:
         """The ``scope`` parameter for these scopes, with the provider's separator."""
@@ -71,6 +74,7 @@ def _auth_method(template: ProviderTemplate | None, row: OutboundAppRow, has_sec
 def resolve_app(broker: Broker, row: OutboundAppRow) -> OutboundApp:
     """Merge an app row with its template (if any) into an ``OutboundApp``."""
     template = find_template(row.template_id)
+    metadata = row.provider_metadata or {}
     secret = client_secret_of(broker, row)
     params: dict[str, str] = dict(template.authorize_params) if template else {}
     if row.access_type:
@@ -100,6 +104,8 @@ def resolve_app(broker: Broker, row: OutboundAppRow) -> OutboundApp:
         default_redirect_url=row.default_redirect_url,
         default_expires_in=template.default_expires_in if template else FALLBACK_EXPIRES_IN,
         keep_alive_days=template.keep_alive_days if template else None,
-        userinfo_url=str((row.provider_metadata or {}).get("userinfo_endpoint") or ""),
+        userinfo_url=str(metadata.get("userinfo_endpoint") or ""),
         template=template,
+        issuer=str(metadata.get("issuer") or ""),
+        iss_supported=metadata.get("authorization_response_iss_parameter_supported") is True,
     )

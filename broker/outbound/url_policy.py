@@ -6,7 +6,9 @@
   reads differently from ``urlsplit`` (backslashes, control characters) and paths with dot
   segments (which would climb out of an allowed prefix) are refused.
 * Outbound requests (discovery, token, revocation endpoints): an SSRF guard. Only http(s);
-  addresses that are private, link-local, multicast, reserved or unspecified are refused unless
+  IPv6 forms that carry an IPv4 address (mapped, 6to4, Teredo, NAT64, IPv4-compatible) are
+  judged by the IPv4 address inside; addresses that are private, link-local, multicast,
+  reserved or unspecified are refused unless
   ``allow_private_urls``; loopback is allowed (the demo provider runs there); plain http only to
   loopback (or anywhere when private URLs are allowed). Redirects are never followed.
   Known gap: the name is resolved for the check and again by the HTTP client (DNS rebinding).
@@ -65,10 +67,50 @@ def check_redirect(url: str, settings: BrokerSettings) -> str:
     return url
 
 
+def check_authorization_url(url: str) -> str:
+    """``url`` if browsers may be sent there to give consent (configured or discovered); 400.
+
+    Only absolute http(s) URLs with a host, no credentials and nothing a browser reads
+    differently (a ``javascript:`` or ``data:`` URL from a provider's metadata never reaches
+    a connect answer).
+    """
+    parts = urlsplit(url)
+    if (
+        _AMBIGUOUS.search(url)
+        or parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.username is not None
+    ):
+        raise InvalidArguments("authorizationUrl must be an absolute http(s) URL")
+    return url
+
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: 6to4 (2002::/16), Teredo (2001::/32, server
+    and client), NAT64 (64:ff9b::/96, 64:ff9b:1::/48) and IPv4-compatible (::a.b.c.d)."""
+    found = [v4 for v4 in (ip.sixtofour, *(ip.teredo or ())) if v4 is not None]
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if any(ip in net for net in _NAT64) or (int(ip) >> 32 == 0 and int(ip) > 1):
+        found.append(low32)
+    return found
+
+
 def _refused_address(address: str) -> bool:
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # the host's own IPv4 stack: judged as that IPv4 address
+            ip = ip.ipv4_mapped
+        else:
+            # A relay or translator delivers these to the IPv4 address inside: 6to4 of
+            # 169.254.169.254 is the metadata service, and no such form is ever loopback.
+            embedded = _embedded_ipv4(ip)
+            if any(v4.is_loopback or _refused_address(str(v4)) for v4 in embedded):
+                return True
+            if embedded and not ip.is_private:
+                return False
     if ip.is_loopback:
         return False
     return bool(

@@ -109,8 +109,12 @@ def upsert_grant(
     requested_scopes: list[str],
     granted_by: str,
     token_sub: str,
+    via: str = "",
 ) -> ManagedTokenRow:
-    """Insert or update the owner's record with a grant (a reconnect keeps the record id)."""
+    """Insert or update the owner's record with a grant (a reconnect keeps the record id).
+
+    ``via`` names how a reconnect came about (``reconnect_link``) in the event's detail.
+    """
     now = int(now_s())
     row = session.scalar(
         select(ManagedTokenRow).where(
@@ -141,7 +145,12 @@ def upsert_grant(
     row.provider_metadata = {}  # a (re)connect may reach another org or workspace
     apply_grant(broker, row, app, grant, now)
     session.flush()
-    detail = {"scopes": list(row.scopes or []), "hasRefreshToken": bool(row.refresh_token_sealed)}
+    detail: dict[str, object] = {
+        "scopes": list(row.scopes or []),
+        "hasRefreshToken": bool(row.refresh_token_sealed),
+    }
+    if via:
+        detail["via"] = via
     record_event(broker, session, "reconnected" if reconnect else "connected", row, detail)
     return row
 
@@ -155,6 +164,7 @@ def store_grant(
     requested_scopes: list[str],
     granted_by: str,
     token_sub: str,
+    via: str = "",
 ) -> ManagedTokenRow:
     """``upsert_grant`` in its own transaction."""
     with broker.db.session() as s:
@@ -167,6 +177,7 @@ def store_grant(
             requested_scopes=requested_scopes,
             granted_by=granted_by,
             token_sub=token_sub,
+            via=via,
         )
 
 

@@ -165,3 +165,28 @@ class BatchUpload(WireModel):
     """``…/oauthtoken/batch/upload``: all or nothing."""
 
     tokens: list[OAuthTokenUpload]
+
+
+class FlowConfirmRequest(WireModel):
+    """``POST /v1/x/outbound/oauth/confirm`` (extension): the landing URL's one-time ``flow``."""
+
+    flow: str = Field(min_length=1, max_length=200)
+
+
+class FlowStatusRequest(WireModel):
+    """``POST /v1/x/outbound/oauth/status`` (extension): the ``state`` of the initiator's URL."""
+
+    state: str = Field(min_length=1, max_length=200)
+
+
+class ReconnectLinkRequest(WireModel):
+    """``POST /v1/x/mgmt/outbound/reconnect/link`` (extension): the dead token's id."""
+
+    token_id: str = Field(min_length=1, max_length=64)
+
+
+class ReconnectRequest(WireModel):
+    """``POST /v1/x/outbound/oauth/reconnect`` (extension): a reconnect link, used by its user."""
+
+    link: str = Field(min_length=1, max_length=200)
+    redirect_url: str = Field(min_length=1, max_length=2000)

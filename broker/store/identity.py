@@ -66,6 +66,8 @@ class User(Base):
     role_names: Mapped[list[str]] = mapped_column(JSON, default=list)
     custom_attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Set by an admin (expire, or a temporary password): the password no longer signs in.
+    password_expired: Mapped[bool] = mapped_column(Boolean, default=False)
     created_time: Mapped[int] = mapped_column(Integer)
     modified_time: Mapped[int] = mapped_column(Integer)
     # None until the first sign-in: JWTResponse.firstSeen is true exactly once.

@@ -77,6 +77,42 @@ class PendingAuthorizationRow(Base):
     verifier_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
+    # The flow after the callback (broker/outbound/connect_flows.py): its status, the one-time
+    # landing id (digest), the grant parked until the initiator confirms it (sealed), and what
+    # the callback must check (the token endpoint and issuer seen at connect, RFC 9207).
+    status: Mapped[str] = mapped_column(String(24), default="pending")
+    landing_digest: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
+    confirm: Mapped[bool] = mapped_column(Boolean, default=False)
+    grant_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    granted_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    token_url: Mapped[str] = mapped_column(Text, default="")
+    issuer: Mapped[str] = mapped_column(Text, default="")
+    iss_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    reconnect_link_id: Mapped[str] = mapped_column(String(64), default="")
+    reported_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ReconnectLinkRow(Base):
+    """An admin's reconnect link for one dead token: single use, expiring, bound to its user."""
+
+    __tablename__ = "outbound_reconnect_links"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    link_digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    token_id: Mapped[str] = mapped_column(String(64), index=True)
+    app_id: Mapped[str] = mapped_column(
+        ForeignKey("outbound_apps.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(64))
+    tenant_id: Mapped[str] = mapped_column(String(64), default="")
+    external_identifier: Mapped[str] = mapped_column(String(256), default="")
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    used_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ManagedTokenRow(Base):

@@ -195,7 +195,8 @@ class DeleteOutcome:
                 " revoke it in the provider's console to be sure."
             )
         if "revoked" in results:
-            return f"Deleted {self.deleted} {noun} and revoked them at the provider."
+            them = "it" if self.deleted == 1 else "them"
+            return f"Deleted {self.deleted} {noun} and revoked {them} at the provider."
         if "unsupported" in results:
             return (
                 f"Deleted {self.deleted} {noun}; the provider offers no revocation, so they stay"
@@ -382,37 +383,3 @@ def delete_token(transport: Transport, token_id: str) -> DeleteOutcome:
             detail=exc.detail,
         ) from exc
     return DeleteOutcome.from_api(data)
-
-
-@dataclass(frozen=True)
-class TokenEvent:
-    """One entry of a token's history from the broker's events extension."""
-
-    at: datetime | None
-    kind: str
-    outcome: str
-    detail: str
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> TokenEvent:
-        """Parse one event leniently (the extension's shape may grow)."""
-        return cls(
-            at=timestamp(data.get("time") or data.get("createdAt") or data.get("at")),
-            kind=text(data.get("type")) or text(data.get("kind")) or text(data.get("event")),
-            outcome=text(data.get("outcome")) or text(data.get("status")),
-            detail=text(data.get("detail")) or text(data.get("error")) or text(data.get("message")),
-        )
-
-
-def token_history(transport: Transport, token_id: str) -> tuple[TokenEvent, ...] | None:
-    """A token's refresh history from ``GET /v1/x/events?tokenId=``; None where not offered."""
-    try:
-        data = transport.request(
-            "GET", "/v1/x/events", management=True, params={"tokenId": token_id}
-        )
-    except NotFound:
-        return None
-    items = mapping(data).get("events") if not isinstance(data, list) else data
-    if not isinstance(items, list):
-        return ()
-    return tuple(TokenEvent.from_api(e) for e in items if isinstance(e, Mapping))

@@ -7,6 +7,7 @@ leave their one-sentence outcome in ``NOTICE_KEY`` for the next run.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -16,6 +17,8 @@ from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import CatalogTemplate, load_catalog
 from dashboard.descope.tokens import delete_user_tokens
 from dashboard.gates import is_admin
+from dashboard.inventory import InventoryQuery, collect_inventory
+from dashboard.inventory_cache import SHARED, cache_key, forget_inventories
 from dashboard.keeper import with_session
 from dashboard.session import Session
 from dashboard.target import current_target
@@ -25,6 +28,7 @@ from dashboard.ui.apps_notice import notify, show_notice
 from dashboard.ui.welcome import welcome_on_apps
 from dashboard.widgets import (
     app_logo,
+    current_connect,
     literal,
     outbound_app_button,
     scope_chips,
@@ -75,6 +79,7 @@ def _disconnect(app_id: str, app_name: str, user_id: str) -> None:
     except DashboardError as exc:
         notify("error", exc.sentence)
         return
+    forget_inventories()
     failed = any("failed" in (r.access_token, r.refresh_token) for r in outcome.revocations)
     notify(
         "warning" if failed else "success",
@@ -103,7 +108,31 @@ def _confirm_disconnect(listing: AppListing, user_id: str) -> None:
         st.button("Cancel", key="apps__disconnect_cancel", on_click=_cancel_disconnect)
 
 
-def _card(listing: AppListing, template: CatalogTemplate | None, session: Session) -> None:
+def connection_counts() -> Counter[str]:
+    """Stored tokens per app id, from the inventory the tokens page keeps (scanned when absent).
+
+    Admins only (the caller checks): it reads every user's tokens through the management key.
+    """
+    target = current_target()
+    key = cache_key(target.settings.base_url, target.settings.project_id, InventoryQuery())
+    inventory = SHARED.get(key)
+    if inventory is None:
+        try:
+            inventory = collect_inventory(target.transport, InventoryQuery())
+        except DashboardError:
+            return Counter()
+        if inventory.unreadable:
+            return Counter()
+        SHARED.put(key, inventory)
+    return Counter(c.token.app_id for c in inventory.connections)
+
+
+def _card(
+    listing: AppListing,
+    template: CatalogTemplate | None,
+    session: Session,
+    connections: int | None,
+) -> None:
     app = listing.app
     can_delete = current_target().transport.has_management_key
     with st.container(border=True, key=f"apps__card__{app.id}"):
@@ -114,13 +143,26 @@ def _card(listing: AppListing, template: CatalogTemplate | None, session: Sessio
             st.markdown(f"**{literal(app.name)}** · {literal(app.id)}")
             if app.description:
                 st.caption(literal(app.description))
+            if connections is not None:
+                people = "connection" if connections == 1 else "connections"
+                st.caption(f":material/group: {connections} {people} across all users")
             st.caption("Default scopes")
             scope_chips(app.default_scopes, color="gray")
             if listing.connected:
                 st.badge("Connected", color="green", icon=":material/check:")
                 if listing.latest is not None:
-                    st.caption(f"Granted scopes · token {expires_in(listing.expires_at)}")
+                    # A refreshable token does not end when its access token expires.
+                    when = (
+                        "renewed automatically"
+                        if listing.latest.has_refresh_token
+                        else f"token {expires_in(listing.expires_at)}"
+                    )
+                    st.caption(f"Granted scopes · {when}")
                     scope_chips(listing.granted_scopes, color="green")
+            elif (pending := current_connect()) is not None and pending.app_id == app.id:
+                st.badge(
+                    "Waiting for your consent", color="orange", icon=":material/hourglass_top:"
+                )
             else:
                 st.badge("Not connected", color="gray")
         with actions:
@@ -141,6 +183,9 @@ def _card(listing: AppListing, template: CatalogTemplate | None, session: Sessio
                 )
         if st.session_state.get(SELECTED_KEY) == app.id:
             render_connect_options(app, template, session)
+        pending = current_connect()
+        if pending is not None and pending.app_id == app.id:
+            render_pending()  # the link where the person asked for it
 
 
 def render_outbound_apps(session: Session) -> None:
@@ -148,7 +193,6 @@ def render_outbound_apps(session: Session) -> None:
     target = current_target()
     watch_connect()
     show_notice()
-    render_pending()
     catalog = with_session(lambda s: load_catalog(target.transport, token=s.refresh_jwt.reveal()))
     listings = with_session(
         lambda s: load_listing(target.transport, s.user.user_id, s.refresh_jwt.reveal())
@@ -159,6 +203,23 @@ def render_outbound_apps(session: Session) -> None:
     if not target.transport.has_management_key:
         st.caption(NO_KEY_DETAILS)
     templates = {t.id: t for t in catalog or ()}
+    if is_admin(session) and target.transport.has_management_key:
+        # App management on a tab of its own, not below every card.
+        connect_tab, manage_tab = st.tabs(["Apps", "Manage apps"], key="apps__tab")
+        with manage_tab:
+            render_admin(catalog, listings)
+        with connect_tab:
+            _cards(listings, templates, session)
+    else:
+        _cards(listings, templates, session)
+
+
+def _cards(
+    listings: tuple[AppListing, ...],
+    templates: dict[str, CatalogTemplate],
+    session: Session,
+) -> None:
+    """Search, sort and the cards, with the disconnect dialog."""
     search, order = st.columns([3, 1], vertical_alignment="bottom")
     with search:
         query = st.text_input("Search apps", key="apps__search", placeholder="Name or id")
@@ -169,16 +230,24 @@ def render_outbound_apps(session: Session) -> None:
     if not listings:
         st.info(
             "No outbound apps yet. "
-            + ("Create one below." if is_admin(session) else "Ask an administrator to add one."),
+            + (
+                "Create one on the Manage apps tab."
+                if is_admin(session)
+                else "Ask an administrator to add one."
+            ),
             icon=":material/apps:",
         )
     elif not shown:
         st.info("No app matches this search; clear it to see every app.", icon=":material/search:")
+    pending = current_connect()
+    if pending is not None and pending.app_id not in {item.app.id for item in shown}:
+        render_pending()  # its card is filtered out: the link stays reachable
+    admin = is_admin(session) and current_target().transport.has_management_key
+    counts = connection_counts() if admin and shown else None
     for listing in shown:
-        _card(listing, templates.get(listing.app.template_id), session)
+        count = None if counts is None else counts[listing.app.id]
+        _card(listing, templates.get(listing.app.template_id), session, count)
     wanted = st.session_state.get(DISCONNECT_KEY)
     target_listing = next((item for item in listings if item.app.id == wanted), None)
     if target_listing is not None:
         _confirm_disconnect(target_listing, session.user.user_id)
-    if is_admin(session) and target.transport.has_management_key:
-        render_admin(catalog, listings)

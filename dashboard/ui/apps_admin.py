@@ -25,6 +25,7 @@ from dashboard.descope.outbound import (
 )
 from dashboard.descope.transport import Transport
 from dashboard.inventory import InventoryQuery, collect_inventory
+from dashboard.inventory_cache import forget_inventories
 from dashboard.settings import Secret
 from dashboard.target import current_target
 from dashboard.ui.apps_notice import notify
@@ -69,6 +70,7 @@ def _create(form: str, create: Callable[[Transport], OutboundApp]) -> None:
     except DashboardError as exc:
         st.session_state[ADMIN_ERROR_KEY] = (form, exc.sentence)
         return
+    forget_inventories()
     notify("success", f"Created the app {literal(app.name)} ({literal(app.id)}).")
 
 
@@ -198,6 +200,7 @@ def _edit_form(listings: Sequence[AppListing]) -> None:
     except DashboardError as exc:
         st.error(exc.sentence, icon=":material/error:")
         return
+    forget_inventories()
     notify("success", f"Saved the defaults of {literal(app.name)}.")
     st.rerun()
 
@@ -216,6 +219,7 @@ def _delete(app_id: str, app_name: str) -> None:
     except DashboardError as exc:
         notify("error", exc.sentence)
         return
+    forget_inventories()
     notify("success", f"Deleted the app {literal(app_name)} and its tokens.")
 
 
@@ -269,8 +273,6 @@ def _delete_section(listings: Sequence[AppListing]) -> None:
 
 def render_admin(catalog: Sequence[CatalogTemplate] | None, listings: Sequence[AppListing]) -> None:
     """The admin section: create (template or custom), edit defaults, delete."""
-    st.divider()
-    st.subheader("Manage apps")
     labels = ["Create from a template", "Create a custom OAuth app", "Edit defaults", "Delete"]
     if not catalog:
         labels = labels[1:]

@@ -1,8 +1,9 @@
 """Connect options (Descope's ``connect()``), the authorization-URL inspector and the link.
 
-Options: redirect URL (the dashboard's landing page unless edited), scopes (the app's defaults;
-the catalog's known scopes with descriptions, plus free text), tenant, and an explicit refresh
-JWT to connect on behalf of its holder (a password field, cleared once used).
+Options: scopes (the app's defaults; the catalog's known scopes with descriptions, plus free
+text); for admins and developers only, under "Advanced": redirect URL (the dashboard's landing
+page unless edited), tenant, and an explicit refresh JWT to connect on behalf of its holder (a
+password field, cleared once used). The link appears in the card that asked for it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import streamlit as st
 from dashboard.authorization_url import decode_authorization_url, split_scopes
 from dashboard.descope.errors import DashboardError, NotFound
 from dashboard.descope.outbound import CatalogTemplate, OutboundApp
+from dashboard.gates import sees_advanced
 from dashboard.session import Session
 from dashboard.settings import Secret
 from dashboard.ui.apps_notice import notify
@@ -96,15 +98,21 @@ def render_connect_options(
         key=_key("extra", app.id),
         placeholder="e.g. calendar.write",
     )
-    st.text_input("Redirect URL", value=landing_url(), key=_key("redirect", app.id))
-    tenants = ", ".join(t.tenant_id for t in session.user.tenants) or "none"
-    st.text_input("Tenant (optional)", key=_key("tenant", app.id), help=f"Yours: {tenants}")
-    st.text_input(
-        "Connect on behalf of (a refresh JWT, optional)",
-        type="password",
-        key=_key("on_behalf", app.id),
-        help="The connection is made for the holder of this token instead of you.",
-    )
+    if sees_advanced(session):
+        with st.expander("Advanced", icon=":material/tune:"):
+            st.text_input("Redirect URL", value=landing_url(), key=_key("redirect", app.id))
+            tenants = ", ".join(t.tenant_id for t in session.user.tenants) or "none"
+            st.text_input("Tenant (optional)", key=_key("tenant", app.id), help=f"Yours: {tenants}")
+            st.text_input(
+                "Connect on behalf of (a refresh JWT, optional)",
+                type="password",
+                key=_key("on_behalf", app.id),
+                help=(
+                    "The connection is made for the holder of this token instead of you; they"
+                    " must finish the consent themselves, signed in to the dashboard in that"
+                    " browser."
+                ),
+            )
     failed = st.session_state.get(CONNECT_ERROR_KEY)
     if failed and failed[0] == app.id:
         st.error(failed[1], icon=":material/error:")

@@ -1,43 +1,103 @@
-"""The landing page of an OAuth connect: the outcome the broker's callback put in the query.
+"""The landing page of an OAuth connect: what the broker says about the flow, never the URL's claim.
 
-The redirect opens a new tab and a new Streamlit session (streamlit.md §1.8, §4 #17), so the
-page needs no session: it reads the outcome, keeps it for this tab, clears the URL, and shows
-the app, the granted scopes against the requested ones, or the provider's error in one
-sentence. The tab that started the connect updates by itself (``widgets.watch_connect``).
+The redirect opens a new tab and a new Streamlit session (streamlit.md §1.8, §4 #17); the
+entrypoint has already restored whoever is signed in in this browser from the session cookie.
+The page reads its query once, clears it from the URL, and:
+
+* with a one-time ``flow`` id (the embedded broker): asks the broker for that flow's outcome as
+  the signed-in user (or as nobody) — this is the user verifier's confirmation, so a grant
+  approved by someone else's browser is refused and withdrawn here — and shows the answer: the
+  app, the granted scopes against the requested ones, or one sentence (a replayed or stale
+  landing URL says so);
+* without one (Descope's cloud, a strict broker): claims nothing about the attempt and shows
+  whether the signed-in account holds a token for the app named in the URL now;
+* with ``reconnect`` (an admin's reconnect link): hands over to ``tokens_reconnect``.
+
+The tab that started the connect updates by itself (``widgets.watch_connect``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from dashboard.app_listing import ConnectOutcome
+from dashboard.descope.connect_flows import confirm_flow
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import list_apps
+from dashboard.descope.tokens import apps_with_user_token
+from dashboard.inventory_cache import forget_inventories
 from dashboard.navigation import HOME, SIGN_IN, page
 from dashboard.state import current_session
 from dashboard.target import current_target
+from dashboard.ui.tokens_reconnect import RECONNECT_PARAM, keep_reconnect_link, render_link_use
 from dashboard.widgets import app_logo, literal
 
 OUTCOME_KEY = "landing__outcome"
 
 
-def _outcome() -> ConnectOutcome | None:
-    """The outcome in the URL (then cleared from it), or the one this tab already read."""
-    parsed = ConnectOutcome.from_query(st.query_params.to_dict())
-    if parsed is not None:
-        st.session_state[OUTCOME_KEY] = parsed
+@dataclass(frozen=True)
+class Landing:
+    """What this tab learned: the broker's outcome, or (where it cannot say) whether the
+    signed-in account holds the app now (None: nobody is signed in)."""
+
+    app_id: str
+    outcome: ConnectOutcome | None = None
+    holds: bool | None = None
+    failure: str = ""
+
+
+def _signed_in_token() -> str | None:
+    session = current_session()
+    return session.refresh_jwt.reveal() if session else None
+
+
+def _holds(app_id: str) -> bool | None:
+    token = _signed_in_token()
+    if token is None or not app_id:
+        return None
+    return app_id in apps_with_user_token(current_target().transport, token=token)
+
+
+def _learn(query: dict[str, str]) -> Landing | None:
+    """Ask the broker about the flow in the query (once); None when the query has none."""
+    app_id = query.get("appId") or query.get("app") or ""
+    flow = query.get("flow", "")
+    if not flow and not app_id:
+        return None
+    try:
+        answer = (
+            confirm_flow(current_target().transport, flow, _signed_in_token()) if flow else None
+        )
+        if answer is not None:
+            return Landing(app_id=answer.app_id or app_id, outcome=ConnectOutcome.from_flow(answer))
+        return Landing(app_id=app_id, holds=_holds(app_id))
+    except DashboardError as exc:
+        return Landing(app_id=app_id, failure=exc.sentence)
+
+
+def _landing() -> Landing | None:
+    """What this tab learned from its URL (asked once, then the URL is cleared)."""
+    query = st.query_params.to_dict()
+    if query:
         st.query_params.clear()
+        if query.get(RECONNECT_PARAM):
+            keep_reconnect_link(query[RECONNECT_PARAM])
+        else:
+            st.session_state[OUTCOME_KEY] = _learn(query)
+        forget_inventories()  # so Managed tokens, in this tab or another, shows the change
     kept = st.session_state.get(OUTCOME_KEY)
-    return kept if isinstance(kept, ConnectOutcome) else None
+    return kept if isinstance(kept, Landing) else None
 
 
 def _app_name_and_logo(app_id: str) -> tuple[str, str]:
     """The app's name and logo when this tab is signed in (the cookie restores it), else its id."""
-    session = current_session()
-    if session is None:
+    token = _signed_in_token()
+    if token is None:
         return app_id, ""
     try:
-        apps = list_apps(current_target().transport, token=session.refresh_jwt.reveal())
+        apps = list_apps(current_target().transport, token=token)
     except DashboardError:
         return app_id, ""
     app = next((a for a in apps if a.id == app_id), None)
@@ -64,18 +124,8 @@ def _way_back() -> None:
     st.caption("You can also close this tab: the tab you started from updates by itself.")
 
 
-def render_landing() -> None:
-    """The whole landing page body."""
-    outcome = _outcome()
-    if outcome is None:
-        st.title("Connected")
-        st.write("This page shows the outcome of a connection; there is none to show here.")
-        _way_back()
-        return
-    name, logo = _app_name_and_logo(outcome.app_id)
+def _show_outcome(name: str, outcome: ConnectOutcome) -> None:
     if outcome.connected:
-        st.title("Connected")
-        app_logo(logo, width=48)
         st.success(f"{literal(name)} is connected.", icon=":material/check_circle:")
         missing = [s for s, asked, got in outcome.scope_rows() if asked and not got]
         if missing:
@@ -86,11 +136,45 @@ def render_landing() -> None:
         st.dataframe(scope_table(outcome), hide_index=True, key="landing__scopes")
         if not outcome.has_refresh_token:
             st.caption("No refresh token was issued: the connection ends when the token expires.")
+        return
+    st.error(f"{literal(name)}: {outcome.sentence}", icon=":material/error:")
+    if outcome.error_description:
+        st.caption("The provider said:")
+        st.text(outcome.error_description[:300])
+
+
+def _show_holding(name: str, landing: Landing) -> None:
+    if landing.holds is None:
+        st.info("Sign in to see whether your account holds this connection now.")
+        return
+    if landing.holds:
+        st.success(f"Your account holds a connection to {literal(name)}.")
     else:
-        st.title("Not connected")
-        app_logo(logo, width=48)
-        st.error(f"{literal(name)}: {outcome.sentence}", icon=":material/error:")
-        if outcome.error_description:
-            st.caption("The provider said:")
-            st.text(outcome.error_description[:300])
+        st.warning(f"Your account holds no connection to {literal(name)}: it did not complete.")
+    st.caption(
+        "The service does not report on a single connection attempt, so this is what your"
+        " account holds now."
+    )
+
+
+def render_landing() -> None:
+    """The whole landing page body."""
+    landing = _landing()
+    if render_link_use():
+        return
+    if landing is None:
+        st.title("Connected")
+        st.write("This page shows the outcome of a connection; there is none to show here.")
+        _way_back()
+        return
+    name, logo = _app_name_and_logo(landing.app_id)
+    known = landing.outcome.connected if landing.outcome else landing.holds
+    st.title("Connection" if known is None else "Connected" if known else "Not connected")
+    app_logo(logo, width=48)
+    if landing.failure:
+        st.error(landing.failure, icon=":material/error:")
+    elif landing.outcome is not None:
+        _show_outcome(name, landing.outcome)
+    else:
+        _show_holding(name, landing)
     _way_back()

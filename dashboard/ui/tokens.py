@@ -2,8 +2,9 @@
 
 An admin sees every user's connections (or only their own); anyone else sees only their own,
 on the same page. The inventory is kept per target and query (``dashboard.inventory_cache``)
-until the refresh button or its age drops it. Without a management key the page says exactly
-what to configure.
+for at most ``SHARED.max_age_s``; while the page is open a ``run_every`` fragment shows the
+data's age and rescans once it is that old, so the page never shows stale tokens for long.
+Without a management key the page says exactly what to configure.
 """
 
 from __future__ import annotations
@@ -25,18 +26,20 @@ from dashboard.state import now
 from dashboard.target import Target, current_target
 from dashboard.token_status import DEFAULT_WINDOWS, StatusWindows
 from dashboard.ui.tokens_actions import SELECTED_KEY, render_outcome
-from dashboard.ui.tokens_detail import render_detail
+from dashboard.ui.tokens_detail import hide_reveal_unless, render_detail
 from dashboard.ui.tokens_views import (
     filter_controls,
     render_charts,
     render_kpis,
     render_matrix,
     render_table,
+    shown_count,
 )
 from dashboard.widgets import literal
 
 EVERYONE, MINE = "All users", "My connections"
 STOPPED_KEY = "tokens__stopped"
+AGE_TICK_S = 5  # how often the age caption updates (a small fragment run, no scan)
 
 NO_KEY = """This page reads tokens through the Management API, so the dashboard needs a management key.
 
@@ -129,15 +132,31 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _ago(seconds: float) -> str:
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    return f"{int(seconds // 60)} min ago"
+
+
+@st.fragment(run_every=AGE_TICK_S)
+def _freshness(key: CacheKey) -> None:
+    """The data's age; once it is older than the cache allows, the whole page scans anew."""
+    age = SHARED.age_s(key)
+    if age is None or age > SHARED.max_age_s:
+        st.rerun(scope="app")
+    st.caption(
+        f":material/update: Updated {_ago(age or 0)} · updates itself every"
+        f" {SHARED.max_age_s:.0f} s"
+    )
+
+
 def _summary(inventory: Inventory, key: CacheKey) -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
-        how = "bulk inventory" if inventory.source == "bulk" else "per-user fan-out"
         st.caption(
-            f"{_count(len(inventory.connections), 'connection')} from "
-            f"{_count(inventory.users_scanned, 'user')} via {how}, "
-            f"{_count(inventory.calls, 'call')} in {inventory.elapsed_s:.1f} s; "
-            f"collected {inventory.collected_at:%H:%M:%S} UTC."
+            f"{_count(len(inventory.connections), 'connection')} of"
+            f" {_count(inventory.users_scanned, 'user')}."
         )
+        _freshness(key)
         st.button(
             "Refresh",
             key="tokens__refresh",
@@ -147,7 +166,8 @@ def _summary(inventory: Inventory, key: CacheKey) -> None:
         )
     if inventory.failures:
         with st.expander(
-            f"{len(inventory.failures)} calls failed; the rest is shown", icon=":material/warning:"
+            f"{len(inventory.failures)} look-ups failed; the rest is shown",
+            icon=":material/warning:",
         ):
             for failure in inventory.failures:
                 who = failure.user_label or failure.user_id or failure.tenant_id or "—"
@@ -180,12 +200,12 @@ def _empty(query: InventoryQuery) -> None:
     if query.user_ids:
         st.info(
             "You have no connected app yet. Open **Outbound apps** and connect one; its token "
-            "shows up here after a **Refresh**."
+            "shows up here."
         )
     else:
         st.info(
             "No user holds a token yet. Connect an app from **Outbound apps** (or run "
-            "`outbound seed` for demo data), then press **Refresh**."
+            "`outbound seed` for demo data); tokens show up here."
         )
 
 
@@ -203,15 +223,21 @@ def render_tokens_page() -> None:
     if inventory is None:
         return
     _summary(inventory, key)
-    render_outcome()
     classified = Classified.of(
         inventory.connections, datetime.fromtimestamp(now(), UTC), _windows()
     )
     if not classified.rows:
+        render_outcome()  # e.g. the disconnect that removed the last one
         _empty(query)
         return
-    render_kpis(classified)
-    shown = classified.filtered(filter_controls(classified))
+    apps = {a.id: a for a in _apps(target)}
+    names = {app_id: app.name for app_id, app in apps.items()}
+    numbers = st.container()  # drawn after the filters, from what they keep
+    filters = filter_controls(classified, names)
+    shown = classified.filtered(filters)
+    with numbers:
+        render_kpis(shown)
+    shown_count(len(shown.rows), len(classified.rows))
     # Lazy tabs: only the open one is computed and sent, so the first paint draws the table
     # alone, not also the matrix and three charts (docs/performance.md, the page benchmark).
     table, grid, charts = st.tabs(
@@ -220,7 +246,7 @@ def render_tokens_page() -> None:
     if table.open:
         with table:
             if shown.rows:
-                render_table(shown)
+                render_table(shown, names)
             else:
                 st.info("No connection matches these filters; clear one to see more.")
     if grid.open:
@@ -228,13 +254,17 @@ def render_tokens_page() -> None:
             render_matrix(shown)
     if charts.open:
         with charts:
-            render_charts(shown)
+            render_charts(shown, names)
     selected = shown.find(str(st.session_state.get(SELECTED_KEY, "")))
+    # A revealed access token hides again once the selection, the filters or the tab change.
+    hide_reveal_unless(
+        (selected[0].token.id if selected else "", filters, st.session_state.get("tokens__tab"))
+    )
     if selected is None:
+        render_outcome()  # e.g. after a delete, whose row (and detail) is gone
         st.caption("Select a row of the table to see the token in detail and act on it.")
         return
     connection, status = selected
-    apps = {a.id: a for a in _apps(target)}
     app = apps.get(connection.token.app_id)
     render_detail(connection, status, app, _template(target, app))
 

@@ -9,6 +9,8 @@ import streamlit as st
 
 from dashboard.inventory_views import (
     COLUMNS,
+    ENDING,
+    RENEWED,
     Classified,
     Filters,
     app_counts,
@@ -25,25 +27,61 @@ MATRIX_MAX_OWNERS = 200
 OPEN_LIST_MAX = 1000  # options in the "Open a token" list
 # The table widget's key and the token ids of its rows, in order (for the selection callback).
 SHOWN_KEY = "tokens__shown"
+FILTER_KEYS = ("tokens__f_app", "tokens__f_status", "tokens__f_user", "tokens__f_tenant")
+SCOPE_FILTER_KEY = "tokens__f_scope"
+ENDING_HELP = (
+    "Connections whose access token expires within 24 hours and that no working refresh token"
+    " renews: the user has to connect again. Tokens the service refreshes by itself are not"
+    " counted."
+)
+# The hour axis in the browser's own time zone (Vega-Lite's default for temporal fields).
+HOUR_FORMAT = "%a %d %b, %H:%M"
 
 
 def render_kpis(classified: Classified) -> None:
-    """Connections, healthy share, failing refreshes, expiring within 24 h."""
+    """Connections, healthy share, failing refreshes, connections that end within 24 h."""
     numbers = kpis(classified)
     share = numbers.healthy_share
     first, second, third, fourth = st.columns(4)
     first.metric("Connections", numbers.connections, border=True)
     second.metric("Healthy", "—" if share is None else f"{share:.0%}", border=True)
     third.metric("Failing refreshes", numbers.failing_refreshes, border=True)
-    fourth.metric("Expiring in 24 h", numbers.expiring_24h, border=True)
+    fourth.metric("Ending within 24 h", numbers.ending_24h, border=True, help=ENDING_HELP)
 
 
-def filter_controls(classified: Classified) -> Filters:
+def _clear_filters() -> None:
+    """Callback: every filter back to "any"."""
+    for key in FILTER_KEYS:
+        st.session_state[key] = [] if key in ("tokens__f_app", "tokens__f_status") else ""
+    st.session_state[SCOPE_FILTER_KEY] = ""
+
+
+def shown_count(shown: int, total: int) -> None:
+    """ "N of M shown" and, when filters hide some, the control that clears them."""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.caption(f"{shown} of {total} connections shown")
+        if shown < total or any(st.session_state.get(k) for k in (*FILTER_KEYS, SCOPE_FILTER_KEY)):
+            st.button(
+                "Clear filters",
+                key="tokens__clear_filters",
+                icon=":material/filter_alt_off:",
+                type="tertiary",
+                on_click=_clear_filters,
+            )
+
+
+def filter_controls(classified: Classified, app_names: dict[str, str]) -> Filters:
     """The filter widgets; what they select."""
     apps = sorted({c.token.app_id for c, _ in classified.rows})
     present = {s for _, s in classified.rows}
+    has_tenants = any(c.token.tenant_id for c, _ in classified.rows)
     with st.container(horizontal=True):
-        chosen_apps = st.multiselect("App", apps, key="tokens__f_app")
+        chosen_apps = st.multiselect(
+            "App",
+            apps,
+            format_func=lambda a: app_names.get(a) or a,
+            key="tokens__f_app",
+        )
         chosen = st.multiselect(
             "Status",
             [s for s in SEVERITY if s in present],
@@ -52,8 +90,8 @@ def filter_controls(classified: Classified) -> Filters:
         )
     with st.container(horizontal=True):
         user = st.text_input("User name or email", key="tokens__f_user")
-        tenant = st.text_input("Tenant", key="tokens__f_tenant")
-        scope = st.text_input("Scope contains", key="tokens__f_scope")
+        tenant = st.text_input("Tenant", key="tokens__f_tenant") if has_tenants else ""
+        scope = st.text_input("Scope contains", key=SCOPE_FILTER_KEY)
     return Filters(
         apps=tuple(chosen_apps),
         statuses=tuple(TokenStatus(s) for s in chosen),
@@ -63,11 +101,24 @@ def filter_controls(classified: Classified) -> Filters:
     )
 
 
-def _frame(classified: Classified) -> pd.DataFrame:
-    frame = pd.DataFrame(table_rows(classified), columns=list(COLUMNS))
+def _frame(classified: Classified, app_names: dict[str, str]) -> pd.DataFrame:
+    frame = pd.DataFrame(table_rows(classified, app_names), columns=list(COLUMNS))
     for column in ("expires", "last_refresh"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
+
+
+def browser_timezone() -> str:
+    """The browser's time zone (IANA name), or UTC when the browser did not say."""
+    return st.context.timezone or "UTC"
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    """The export: every column but the display-only chips, times in UTC (ISO 8601)."""
+    text: str = frame.drop(columns=["status_chip"]).to_csv(
+        index=False, date_format="%Y-%m-%dT%H:%M:%SZ"
+    )
+    return text.encode()
 
 
 def _picked() -> None:
@@ -86,30 +137,50 @@ def _opened() -> None:
         st.session_state[SELECTED_KEY] = chosen
 
 
-def render_table(classified: Classified) -> None:
+def _shown_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns worth a place: never the ids, and none that is empty for every row."""
+    optional = ("email", "tenant", "last_refresh", "last_refresh_error")
+    hidden = {"token_id", "user_id", "app", "status"}
+    hidden |= {c for c in optional if not frame[c].replace("", None).notna().any()}
+    return [c for c in frame.columns if c not in hidden]
+
+
+def render_table(classified: Classified, app_names: dict[str, str]) -> None:
     """The filterable table; selecting a row opens its detail below. With a CSV export."""
-    frame = _frame(classified)
+    frame = _frame(classified, app_names)
+    frame.insert(frame.columns.get_loc("status") + 1, "status_chip", [[s] for s in frame["status"]])
     generation = st.session_state.get(TABLE_GENERATION_KEY, 0)
     table_key = f"tokens__table_{generation}"
     st.session_state[SHOWN_KEY] = (table_key, list(frame["token_id"]))
+    zone = browser_timezone()
+    statuses = list(TokenStatus)
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
-        column_order=[c for c in COLUMNS if c not in ("token_id", "user_id")],
+        column_order=_shown_columns(frame),
         column_config={
-            "owner": st.column_config.TextColumn("User or tenant", pinned=True),
+            "owner": st.column_config.TextColumn("User or tenant"),
             "email": st.column_config.TextColumn("Email"),
             "tenant": st.column_config.TextColumn("Tenant"),
-            "app": st.column_config.TextColumn("App"),
-            "status": st.column_config.TextColumn("Status"),
+            "app_name": st.column_config.TextColumn(
+                "App", help="The app's id is in the token's detail and in the CSV export."
+            ),
+            "status_chip": st.column_config.MultiselectColumn(
+                "Status",
+                options=[s.label for s in statuses],
+                color=[s.colour for s in statuses],
+            ),
             "expires": st.column_config.DatetimeColumn(
-                "Expires", format="distance", timezone="UTC"
+                "Access token expires",
+                format="distance",
+                timezone=zone,
+                help="Refreshable tokens are renewed by the service before they expire.",
             ),
             "scopes": st.column_config.ListColumn("Scopes"),
             "has_refresh_token": st.column_config.CheckboxColumn("Refresh token"),
             "last_refresh": st.column_config.DatetimeColumn(
-                "Last refresh", format="distance", timezone="UTC"
+                "Last refresh", format="distance", timezone=zone
             ),
             "last_refresh_error": st.column_config.TextColumn("Last refresh error"),
         },
@@ -124,7 +195,7 @@ def render_table(classified: Classified) -> None:
     labels = {
         str(token_id): f"{owner} · {app} · {status}"
         for token_id, owner, app, status in zip(
-            listed["token_id"], listed["owner"], listed["app"], listed["status"], strict=True
+            listed["token_id"], listed["owner"], listed["app_name"], listed["status"], strict=True
         )
     }
     st.selectbox(
@@ -142,11 +213,11 @@ def render_table(classified: Classified) -> None:
         )
     st.download_button(
         "Download CSV",
-        data=lambda: frame.to_csv(index=False).encode(),  # made on click, not on every run
+        data=lambda: _csv(frame),  # made on click, not on every run
         file_name="managed-tokens.csv",
         mime="text/csv",
         key="tokens__export",
-        help="Token metadata only: no access or refresh token is ever exported.",
+        help="Token metadata only, times in UTC: no access or refresh token is ever exported.",
     )
 
 
@@ -168,17 +239,34 @@ def render_matrix(classified: Classified) -> None:
     st.dataframe(styled, width="stretch")
 
 
-def render_charts(classified: Classified) -> None:
+def _count_axis(title: str) -> alt.Axis:
+    """A count axis with whole numbers only (no 0.5 connections)."""
+    return alt.Axis(title=title, tickMinStep=1, format="d")
+
+
+def render_charts(classified: Classified, app_names: dict[str, str]) -> None:
     """Connections per app, the status breakdown, and when access tokens expire."""
     left, right = st.columns(2)
     with left:
         st.markdown("**Connections per app**")
         per_app = app_counts(classified)
-        st.bar_chart(
-            pd.DataFrame({"app": list(per_app), "connections": list(per_app.values())}),
-            x="app",
-            y="connections",
+        data = pd.DataFrame(
+            {
+                "app": [app_names.get(a) or a for a in per_app],
+                "id": list(per_app),
+                "connections": list(per_app.values()),
+            }
         )
+        bars = (
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=alt.X("connections:Q", axis=_count_axis("Connections")),
+                y=alt.Y("app:N", sort="-x", title=None),
+                tooltip=["app", "id", "connections"],
+            )
+        )
+        st.altair_chart(bars, width="stretch")
     with right:
         st.markdown("**Status breakdown**")
         counts = status_counts(classified)
@@ -189,7 +277,7 @@ def render_charts(classified: Classified) -> None:
             alt.Chart(data)
             .mark_bar()
             .encode(
-                x=alt.X("connections:Q", title="Connections"),
+                x=alt.X("connections:Q", axis=_count_axis("Connections")),
                 y=alt.Y("status:N", sort=None, title=None),
                 color=alt.Color(
                     "status:N",
@@ -198,16 +286,46 @@ def render_charts(classified: Classified) -> None:
                     ),
                     legend=None,
                 ),
+                tooltip=["status", "connections"],
             )
         )
         st.altair_chart(chart, width="stretch")
-    st.markdown("**Access tokens expiring, next 7 days (per hour)**")
+    st.markdown("**Access tokens expiring in the next 7 days, per hour (your time zone)**")
     timeline = expiry_timeline(classified)
     if not timeline:
         st.caption("No access token expires in the next 7 days.")
         return
-    st.bar_chart(
-        pd.DataFrame({"hour": [h for h, _ in timeline], "expiring": [n for _, n in timeline]}),
-        x="hour",
-        y="expiring",
+    data = pd.DataFrame(
+        {
+            "hour": [h for h, _, _ in timeline],
+            "what": [k for _, k, _ in timeline],
+            "tokens": [n for _, _, n in timeline],
+        }
+    )
+    chart = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "hour:T",
+                timeUnit="yearmonthdatehours",
+                axis=alt.Axis(title=None, format=HOUR_FORMAT),
+            ),
+            y=alt.Y("sum(tokens):Q", axis=_count_axis("Access tokens")),
+            color=alt.Color(
+                "what:N",
+                scale=alt.Scale(domain=[RENEWED, ENDING], range=["#16a34a", "#dc2626"]),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("hour:T", title="Hour", format=HOUR_FORMAT),
+                alt.Tooltip("what:N", title="What happens"),
+                alt.Tooltip("sum(tokens):Q", title="Access tokens"),
+            ],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
+    st.caption(
+        "Green: the service renews these access tokens by itself before they expire. Red: no"
+        " working refresh token, so the connection ends unless the user connects again."
     )

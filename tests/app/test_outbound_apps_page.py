@@ -13,12 +13,22 @@ from broker.demo_provider.consent_form import approve
 from broker.demo_provider.directory import USERS
 from broker.store.outbound import OutboundAppRow
 from dashboard.descope.outbound import APP_GONE, CONNECT_REFUSED, NAME_TAKEN, REDIRECT_NOT_ALLOWED
+from dashboard.gates import DEVELOPER_ROLES
 from dashboard.ui.apps import NO_CATALOG
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, is_strict
 from tests.support.identity import sign_in_new_user
-from tests.support.outbound import CLIENT_SECRET, create_demo_app, start_connect
+from tests.support.outbound import (
+    CLIENT_SECRET,
+    confirm,
+    create_demo_app,
+    land,
+    outcome_of,
+    start_connect,
+)
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
+
+DEVELOPER = DEVELOPER_ROLES[0]
 
 DEMO_USER = USERS[0].email  # a demo provider account
 
@@ -129,7 +139,18 @@ def test_the_scope_picker_offers_the_catalog_scopes_with_descriptions(
     ]
     assert "calendar.write — Create and change the user's calendar events." in picker.options
     assert picker.value == ["profile", "email", "calendar.read", "offline_access"]
+    # Redirect URL, tenant and on-behalf-of are for admins and developers, under "Advanced".
+    assert not at.expander and "apps__redirect__acme-cal" not in at.session_state
+
+
+def test_developers_find_redirect_tenant_and_on_behalf_under_advanced(
+    acme: LiveProvider, signed_in_app: Callable[..., AppTest]
+) -> None:
+    at = open_connect(signed_in_app("dev@example.com", roles=(DEVELOPER,)), "acme-cal")
+
+    assert [e.label for e in at.expander] == ["Advanced"]
     assert at.text_input(key="apps__redirect__acme-cal").value.endswith("/connected")
+    assert at.text_input(key="apps__on_behalf__acme-cal").proto.type == 1  # a password field
 
 
 def test_a_connect_link_is_inspected_before_it_is_followed(
@@ -143,7 +164,15 @@ def test_a_connect_link_is_inspected_before_it_is_followed(
     url = link.proto.url
     assert url.startswith(acme.url + "/oauth/authorize?")
     rows = pending_rows(at)
+    # The link sits in the card that asked for it, which says it waits (not "Not connected").
+    markdown = [m.value for m in at.markdown]
+    card = next(i for i, v in enumerate(markdown) if v.startswith("**Acme acme\\-cal**"))
+    link_box = markdown.index("**Authorization link for Acme acme\\-cal**")
+    assert card < link_box
+    assert all(not v.startswith("**") or " · " not in v for v in markdown[card + 1 : link_box])
+    assert any("Waiting for your consent" in v for v in markdown[card:link_box])
     assert rows["Scope"] == ["profile", "calendar.write", "email"]
+    assert httpx.URL(url).params["login_hint"] == "inspect@example.com"  # the provider's start
     assert rows["Client id"] == ["acme-cal"]
     assert rows["Redirect URI"] == [live.url + "/v1/outbound/oauth/callback"]
     assert rows["PKCE"] == ["S256"]
@@ -163,8 +192,13 @@ def test_a_completed_connect_updates_the_tab_that_started_it(
     location = approve(acme.http, link.proto.url, email=DEMO_USER)
     landed = httpx.get(location)
     assert landed.status_code == 302
-    # The cloud adds nothing to the redirect; the page learns of the connection by polling.
-    assert ("outbound=connected" in landed.headers["location"]) is not is_strict(live)
+    session = at.session_state["session"]
+    if is_strict(live):  # the cloud stores the grant at the callback and adds no parameter
+        assert outcome_of(landed.headers["location"]) == {}
+    else:
+        assert "outbound=confirm" in landed.headers["location"]
+        flow = outcome_of(landed.headers["location"])["flow"]  # the landing page confirms it
+        assert confirm(live, flow, session.refresh_jwt.reveal())["outcome"] == "connected"
     at.run()  # the polling fragment sees the new connection and reruns the page
     assert not at.exception
     assert at.get("link_button") == []
@@ -173,7 +207,7 @@ def test_a_completed_connect_updates_the_tab_that_started_it(
     card = at.get_by_key("apps__card__acme-cal")
     assert card is not None
     assert "Connected" in texts_of(card) and "Not connected" not in texts_of(card)
-    assert "calendar.write" in page and "expires in" in page
+    assert "calendar.write" in page and "renewed automatically" in page  # it has a refresh token
     session = at.session_state["session"]
     assert session.refresh_jwt.reveal() not in page
     token = httpx.post(
@@ -190,7 +224,7 @@ def test_a_completed_connect_updates_the_tab_that_started_it(
     reported = (
         "Deleted; the service does not report whether the provider revoked the tokens."
         if is_strict(live)
-        else "Deleted 1 token and revoked them at the provider."
+        else "Deleted 1 token and revoked it at the provider."
     )
     assert [s.value for s in at.success] == [f"Disconnected from Acme acme\\-cal. {reported}"]
     assert "Not connected" in texts_of(at)
@@ -200,7 +234,7 @@ def test_a_completed_connect_updates_the_tab_that_started_it(
 def test_a_redirect_url_that_is_not_allowed_is_one_sentence(
     acme: LiveProvider, signed_in_app: Callable[..., AppTest]
 ) -> None:
-    at = open_connect(signed_in_app("redirect@example.com"), "acme-cal")
+    at = open_connect(signed_in_app("redirect@example.com", roles=(DEVELOPER,)), "acme-cal")
     at = start(at, "acme-cal", redirect="https://elsewhere.example/landing")
     assert not at.exception
     assert [e.value for e in at.error] == [REDIRECT_NOT_ALLOWED]
@@ -210,7 +244,7 @@ def test_a_redirect_url_that_is_not_allowed_is_one_sentence(
 def test_a_refused_connect_is_one_sentence(
     acme: LiveProvider, signed_in_app: Callable[..., AppTest]
 ) -> None:
-    at = open_connect(signed_in_app("refused@example.com"), "acme-cal")
+    at = open_connect(signed_in_app("refused@example.com", roles=(DEVELOPER,)), "acme-cal")
     at = start(at, "acme-cal", tenant="a-tenant-that-is-not-mine")
     assert not at.exception
     assert [e.value for e in at.error] == [CONNECT_REFUSED]
@@ -234,7 +268,8 @@ def test_an_app_deleted_meanwhile_is_one_sentence_and_leaves_the_list(
 
 def admin_app(signed_in_app: Callable[..., AppTest], login_id: str) -> AppTest:
     at = signed_in_app(login_id, roles=(ADMIN_ROLE,))
-    assert [h.value for h in at.subheader] == ["Manage apps"]
+    # App management on a tab of its own, before the cards rather than below all of them.
+    assert [t.label for t in at.tabs][:2] == ["Apps", "Manage apps"]
     return at
 
 
@@ -248,7 +283,7 @@ def test_people_without_an_admin_role_cannot_manage_apps(
     acme: LiveProvider, signed_in_app: Callable[..., AppTest]
 ) -> None:
     at = signed_in_app("not-admin@example.com")
-    assert [h.value for h in at.subheader] == []
+    assert "Manage apps" not in [t.label for t in at.tabs]
     assert at.get("form") == []
 
 
@@ -324,7 +359,7 @@ def connect_someone(live: LiveBroker, provider: LiveProvider, app_id: str) -> No
     started = start_connect(live, user, app_id, redirect_url="http://127.0.0.1:9/landing")
     started.raise_for_status()
     location = approve(provider.http, started.json()["url"], email=DEMO_USER)
-    assert httpx.get(location).status_code == 302
+    assert land(live, httpx.get(location).headers["location"], user)["outbound"] == "connected"
 
 
 def test_an_admin_deletes_an_app_after_seeing_how_many_tokens_go_with_it(
@@ -352,6 +387,8 @@ def test_without_a_catalog_the_page_says_so_and_offers_the_custom_form(
     at = admin_app(signed_in_app, "admin-cloud@example.com")
     assert [i.value for i in at.info] == [NO_CATALOG]
     assert [t.label for t in at.tabs] == [
+        "Apps",
+        "Manage apps",
         "Create a custom OAuth app",
         "Edit defaults",
         "Delete",

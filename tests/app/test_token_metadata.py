@@ -31,12 +31,7 @@ def test_the_token_detail_shows_the_quickbooks_company_kept_from_the_callback(
     at.session_state["tokens__selected"] = token_id
     at.run()
     assert not at.exception, at.exception
-    details = [frame.value for frame in at.dataframe[1:]]
-    rows = {
-        field: value
-        for frame in details
-        if "Field" in frame
-        for field, value in zip(frame["Field"], frame["Value"], strict=True)
-    }
+    [metadata] = at.table  # the detail's fields, as a static table
+    rows = dict(zip(metadata.value.index, metadata.value["Value"], strict=True))
     assert rows["Provider · realmId"] == REALM_ID
     SHARED.clear()

@@ -55,6 +55,7 @@ def test_metadata_is_valid_rfc8414_under_both_well_known_names(provider: LivePro
         }
         assert {"profile", "email", "calendar.read"} <= set(meta["scopes_supported"])
         assert set(meta["grant_types_supported"]) == {"authorization_code", "refresh_token"}
+        assert meta["authorization_response_iss_parameter_supported"] is True  # RFC 9207
 
 
 def test_consent_page_shows_demo_account_and_one_checkbox_per_scope(
@@ -78,6 +79,7 @@ def test_consent_form_approval_redirects_with_code_that_exchanges_for_tokens(
     location = httpx.URL(answer.headers["location"])
     assert str(location).startswith(client.redirect_uri)
     assert location.params["state"] == "xyz"
+    assert location.params["iss"] == consent_provider.url  # RFC 9207 §2
     tokens = client.exchange(location.params["code"], verifier).json()
     assert tokens["token_type"] == "Bearer"
     assert tokens["scope"] == SCOPE
@@ -104,7 +106,7 @@ def test_deny_sends_access_denied_to_the_client(consent_provider: LiveProvider) 
     assert answer.status_code == 302
     params = httpx.URL(answer.headers["location"]).params
     assert params["error"] == "access_denied"
-    assert params["state"] == "xyz"
+    assert params["state"] == "xyz" and params["iss"] == consent_provider.url
     assert "code" not in params
     assert consent_provider.stats()["denials"] == 1
 

@@ -116,4 +116,4 @@ def test_counts_are_shared_through_the_database(strict_broker: LiveBroker) -> No
         _sign_in(strict_broker, login, "wrong-password")
     other_worker = Throttle(strict_broker.broker.db, ThrottlePolicy(**POLICY))
     with pytest.raises(RateLimited):
-        other_worker.check(*other_worker.sign_in_buckets("pwd", login, "127.0.0.1"))
+        other_worker.take(*other_worker.sign_in_buckets("pwd", login, "127.0.0.1"))

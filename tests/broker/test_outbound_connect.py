@@ -14,15 +14,17 @@ from sqlalchemy import update
 from broker.config import BrokerSettings
 from broker.outbound.url_policy import redirect_allowed
 from broker.store.outbound import ManagedTokenRow, PendingAuthorizationRow
-from tests.support.identity import sign_in_new_user
+from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import (
     CALLBACK_PATH,
     CLIENT_SECRET,
     LANDING,
+    confirm,
     connect,
     consent,
     create_demo_app,
     fetch_latest,
+    land,
     outcome_of,
     start_connect,
 )
@@ -166,12 +168,12 @@ def test_replayed_state_shows_an_error_page_and_stores_nothing(
 ) -> None:
     user = sign_in_new_user(live_broker)
     callback = consent(start_connect(live_broker, user, app_id).json()["url"])
-    first = httpx.get(callback)
-    assert outcome_of(first.headers["location"])["outbound"] == "connected"
+    first = land(live_broker, httpx.get(callback).headers["location"], user)
+    assert first["outbound"] == "connected"
     httpx.delete(
         f"{live_broker.url}/v1/mgmt/outbound/token",
         headers=live_broker.mgmt_headers(),
-        params={"id": outcome_of(first.headers["location"])["tokenId"]},
+        params={"id": first["tokenId"]},
     )
     replay = httpx.get(callback)
     assert replay.status_code == 400 and "text/html" in replay.headers["content-type"]
@@ -199,8 +201,10 @@ def test_expired_state_redirects_with_an_error_and_stores_nothing(
         )
     landed = httpx.get(callback)
     assert landed.status_code == 302
-    assert outcome_of(landed.headers["location"]) | {"errorDescription": ""} == {
+    outcome = outcome_of(landed.headers["location"])
+    assert outcome | {"errorDescription": "", "flow": ""} == {
         "outbound": "error", "appId": app_id, "error": "expired_state", "errorDescription": "",
+        "flow": "",
     }  # fmt: skip
     assert _token_count(live_broker, app_id) == 0
 
@@ -209,17 +213,23 @@ def _state_of(authorization_url: str) -> str:
     return dict(parse_qsl(urlsplit(authorization_url).query))["state"]
 
 
+def _answer(live: LiveBroker, state: str, provider: LiveProvider, **params: str) -> httpx.Response:
+    """The callback as the demo provider calls it (RFC 9207: with its ``iss``)."""
+    query = {"state": state, "iss": provider.url, **params}
+    return httpx.get(f"{live.url}{CALLBACK_PATH}", params=query)
+
+
 def test_provider_error_redirects_with_the_error_and_stores_nothing(
-    live_broker: LiveBroker, app_id: str
+    live_broker: LiveBroker, app_id: str, provider: LiveProvider
 ) -> None:
     user = sign_in_new_user(live_broker)
     state = _state_of(start_connect(live_broker, user, app_id).json()["url"])
-    landed = httpx.get(
-        f"{live_broker.url}{CALLBACK_PATH}",
-        params={"state": state, "error": "access_denied", "error_description": "The user said no"},
+    landed = _answer(
+        live_broker, state, provider, error="access_denied", error_description="The user said no"
     )
     outcome = outcome_of(landed.headers["location"])
     assert landed.headers["location"].startswith(LANDING + "?")
+    assert outcome.pop("flow")
     assert outcome == {
         "outbound": "error",
         "appId": app_id,
@@ -230,23 +240,21 @@ def test_provider_error_redirects_with_the_error_and_stores_nothing(
 
 
 def test_callback_without_code_redirects_with_missing_code(
-    live_broker: LiveBroker, app_id: str
+    live_broker: LiveBroker, app_id: str, provider: LiveProvider
 ) -> None:
     user = sign_in_new_user(live_broker)
     state = _state_of(start_connect(live_broker, user, app_id).json()["url"])
-    landed = httpx.get(f"{live_broker.url}{CALLBACK_PATH}", params={"state": state})
+    landed = _answer(live_broker, state, provider)
     assert outcome_of(landed.headers["location"])["error"] == "missing_code"
     assert _token_count(live_broker, app_id) == 0
 
 
 def test_rejected_code_exchange_redirects_with_the_provider_error(
-    live_broker: LiveBroker, app_id: str
+    live_broker: LiveBroker, app_id: str, provider: LiveProvider
 ) -> None:
     user = sign_in_new_user(live_broker)
     state = _state_of(start_connect(live_broker, user, app_id).json()["url"])
-    landed = httpx.get(
-        f"{live_broker.url}{CALLBACK_PATH}", params={"state": state, "code": "made-up"}
-    )
+    landed = _answer(live_broker, state, provider, code="made-up")
     outcome = outcome_of(landed.headers["location"])
     assert outcome["outbound"] == "error" and outcome["error"] == "invalid_grant"
     assert _token_count(live_broker, app_id) == 0
@@ -275,9 +283,7 @@ def test_pending_authorization_survives_a_broker_restart(
     state = _state_of(start_connect(first, user, app_id).json()["url"])
     first.stop()
     second = make_broker(data_dir=data_dir)
-    landed = httpx.get(
-        f"{second.url}{CALLBACK_PATH}", params={"state": state, "error": "access_denied"}
-    )
+    landed = _answer(second, state, provider, error="access_denied")
     assert landed.status_code == 302
     assert outcome_of(landed.headers["location"])["appId"] == app_id
 
@@ -301,3 +307,37 @@ def test_database_file_holds_no_token_or_client_secret_in_clear(
             assert secret.encode() not in raw, path.name
             # Also not as a JWT part (the access token is a JWT; its signature is the secret part).
             assert secret.split(".")[-1].encode() not in raw, path.name
+
+
+def _callback_query_on(
+    make_broker: Callable[..., LiveBroker], provider: LiveProvider, **connect: bool
+) -> tuple[LiveBroker, SignedInUser, str, dict[str, str]]:
+    """A broker with these connect settings, a user connected there: the callback's query."""
+    live = make_broker(extra={"connect": connect})
+    app_id = f"acme-{secrets.token_hex(4)}"
+    create_demo_app(live, provider, app_id)
+    user = sign_in_new_user(live)
+    landed = httpx.get(consent(start_connect(live, user, app_id).json()["url"]))
+    return live, user, app_id, outcome_of(landed.headers["location"])
+
+
+def test_strict_mode_has_no_verifier_no_landing_id_and_no_extension_paths(
+    make_broker: Callable[..., LiveBroker], provider: LiveProvider
+) -> None:
+    live, user, app_id, outcome = _callback_query_on(make_broker, provider, strict_descope=True)
+    assert outcome["outbound"] == "connected" and "flow" not in outcome  # stored at once
+    assert _token_count(live, app_id) == 1
+    for path in ("/v1/x/outbound/oauth/confirm", "/v1/x/outbound/oauth/status"):
+        answer = httpx.post(
+            f"{live.url}{path}", headers=live.user_headers(user.refresh_jwt), json={"flow": "x"}
+        )
+        assert answer.status_code == 404
+
+
+def test_with_the_verifier_off_the_callback_stores_and_still_reports_once(
+    make_broker: Callable[..., LiveBroker], provider: LiveProvider
+) -> None:
+    live, user, app_id, outcome = _callback_query_on(make_broker, provider, confirmation=False)
+    assert outcome["outbound"] == "connected" and _token_count(live, app_id) == 1
+    assert confirm(live, outcome["flow"], None)["outcome"] == "connected"  # as recorded
+    assert confirm(live, outcome["flow"], user)["outcome"] == "used"

@@ -22,16 +22,6 @@ def broker_settings(mailbox: Mailbox) -> dict[str, Any]:
     return {"smtp_url": Secret(mailbox.url)}
 
 
-@pytest.fixture(scope="module")
-def client(live_broker: LiveBroker) -> DescopeClient:
-    """An SDK client with the management key; construction makes the license call."""
-    return DescopeClient(
-        project_id=live_broker.project_id,
-        management_key=live_broker.management_key,
-        base_url=live_broker.url,
-    )
-
-
 def _login() -> str:
     return f"sdk-{secrets.token_hex(4)}@example.test"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from descope import AuthException, DescopeClient
@@ -18,6 +19,16 @@ from tests.support.servers import LiveBroker
 
 # The SDK works against the broker on both backends and against its strict (cloud) surface.
 pytestmark = pytest.mark.parametrize("live_broker", [*BACKENDS, STRICT], indirect=True)
+# Descope's wire only: the SDK's connect, then the browser's redirect, and nothing else. A
+# project whose apps speak only that wire switches the user verifier off (docs/security.md,
+# "Connect binding"); the callback then stores the grant as Descope's cloud does.
+
+
+@pytest.fixture(scope="module")
+def broker_settings() -> dict[str, Any]:
+    """Descope's wire only: the user verifier is off for this project."""
+    return {"extra": {"connect": {"confirmation": False}}}
+
 
 TOKEN_FIELDS = {
     "id": str, "appId": str, "userId": str, "tenantId": str, "tokenSub": str,
@@ -25,16 +36,6 @@ TOKEN_FIELDS = {
     "hasRefreshToken": bool, "lastRefreshTime": str, "lastRefreshError": str,
     "scopes": list, "grantedBy": str, "externalIdentifier": str,
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def client(live_broker: LiveBroker) -> DescopeClient:
-    """An SDK client with the management key."""
-    return DescopeClient(
-        project_id=live_broker.project_id,
-        management_key=live_broker.management_key,
-        base_url=live_broker.url,
-    )
 
 
 @pytest.fixture(scope="module")

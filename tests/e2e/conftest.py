@@ -22,6 +22,8 @@ from tests.support.dashboard import (
     start_dashboard,
     start_dashboard_broker,
 )
+from tests.support.outbound import create_demo_app
+from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
 
 CHROMIUM = "/usr/bin/chromium"
@@ -98,3 +100,12 @@ def sign_in_through_the_form(page: Page, login_id: str, password: str = PASSWORD
     page.get_by_role("textbox", name="Password").first.fill(password)
     page.get_by_test_id("stBaseButton-primaryFormSubmit").first.click()
     wait_for_app(page)
+
+
+def provider_with_consent_page(live: LiveBroker, app_id: str) -> Iterator[LiveProvider]:
+    """For a module fixture: the demo provider with its consent page (not auto-approving) and
+    its app ``app_id`` in the broker, stopped afterwards."""
+    provider = start_provider(auto_approve=False)
+    create_demo_app(live, provider, app_id)
+    yield provider
+    provider.stop()

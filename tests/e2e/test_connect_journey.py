@@ -19,10 +19,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.remember import COOKIE_NAME
-from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
+from tests.e2e.conftest import provider_with_consent_page, sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import RunningDashboard, create_user, is_strict
-from tests.support.outbound import CLIENT_SECRET, create_demo_app
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.outbound import CLIENT_SECRET
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 pytestmark = pytest.mark.e2e
@@ -31,11 +31,8 @@ APP_ID = "acme-cal"
 
 @pytest.fixture(scope="module")
 def acme(live: LiveBroker) -> Iterator[LiveProvider]:
-    """The demo provider with its consent page (not auto-approving) and its app in the broker."""
-    provider = start_provider(auto_approve=False)
-    create_demo_app(live, provider, APP_ID)
-    yield provider
-    provider.stop()
+    """The demo provider with its consent page and its app in the broker."""
+    yield from provider_with_consent_page(live, APP_ID)
 
 
 def snapshot(page: Page, name: str) -> None:
@@ -118,7 +115,7 @@ def test_connect_choose_scopes_approve_land_and_disconnect(
     dialog.get_by_role("button", name="Disconnect").click()
     wait_for_app(page)
     wait_for_app(page)
-    reported = "does not report whether" if strict else "revoked them at the provider"
+    reported = "does not report whether" if strict else "revoked it at the provider"
     expect(page.get_by_text(reported)).to_be_visible()
     expect(card.get_by_text("Not connected")).to_be_visible()
     assert acme.introspect(token["accessToken"])["active"] is False

@@ -4,8 +4,9 @@
 first-run banner says what to do → sign in with the printed demo user → Outbound apps, with the
 seeded catalog → connect Acme Calendar: the authorization-URL inspector, then the link → sign in
 at the demo provider with the account its page shows and Allow → the landing page → back →
-Managed tokens shows the token with its expiry, scopes and status. Then an admin sees every
-seeded status and opens a token. With ``OUTBOUND_SCREENSHOTS`` naming a folder
+Managed tokens shows the token with its expiry, scopes and status — in both tabs, with no manual
+refresh, although the first tab looked at Managed tokens before connecting — and after a
+disconnect it is gone, again at once. Then an admin sees every seeded status and opens a token. With ``OUTBOUND_SCREENSHOTS`` naming a folder
 (``make screenshots``), each page is saved there for the README at 1280×800.
 """
 
@@ -25,6 +26,7 @@ from tests.support.stack import RunningStack, running_stack
 pytestmark = pytest.mark.e2e
 WIDTH, HEIGHT = 1280, 800
 DEMO_APP = "acme-calendar"
+DEMO_NAME = "Acme Calendar"
 CATALOG = ("github", "google-calendar", "hubspot", "salesforce", "slack")
 WHEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
 
@@ -67,14 +69,14 @@ def open_page(page: Page, title: str) -> None:
     expect(page.get_by_role("heading", name=title)).to_be_visible()
 
 
-def token_row(page: Page, app_id: str, owner: str) -> Locator:
-    """The managed-tokens table row of ``owner``'s ``app_id`` token.
+def token_row(page: Page, app_name: str, owner: str) -> Locator:
+    """The managed-tokens table row of ``owner``'s token for the app named ``app_name``.
 
     The grid draws on a canvas; its rows are read from the accessible table it keeps beside it.
     """
     grid = page.get_by_test_id("stDataFrame").first
     grid.scroll_into_view_if_needed()
-    return grid.locator("tr").filter(has_text=owner).filter(has_text=app_id)
+    return grid.locator("tr").filter(has_text=owner).filter(has_text=app_name)
 
 
 def test_a_newcomer_follows_the_readme_and_sees_the_token(stack: RunningStack, page: Page) -> None:
@@ -88,12 +90,24 @@ def test_a_newcomer_follows_the_readme_and_sees_the_token(stack: RunningStack, p
 
     sign_in_through_the_form(page, stack.sign_in.user_login, stack.sign_in.password)
     expect(page.get_by_role("heading", name="Outbound apps")).to_be_visible()
+    # Typed into the address bar while signed in: the page itself, no "Page not found".
+    page.goto(stack.dashboard_url + "/outbound_apps")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Outbound apps")).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    # A look at Managed tokens before connecting (the dashboard keeps what it saw).
+    open_page(page, "Managed tokens")
+    expect(page.get_by_text("You have no connected app yet")).to_be_visible()
+    open_page(page, "Outbound apps")
     expect(banner).to_contain_text("Connect Acme Calendar below.")
     expect(page.get_by_text("Demo mode").first).to_be_visible()
     for app_id in (DEMO_APP, *CATALOG):
         expect(page.locator(f".st-key-apps__card__{app_id}")).to_be_visible()
     card = page.locator(f".st-key-apps__card__{DEMO_APP}")
     expect(card.get_by_text("Not connected")).to_be_visible()
+    google = page.locator(".st-key-apps__card__google-calendar")
+    expect(google.get_by_text("googleapis")).not_to_have_count(0)
+    expect(google.locator("a")).to_have_count(0)  # a scope that is a URL is not a link
     shoot(page, "outbound-apps", full_page=True)
 
     card.get_by_role("button", name="Connect", exact=True).click()
@@ -109,9 +123,11 @@ def test_a_newcomer_follows_the_readme_and_sees_the_token(stack: RunningStack, p
 
     consent = page.context.new_page()  # the link opens a new tab
     consent.goto(href)
+    expect(consent.get_by_role("heading", name="Sign in to continue to Outbound Dashboard"))
     hint = consent.locator(".hint").inner_text()
     shown = re.search(r"Demo account: (\S+) · password (\S+)", hint)
     assert shown, hint
+    assert shown.group(1) == stack.sign_in.user_login  # the dashboard's own user, not alex
     consent.locator("#email").fill(shown.group(1))
     consent.locator("#password").fill(shown.group(2))
     shoot(consent, "provider-consent")
@@ -129,11 +145,28 @@ def test_a_newcomer_follows_the_readme_and_sees_the_token(stack: RunningStack, p
     expect(consent.locator(".st-key-welcome__banner")).to_have_count(0)  # done: no banner
 
     open_page(consent, "Managed tokens")
-    row = token_row(consent, DEMO_APP, stack.sign_in.user_login)
+    row = token_row(consent, DEMO_NAME, stack.sign_in.user_login)
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Active")
     expect(row).to_contain_text(WHEN)
     expect(row).to_contain_text("calendar.read")
+
+    # The first tab saw the connect by itself and shows the token without any refresh.
+    expect(card.get_by_text("Granted scopes")).to_be_visible(timeout=20_000)
+    open_page(page, "Managed tokens")
+    expect(token_row(page, DEMO_NAME, stack.sign_in.user_login)).to_have_count(1)
+
+    # Disconnect in the first tab: Managed tokens no longer lists it, in either tab.
+    open_page(page, "Outbound apps")
+    page.locator(f".st-key-apps__card__{DEMO_APP}").get_by_role("button", name="Disconnect").click()
+    wait_for_app(page)
+    page.get_by_role("dialog", name="Disconnect?").get_by_role("button", name="Disconnect").click()
+    wait_for_app(page)
+    open_page(page, "Managed tokens")
+    expect(page.get_by_text("You have no connected app yet")).to_be_visible()
+    open_page(consent, "Outbound apps")
+    open_page(consent, "Managed tokens")
+    expect(consent.get_by_text("You have no connected app yet")).to_be_visible()
 
 
 def test_an_admin_sees_every_seeded_status_and_opens_a_token(
@@ -144,12 +177,12 @@ def test_an_admin_sees_every_seeded_status_and_opens_a_token(
     sign_in_through_the_form(page, stack.sign_in.admin_login, stack.sign_in.password)
     open_page(page, "Managed tokens")
     wait_for_app(page)
-    for owner, app_id, status in (
-        ("admin@acme.test", DEMO_APP, "Active"),
-        ("sofia.garcia@globex.test", DEMO_APP, "Needs reconnect"),
-        ("omar.haddad@initech.test", "hubspot", "Expired"),
+    for owner, app_name, status in (
+        ("admin@acme.test", DEMO_NAME, "Active"),
+        ("sofia.garcia@globex.test", DEMO_NAME, "Needs reconnect"),
+        ("omar.haddad@initech.test", "HubSpot", "Expired"),
     ):
-        expect(token_row(page, app_id, owner)).to_contain_text(status)
+        expect(token_row(page, app_name, owner)).to_contain_text(status)
     shoot(page, "tokens", full_page=True)
 
     chooser = page.get_by_test_id("stSelectbox").filter(has_text="Open a token")

@@ -61,7 +61,7 @@ def test_load_filter_open_and_force_refresh(
     chooser.locator("input").click()
     options = page.get_by_test_id("stSelectboxVirtualDropdown").get_by_role("option")
     expect(options).to_have_count(2)  # bob's two tokens only
-    options.filter(has_text=f"bob · {CAL}").click()
+    options.filter(has_text=f"bob · Acme {CAL}").click()  # the app by its name
     wait_for_app(page)
     detail = page.locator(".st-key-tokens__detail")
     expect(detail.get_by_role("heading", name=f"bob · Acme {CAL}")).to_be_visible()
@@ -75,3 +75,21 @@ def test_load_filter_open_and_force_refresh(
         "Refreshed: the access token now expires"
     )
     assert secret not in page.content()
+
+    # A revealed access token (after its confirmation) hides again once another tab is opened.
+    current = httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
+        headers=live.mgmt_headers(),
+        json={"appId": CAL, "userId": seeded.user_id("bob")},
+    ).json()["token"]["accessToken"]
+    page.locator(".st-key-tokens__reveal").get_by_role("button").click()
+    wait_for_app(page)
+    page.locator(".st-key-tokens__reveal_yes").get_by_role("button").click()
+    wait_for_app(page)
+    assert current in page.content()
+    page.get_by_role("tab", name="Charts").click()
+    wait_for_app(page)
+    page.get_by_role("tab", name="Table").click()
+    wait_for_app(page)
+    expect(page.locator(".st-key-tokens__reveal")).to_be_visible()
+    assert current not in page.content()

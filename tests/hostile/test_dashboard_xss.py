@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -29,6 +29,7 @@ from starlette.routing import Route
 from streamlit.testing.v1 import AppTest
 
 from dashboard.inventory_cache import SHARED
+from dashboard.remember import COOKIE_NAME
 from tests.app.conftest import app, live, signed_in_app  # noqa: F401  (AppTest fixtures)
 
 try:  # Debian's chromium: without it only the browser test is skipped, not the whole module.
@@ -74,6 +75,7 @@ SCOPES = (
 USER_NAME = f"Mallory {LINK} {SCRIPT} {COLOR}"
 REFRESH_ERROR = f"{IMAGE} {IMG} {COLOR}"
 APP_ID, SECOND_APP_ID = "evil-app", "evil-html-logo"
+LANDING_URL = "http://127.0.0.1:9/landing"
 DANGEROUS_URL = re.compile(r"^\s*(javascript|vbscript|data:text/html)", re.IGNORECASE)
 # Streamlit directives a payload carries; the dashboard itself never uses them.
 DIRECTIVES = re.compile(r"(?<!\\):violet\[|(?<!\\):material/bug_report:")
@@ -236,25 +238,38 @@ def land(at: AppTest, **query: str) -> AppTest:
     return at.switch_page("../pages/connected.py").run()
 
 
-def test_xss_through_the_landing_page_query_stays_text(
+def failed_flow(broker: LiveBroker, refresh_jwt: str, redirect_url: str) -> dict[str, str]:
+    """A connect to the payload app whose provider answers a payload error: the landing query."""
+    started = httpx.post(
+        f"{broker.url}/v1/outbound/oauth/connect",
+        headers=broker.user_headers(refresh_jwt),
+        json={"appId": APP_ID, "options": {"redirectUrl": redirect_url}},
+    )
+    state = dict(parse_qsl(urlsplit(started.json()["url"]).query))["state"]
+    landed = httpx.get(
+        f"{broker.url}/v1/outbound/oauth/callback",
+        params={"state": state, "error": IMAGE, "error_description": IMG + LINK},
+    )
+    return dict(parse_qsl(urlsplit(landed.headers["location"]).query))
+
+
+def test_xss_through_the_providers_error_on_the_landing_page_stays_text(
     evil_apps: tuple[str, str],
-    app: AppTest,  # noqa: F811
+    live: LiveBroker,  # noqa: F811
+    signed_in_app: Callable[..., AppTest],  # noqa: F811
 ) -> None:
-    at = land(app, outbound="error", error=IMAGE, errorDescription=IMG + LINK, appId=NAME)
+    at = signed_in_app("landing-xss@example.test")
+    query = failed_flow(live, at.session_state["session"].refresh_jwt.reveal(), LANDING_URL)
+    at = land(at, **query)
     assert_inert(at, NAME, IMG + LINK)
 
 
-def test_xss_through_granted_scopes_on_the_landing_page_stays_text(
-    app: AppTest,  # noqa: F811
+def test_xss_through_the_app_name_on_the_landing_page_stays_text(
+    evil_apps: tuple[str, str],
+    signed_in_app: Callable[..., AppTest],  # noqa: F811
 ) -> None:
-    at = land(
-        app,
-        outbound="connected",
-        appId=COLOR,
-        scopes=" ".join(SCOPES[:3]),
-        requestedScopes=" ".join(SCOPES),
-    )
-    assert_inert(at, COLOR, *SCOPES)
+    at = land(signed_in_app("landing-name-xss@example.test"), app=SECOND_APP_ID)
+    assert_inert(at, f"{NAME} 2")
 
 
 @pytest.fixture
@@ -352,21 +367,10 @@ def test_xss_payloads_never_execute_in_a_real_browser(
     card.get_by_role("button", name="Connect", exact=True).click()
     _check_page(page, dialogs, NAME)
 
-    landings = [  # the query, and what the page must show of it as typed
-        (
-            {"outbound": "error", "error": IMAGE, "errorDescription": IMG + LINK, "appId": APP_ID},
-            [NAME, IMG + LINK],  # the app's name: this tab is signed in through its cookie
-        ),
-        ({"outbound": "error", "error": "x", "appId": SCRIPT + IMAGE + COLOR}, [SCRIPT + IMAGE]),
-        (
-            {
-                "outbound": "connected",
-                "appId": SECOND_APP_ID,
-                "scopes": " ".join(SCOPES[:3]),
-                "requestedScopes": " ".join(SCOPES),
-            },
-            [f"{NAME} 2", *SCOPES[3:]],  # granted ones are in the table (a canvas)
-        ),
+    refresh_jwt = next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE_NAME)
+    landings = [  # the query, and what the page must show as typed
+        (failed_flow(live, refresh_jwt, dashboard.url + "/connected"), [NAME, IMG + LINK]),
+        ({"app": SECOND_APP_ID}, [f"{NAME} 2"]),  # the app's name: signed in through the cookie
     ]
     for query, shown in landings:
         page.goto(f"{dashboard.url}/connected?{urlencode(query)}")

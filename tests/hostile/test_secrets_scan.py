@@ -23,7 +23,7 @@ from sqlalchemy import inspect, text, update
 
 from broker.logs import JsonFormatter, RedactingFilter
 from broker.store.outbound import ManagedTokenRow
-from tests.support.outbound import CLIENT_SECRET, consent, fetch_latest
+from tests.support.outbound import CLIENT_SECRET, consent, fetch_latest, land
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
@@ -88,6 +88,7 @@ def _journey(live: LiveBroker, app_id: str, secrets_seen: set[str], urls: list[s
     urls.append(consent(urls[-1]))
     landed = httpx.get(urls[-1])
     urls.append(landed.headers["location"])
+    assert land(live, urls[-1], signed_in["refreshJwt"])["outbound"] == "connected"
     fetched = fetch_latest(live, app_id, user_id, withRefreshToken=True).json()["token"]
     secrets_seen.update({fetched["accessToken"], fetched["refreshToken"]})
     with live.broker.db.session() as s:

@@ -20,11 +20,11 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from broker.store.outbound import ManagedTokenRow, PendingAuthorizationRow
+from broker.store.outbound import PendingAuthorizationRow
 from tests.support.identity import sign_in_new_user
-from tests.support.outbound import consent, outcome_of, start_connect
+from tests.support.outbound import consent, land, outcome_of, start_connect, stored_tokens
 from tests.support.servers import LiveBroker
 
 
@@ -42,14 +42,8 @@ def _header_of(token: str) -> dict[str, Any]:
     return header
 
 
-def _tokens_of(live: LiveBroker, app_id: str) -> list[tuple[str, str]]:
-    with live.broker.db.session() as s:
-        rows = s.execute(
-            select(ManagedTokenRow.user_id, ManagedTokenRow.granted_by).where(
-                ManagedTokenRow.app_id == app_id
-            )
-        )
-        return [(r[0], r[1]) for r in rows]
+def _tokens_of(live: LiveBroker, app_id: str) -> list[tuple[str, ...]]:
+    return stored_tokens(live, app_id, "user_id", "granted_by")
 
 
 def _me(live: LiveBroker, token: str) -> httpx.Response:
@@ -156,20 +150,13 @@ def test_connect_naming_another_user_lands_tokens_on_the_jwts_user_only(
     attacker, victim = sign_in_new_user(live_broker), sign_in_new_user(live_broker)
     started = start_connect(live_broker, attacker, app_id, userId=victim.user_id)
     assert started.status_code == 200
-    assert httpx.get(consent(started.json()["url"])).status_code == 302
+    landed = httpx.get(consent(started.json()["url"]))
+    assert land(live_broker, landed.headers["location"], attacker)["outbound"] == "connected"
     assert _tokens_of(live_broker, app_id) == [(attacker.user_id, attacker.user_id)]
 
 
-def test_cross_user_state_completes_for_the_user_who_started_it(
-    live_broker: LiveBroker, app_id: str
-) -> None:
-    # The victim's browser is lured into finishing the attacker's consent (login CSRF):
-    # the grant still belongs to the attacker, never to the victim whose browser finished it.
-    attacker, victim = sign_in_new_user(live_broker), sign_in_new_user(live_broker)
-    callback = consent(start_connect(live_broker, attacker, app_id).json()["url"])
-    landed = httpx.get(callback, headers=live_broker.user_headers(victim.refresh_jwt))
-    assert landed.status_code == 302
-    assert _tokens_of(live_broker, app_id) == [(attacker.user_id, attacker.user_id)]
+# The login-CSRF / COAT cases (another account finishing someone's consent) are in
+# test_threats_connect_binding.py.
 
 
 def test_replayed_state_stores_nothing_the_second_time(
@@ -177,7 +164,8 @@ def test_replayed_state_stores_nothing_the_second_time(
 ) -> None:
     user = sign_in_new_user(live_broker)
     callback = consent(start_connect(live_broker, user, app_id).json()["url"])
-    assert httpx.get(callback).status_code == 302
+    first = httpx.get(callback)
+    assert land(live_broker, first.headers["location"], user)["outbound"] == "connected"
     replayed = httpx.get(callback)
     assert replayed.status_code == 400 and "location" not in replayed.headers
     assert len(_tokens_of(live_broker, app_id)) == 1
@@ -200,8 +188,10 @@ def test_state_of_one_connect_cannot_carry_another_connects_code(
     attacker, victim = sign_in_new_user(live_broker), sign_in_new_user(live_broker)
     attacker_callback = consent(start_connect(live_broker, attacker, app_id).json()["url"])
     victim_callback = consent(start_connect(live_broker, victim, app_id).json()["url"])
+    attacker_answer = dict(parse_qsl(urlsplit(attacker_callback).query))
     swapped = {
-        "code": dict(parse_qsl(urlsplit(attacker_callback).query))["code"],
+        "code": attacker_answer["code"],
+        "iss": attacker_answer["iss"],
         "state": dict(parse_qsl(urlsplit(victim_callback).query))["state"],
     }
     landed = httpx.get(attacker_callback.split("?")[0], params=swapped)

@@ -42,5 +42,10 @@ def sign_in_new_user(
         )
         s.flush()
         s.add(LoginId(login_id=login, user_id=user_id))
+    return new_session(live, user_id, login)
+
+
+def new_session(live: LiveBroker, user_id: str, login_id: str) -> SignedInUser:
+    """Open another session for an existing user (as a fresh sign-in would)."""
     issued = start_session(live.broker, user_id, ["pwd"])
-    return SignedInUser(user_id, login, issued.session_jwt, issued.refresh_jwt)
+    return SignedInUser(user_id, login_id, issued.session_jwt, issued.refresh_jwt)

@@ -6,7 +6,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+from sqlalchemy import select
 
+from broker.store.outbound import ManagedTokenRow
 from tests.support.identity import SignedInUser
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
@@ -74,16 +76,53 @@ def outcome_of(location: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(location).query))
 
 
+def confirm(live: LiveBroker, flow: str, user: SignedInUser | str | None) -> dict[str, Any]:
+    """The landing page's question: the flow's outcome, as ``user`` (a signed-in user or their
+    refresh JWT; None: nobody signed in)."""
+    jwt = user.refresh_jwt if isinstance(user, SignedInUser) else user
+    headers = live.user_headers(jwt) if jwt else live.project_headers()
+    response = httpx.post(
+        f"{live.url}/v1/x/outbound/oauth/confirm", headers=headers, json={"flow": flow}
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def land(live: LiveBroker, location: str, user: SignedInUser | str | None) -> dict[str, str]:
+    """What the landing page learns for the callback's final redirect, in the query's shape."""
+    query = outcome_of(location)
+    if query.get("outbound") != "confirm":  # stored (verifier off) or failed: the query says
+        return {k: v for k, v in query.items() if k != "flow"}
+    answer = confirm(live, query["flow"], user)
+    if answer["outcome"] != "connected":
+        return {
+            "outbound": answer["outcome"],
+            "appId": answer.get("appId", ""),
+            **{k: str(answer[k]) for k in ("error", "errorDescription") if k in answer},
+        }
+    return {
+        "outbound": "connected",
+        "appId": answer["appId"],
+        "tokenId": answer["tokenId"],
+        "scopes": " ".join(answer["scopes"]),
+        "requestedScopes": " ".join(answer["requestedScopes"]),
+        "hasRefreshToken": "true" if answer["hasRefreshToken"] else "false",
+        **{k: answer[k] for k in ("tenantId", "externalIdentifier") if answer.get(k)},
+    }
+
+
 def connect(
     live: LiveBroker, user: SignedInUser, app_id: str, scopes: list[str] | None = None
 ) -> dict[str, str]:
-    """The whole flow: connect → provider consent → broker callback; answers the outcome query."""
+    """The whole flow: connect → provider consent → broker callback → the user's confirmation
+    (the landing page's question); answers the outcome in the redirect query's shape."""
     started = start_connect(live, user, app_id, scopes)
     assert started.status_code == 200, started.text
     landed = httpx.get(consent(started.json()["url"]))
     assert landed.status_code == 302, landed.text
     assert landed.headers["location"].startswith(LANDING)
-    outcome = outcome_of(landed.headers["location"])
+    outcome = land(live, landed.headers["location"], user)
     if "outbound" not in outcome:  # strict mode adds no outcome: the token must be there
         held = httpx.get(
             f"{live.url}/v1/mgmt/outbound/apps-with-user-token",
@@ -101,3 +140,14 @@ def fetch_latest(live: LiveBroker, app_id: str, user_id: str, **options: Any) ->
         headers=live.mgmt_headers(),
         json={"appId": app_id, "userId": user_id, "options": options or None},
     )
+
+
+def stored_tokens(live: LiveBroker, app_id: str, *columns: str) -> list[tuple[str, ...]]:
+    """The given columns of each token stored for the app, read from the database."""
+    with live.broker.db.session() as s:
+        rows = s.execute(
+            select(*(getattr(ManagedTokenRow, c) for c in columns)).where(
+                ManagedTokenRow.app_id == app_id
+            )
+        )
+        return [tuple(row) for row in rows]

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from dashboard.app_listing import load_listing, search_and_sort
+from dashboard.descope.connect_flows import confirm_flow
 from dashboard.descope.errors import BadRequest, NotAllowed, NotFound, Unauthorized
 from dashboard.descope.outbound import (
     APP_GONE,
@@ -33,7 +34,7 @@ from dashboard.descope.transport import Transport
 from dashboard.settings import Secret
 from tests.support.dashboard import start_dashboard_broker
 from tests.support.identity import sign_in_new_user
-from tests.support.outbound import CLIENT_SECRET, LANDING, consent, create_demo_app
+from tests.support.outbound import CLIENT_SECRET, LANDING, consent, create_demo_app, outcome_of
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, ThreadedServer
 
@@ -77,7 +78,13 @@ def test_a_connected_app_has_its_granted_scopes_with_a_management_key(
         ConnectRequest("granted", LANDING, scopes=("profile", "calendar.write")),
     )
     assert url.startswith(provider.url)
-    assert httpx.get(consent(url)).status_code == 302
+    landed = httpx.get(consent(url))
+    flow = outcome_of(landed.headers["location"])["flow"]
+    answer = confirm_flow(transport, flow, user.refresh_jwt)  # the landing page's question
+    assert answer is not None and answer.outcome == "connected" and answer.app_id == "granted"
+    assert answer.granted == ("profile", "calendar.write") and answer.has_refresh_token is True
+    again = confirm_flow(transport, flow, user.refresh_jwt)
+    assert again is not None and again.outcome == "used"
     [item] = [
         i for i in load_listing(transport, user.user_id, user.refresh_jwt) if i.app.id == "granted"
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -118,7 +119,30 @@ def test_delete_outcomes_read_as_one_sentence() -> None:
         {"revocations": [{"id": "OT1", "accessToken": "failed", "refreshToken": "revoked"}]}
     )
 
-    assert revoked.sentence == "Deleted 1 token and revoked them at the provider."
+    assert revoked.sentence == "Deleted 1 token and revoked it at the provider."
     assert "did not confirm" in failed.sentence
     assert DeleteOutcome.from_api({"revocations": []}).sentence == "There was no token to delete."
     assert "does not report" in DeleteOutcome.from_api({}).sentence
+
+
+def test_status_colours_are_distinct_at_a_glance() -> None:
+    def rgb(colour: str) -> tuple[int, ...]:
+        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+    colours = {s: rgb(s.colour) for s in TokenStatus}
+    for a, b in itertools.combinations(TokenStatus, 2):
+        distance = sum((x - y) ** 2 for x, y in zip(colours[a], colours[b], strict=True)) ** 0.5
+        assert distance > 75, (a, b)  # the two near-identical reds were ≈ 36 apart
+
+
+def test_times_are_local_with_utc_beside() -> None:
+    from unittest.mock import patch
+
+    from dashboard.ui.tokens_detail import local_time
+
+    moment = datetime(2026, 7, 1, 12, 30, tzinfo=UTC)
+    with patch("dashboard.ui.tokens_detail.browser_timezone", return_value="Europe/Paris"):
+        assert local_time(moment) == "2026-07-01 14:30:00 CEST (12:30 UTC)"
+    with patch("dashboard.ui.tokens_detail.browser_timezone", return_value="UTC"):
+        assert local_time(moment) == "2026-07-01 12:30:00 UTC"
+    assert local_time(None, "never") == "never"
