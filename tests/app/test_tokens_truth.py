@@ -24,7 +24,7 @@ from tests.app.test_tokens_page import (
     _token_id,
 )
 from tests.support.dashboard import ADMIN_ROLE, ENTRYPOINT
-from tests.support.outbound import consent, create_demo_app
+from tests.support.outbound import consent, create_demo_app, land
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, SeededTokens, upload_user_token
@@ -50,14 +50,21 @@ def _kinds(at: AppTest) -> list[str]:
     return found
 
 
-def _connect_from_the_apps_page(at: AppTest, app_id: str) -> AppTest:
-    """Connect button → Get the authorization link → the (auto-approving) provider → callback."""
+def _consent_and_land(at: AppTest, live: LiveBroker) -> None:
+    """The (auto-approving) provider → callback → the landing page's confirmation, as the
+    signed-in user (the user verifier keeps the grant only for them)."""
+    landed = httpx.get(consent(at.session_state["widgets__pending_connect"].url))
+    assert landed.status_code == 302, landed.text
+    refresh_jwt = at.session_state["session"].refresh_jwt.reveal()
+    assert land(live, landed.headers["location"], refresh_jwt)["outbound"] == "connected"
+
+
+def _connect_from_the_apps_page(at: AppTest, live: LiveBroker, app_id: str) -> AppTest:
+    """Connect button → Get the authorization link → consent → landing."""
     at.switch_page(APPS_PAGE).run()
     at.button(key=f"apps__connect__{app_id}").click().run()
     at.button(key=f"apps__start__{app_id}").click().run()
-    url = at.session_state["widgets__pending_connect"].url
-    landed = httpx.get(consent(url))
-    assert landed.status_code == 302, landed.text
+    _consent_and_land(at, live)
     return at.run()  # the tab's watcher sees the new connection
 
 
@@ -73,7 +80,7 @@ def test_a_connect_shows_on_managed_tokens_without_a_refresh(
     at.switch_page(TOKENS_PAGE).run()
     assert any("You have no connected app yet" in i.value for i in at.info)
 
-    at = _connect_from_the_apps_page(at, FRESH)
+    at = _connect_from_the_apps_page(at, live, FRESH)
     # A refreshable token is not announced as "expires in 60 min" on its card.
     assert any(c.value.endswith("renewed automatically") for c in at.caption)
     at.switch_page(TOKENS_PAGE).run()
@@ -137,7 +144,7 @@ def test_scope_warnings_name_only_scopes_that_were_asked_for(
     at.button(key="apps__connect__acme-asked").click().run()
     at.multiselect(key="apps__scopes__acme-asked").set_value(["profile", "calendar.read"]).run()
     at.button(key="apps__start__acme-asked").click().run()
-    httpx.get(consent(at.session_state["widgets__pending_connect"].url))
+    _consent_and_land(at, live)
     at.run()
     at.switch_page(TOKENS_PAGE).run()
     at.segmented_control(key="tokens__view").set_value("My connections").run()
