@@ -26,6 +26,7 @@ from broker.errors import (
 from broker.lifecycle.scheduler import lifecycle_lifespan
 from broker.outbound.fast_fetch import FastFetch
 from broker.outbound.url_policy import warm_up
+from broker.strict import strict_surface
 
 log = logging.getLogger("broker")
 
@@ -147,6 +148,8 @@ def create_app(broker: Broker) -> FastAPI:
         app.include_router(importlib.import_module(name).router)
     _install_error_handlers(app)
     app.add_middleware(FastFetch)
+    if settings.strict_descope:
+        strict_surface(app)  # outside the fast fetch: its answers are stripped too
     # Credentialed CORS for the dashboard's origin and OUTBOUND_CORS_ORIGINS only; demo mode,
     # loopback-bound by construction, adds every local origin (any port on this machine).
     app.add_middleware(

@@ -61,6 +61,7 @@ def _broker_settings(args: argparse.Namespace) -> BrokerSettings:
         scheduler_enabled=False if args.no_scheduler else None,
         dashboard_url=args.dashboard_url,
         demo_mode=True if args.demo else None,
+        strict_descope=True if getattr(args, "strict_descope", False) else None,
     )
     lifecycle: dict[str, Any] = {}
     if args.scheduler_interval is not None:
@@ -325,6 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("broker", help="run the broker alone")
     broker_flags(b)
+    b.add_argument(
+        "--strict-descope",
+        action="store_true",
+        help="answer only Descope's own surface, as the cloud (also OUTBOUND_STRICT_DESCOPE=1)",
+    )
     b.set_defaults(func=cmd_broker)
 
     p = sub.add_parser("provider", help="run the demo OAuth provider alone")

@@ -70,6 +70,8 @@ class BrokerSettings:
     refresh_margin_s: int = 60
     scheduler_enabled: bool = True
     allow_private_urls: bool = False
+    # Only Descope's own surface (broker/strict.py): the stand-in for Descope's cloud.
+    strict_descope: bool = False
     log_level: str = "INFO"
     # The demo of `outbound up`: email codes wait in the local outbox, credentialed CORS from
     # any loopback origin. Loopback only (``refuse_unsafe_settings``); docs/security.md.
@@ -128,6 +130,7 @@ class BrokerSettings:
             refresh_margin_s=int(env.get("OUTBOUND_REFRESH_MARGIN", "60")),
             scheduler_enabled=_env_bool("OUTBOUND_SCHEDULER", True),
             allow_private_urls=_env_bool("OUTBOUND_ALLOW_PRIVATE_URLS", False),
+            strict_descope=_env_bool("OUTBOUND_STRICT_DESCOPE", False),
             log_level=env.get("OUTBOUND_LOG_LEVEL", "INFO"),
             demo_mode=_env_bool("OUTBOUND_DEMO_MODE", False),
             smtp_url=Secret(env["OUTBOUND_SMTP_URL"]) if env.get("OUTBOUND_SMTP_URL") else None,
@@ -154,6 +157,7 @@ class BrokerSettings:
             "OUTBOUND_REFRESH_MARGIN": str(self.refresh_margin_s),
             "OUTBOUND_SCHEDULER": "1" if self.scheduler_enabled else "0",
             "OUTBOUND_ALLOW_PRIVATE_URLS": "1" if self.allow_private_urls else "0",
+            "OUTBOUND_STRICT_DESCOPE": "1" if self.strict_descope else "0",
             "OUTBOUND_LOG_LEVEL": self.log_level,
             "OUTBOUND_DEMO_MODE": "1" if self.demo_mode else "0",
             "OUTBOUND_SMTP_FROM": self.smtp_from,

@@ -43,7 +43,7 @@ class AppListing:
 def load_listing(transport: Transport, user_id: str, refresh_jwt: str) -> tuple[AppListing, ...]:
     """Every app with the user's connection state; token details when a key is configured."""
     apps = list_apps(transport, token=refresh_jwt)
-    connected = set(apps_with_user_token(transport, token=refresh_jwt))
+    connected = set(apps_with_user_token(transport, user_id, token=refresh_jwt))
     result = []
     for app in apps:
         latest = None
@@ -80,7 +80,7 @@ def connect_fingerprint(
     The token id (management key only) also changes when an already connected app is connected
     again, e.g. with other scopes.
     """
-    ids = tuple(sorted(apps_with_user_token(transport, token=refresh_jwt)))
+    ids = tuple(sorted(apps_with_user_token(transport, user_id, token=refresh_jwt)))
     token_id = ""
     if transport.has_management_key and app_id in ids:
         try:

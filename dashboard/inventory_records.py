@@ -31,6 +31,9 @@ class Connection:
     user_email: str = ""
     user_login_id: str = ""
     tenant_name: str = ""
+    # Whether ``apps-with-user-token`` listed the app for the user (a fan-out scan; None where
+    # not asked): False for a token stored but not usable (needs a reconnect, expired for good).
+    held: bool | None = None
 
     @property
     def owner_label(self) -> str:

@@ -60,6 +60,13 @@ def base_url_for_project_id(project_id: str) -> str:
     return DESCOPE_DEFAULT_BASE_URL
 
 
+def descope_base_url(env: Mapping[str, str], project_id: str) -> str:
+    """``DESCOPE_BASE_URI`` (the Python SDK's variable), else ``DESCOPE_BASE_URL`` (Go's, and
+    this dashboard's before), else the project's regional host as the SDK derives it."""
+    chosen = env.get("DESCOPE_BASE_URI") or env.get("DESCOPE_BASE_URL")
+    return (chosen or base_url_for_project_id(project_id)).strip().rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the dashboard sends its requests and who may use the management key."""
@@ -105,9 +112,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         return Settings(
             target="descope",
             project_id=project_id,
-            base_url=(env.get("DESCOPE_BASE_URL") or base_url_for_project_id(project_id)).rstrip(
-                "/"
-            ),
+            base_url=descope_base_url(env, project_id),
             management_key=Secret(key) if key else None,
             admin_roles=admin_roles,
             dashboard_url=dashboard_url.rstrip("/"),

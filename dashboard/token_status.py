@@ -87,6 +87,7 @@ _EXTENSION_STATUSES = {
     "needs_reauth": TokenStatus.NEEDS_REAUTH,
     "revoked": TokenStatus.REVOKED,
     "refresh_failed": TokenStatus.REFRESH_FAILED,
+    "expired": TokenStatus.EXPIRED,
 }
 
 

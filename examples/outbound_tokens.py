@@ -2,7 +2,7 @@
 
 Works against the embedded broker (credentials from ``.outbound/local.env``) and against
 Descope's cloud (``DESCOPE_PROJECT_ID``, ``DESCOPE_MANAGEMENT_KEY``, optional
-``DESCOPE_BASE_URL``). The two outcomes a backend must handle are typed:
+``DESCOPE_BASE_URI`` as the Python SDK reads it, or ``DESCOPE_BASE_URL``). The two outcomes a backend must handle are typed:
 ``NotConnected`` (send the person to connect) and ``NeedsReauthorization`` (the grant died;
 only a new connect heals it).
 """
@@ -24,7 +24,7 @@ class NotConnected(Exception):
 
 
 class NeedsReauthorization(Exception):
-    """The provider refused the refresh for good; the user must connect again (E111505)."""
+    """The provider refused the refresh for good; the user must connect again (another 404)."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,8 @@ def load_config() -> Config:
     if pid := os.environ.get("DESCOPE_PROJECT_ID"):
         region = pid[1:5] if len(pid) >= 32 else ""
         default = f"https://api.{region}.descope.com" if region else "https://api.descope.com"
-        return Config(
-            os.environ.get("DESCOPE_BASE_URL", default), pid, os.environ["DESCOPE_MANAGEMENT_KEY"]
-        )
+        base = os.environ.get("DESCOPE_BASE_URI") or os.environ.get("DESCOPE_BASE_URL")
+        return Config(base or default, pid, os.environ["DESCOPE_MANAGEMENT_KEY"])
     data_dir = Path(os.environ.get("OUTBOUND_DATA_DIR", ".outbound"))
     values = dict(
         line.split("=", 1)
@@ -86,7 +85,9 @@ def fetch_token(
         timeout=30,
     )
     code = r.json().get("errorCode") if r.is_error else None
-    if code == "E111505":
+    # E111504 is Descope's one documented fetch error ("not found"); any other 404 (the
+    # broker's E111505, the cloud's undocumented code) is a token stored but refused.
+    if r.status_code == 404 and code != "E111504":
         raise NeedsReauthorization(
             f"The {app_id} connection must be renewed: reconnect it at {DASHBOARD_URL}/outbound_apps"
         )

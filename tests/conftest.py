@@ -14,6 +14,9 @@ from tests.support.provider import provider  # noqa: F401  (the demo OAuth provi
 from tests.support.servers import PG_URL_ENV, LiveBroker, fresh_postgres_database, start_broker
 
 BACKENDS = ("sqlite", "postgres")
+# SQLite behind the strict surface (--strict-descope): the cloud's stand-in. A module opts in
+# with ``pytest.mark.parametrize("live_broker", [*BACKENDS, STRICT], indirect=True)``.
+STRICT = "strict"
 
 
 def _database_url(backend: str, stack: Any) -> str | None:
@@ -41,9 +44,15 @@ def live_broker(
     ``broker_settings``)."""
     from contextlib import ExitStack
 
+    strict = request.param == STRICT
     with ExitStack() as stack:
-        url = _database_url(request.param, stack)
-        live = start_broker(tmp_path_factory.mktemp("broker"), database_url=url, **broker_settings)
+        url = _database_url("sqlite" if strict else request.param, stack)
+        live = start_broker(
+            tmp_path_factory.mktemp("broker"),
+            database_url=url,
+            strict_descope=strict,
+            **broker_settings,
+        )
         try:
             yield live
         finally:

@@ -1,4 +1,10 @@
-"""The Acme Calendar API: ``/api/me`` and ``/api/events``, guarded by bearer tokens and scopes."""
+"""The Acme Calendar API, guarded by bearer tokens and scopes.
+
+``/api/me`` and ``/api/events`` are Acme's own; ``/calendar/v3/calendars/{calendarId}/events``
+answers Google Calendar's ``events.list`` shape for the same events (RFC 3339 ``timeMin``
+required as Google parses it, ``maxResults``, ``singleEvents``, ``orderBy=startTime``), so the
+Google Calendar example tool runs end to end offline against it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,14 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from broker.demo_provider.context import provider_of
 from broker.demo_provider.directory import DemoUser, user_by_id
 from broker.demo_provider.tokens import AccessToken
 
-router = APIRouter(prefix="/api")
+router = APIRouter()
 REALM = "acme-calendar"
 
 _TITLES = (
@@ -73,7 +80,7 @@ def _require(token: AccessToken, scope: str) -> None:
         raise ScopeRequired(scope)
 
 
-@router.get("/me")
+@router.get("/api/me")
 def me(bearer: Bearer) -> dict[str, Any]:
     """The signed-in person (needs ``profile``; the email only with ``email``)."""
     token, user = bearer
@@ -107,9 +114,68 @@ def upcoming_events(user: DemoUser, today: datetime) -> list[dict[str, Any]]:
     return events
 
 
-@router.get("/events")
+@router.get("/api/events")
 def events(bearer: Bearer) -> dict[str, Any]:
     """Upcoming events on the person's calendar (needs ``calendar.read``)."""
     token, user = bearer
     _require(token, "calendar.read")
     return {"items": upcoming_events(user, datetime.now(UTC))}
+
+
+def _rfc3339(value: str) -> datetime | None:
+    """An RFC 3339 date-time with its offset (Google rejects a bare date or "now")."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if "T" in value and parsed.tzinfo is not None else None
+
+
+def _google_error(status: int, reason: str, message: str) -> JSONResponse:
+    # https://developers.google.com/calendar/api/guides/errors
+    body = {"code": status, "message": message, "errors": [{"reason": reason, "message": message}]}
+    return JSONResponse({"error": body}, status_code=status)
+
+
+@router.get("/calendar/v3/calendars/{calendar_id}/events", response_model=None)
+def google_events_list(
+    bearer: Bearer,
+    calendar_id: str,
+    time_min: str | None = Query(default=None, alias="timeMin"),
+    max_results: int = Query(default=250, alias="maxResults", ge=1, le=2500),
+    single_events: bool = Query(default=False, alias="singleEvents"),
+    order_by: str | None = Query(default=None, alias="orderBy"),
+) -> dict[str, Any] | JSONResponse:
+    """Google Calendar's ``events.list`` for the person's primary calendar (``calendar.read``).
+
+    https://developers.google.com/calendar/api/v3/reference/events/list
+    """
+    token, user = bearer
+    _require(token, "calendar.read")
+    if calendar_id not in ("primary", user.email):
+        return _google_error(404, "notFound", "Not Found")
+    start = _rfc3339(time_min) if time_min is not None else datetime.min.replace(tzinfo=UTC)
+    if start is None:
+        return _google_error(400, "badRequest", "Bad Request")
+    if order_by == "startTime" and not single_events:
+        return _google_error(400, "badRequest", "The requested ordering is not available.")
+    items = [
+        {
+            "kind": "calendar#event",
+            "id": e["id"],
+            "status": "confirmed",
+            "summary": e["title"],
+            "location": e["location"],
+            "organizer": {"email": e["organizer"]},
+            "start": {"dateTime": e["start"], "timeZone": "UTC"},
+            "end": {"dateTime": e["end"], "timeZone": "UTC"},
+        }
+        for e in upcoming_events(user, datetime.now(UTC))
+        if datetime.fromisoformat(e["end"].replace("Z", "+00:00")) > start
+    ][:max_results]
+    return {
+        "kind": "calendar#events",
+        "summary": user.email,
+        "timeZone": "UTC",
+        "items": items,
+    }

@@ -7,8 +7,9 @@
 * ``tenant_admin_role`` (``OUTBOUND_TENANT_ADMIN_ROLE``, default ``Tenant Admin``, Descope's
   built-in role): the role a user needs in a tenant to connect or replace its tenant token.
 * ``reconnect_link_ttl_s`` (``OUTBOUND_RECONNECT_LINK_TTL``, default one day).
-* ``strict_descope`` (``OUTBOUND_STRICT_DESCOPE``): Descope's surface only, so the broker-only
-  parts (confirmation, the landing id, reconnect links) are off.
+* ``strict_descope`` (``OUTBOUND_STRICT_DESCOPE``, or the broker's ``--strict-descope``):
+  Descope's surface only, so the broker-only parts (confirmation, the landing id, reconnect
+  links) are off.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class ConnectSettings:
             confirmation=_flag(confirmation),
             tenant_admin_role=str(role or cls.tenant_admin_role),
             reconnect_link_ttl_s=int(ttl or cls.reconnect_link_ttl_s),
-            strict_descope=_flag(strict),
+            strict_descope=settings.strict_descope or _flag(strict),
         )
 
 

@@ -129,7 +129,8 @@ def fetch_token(
         # The grant is dead (issue 4): its access token may be revoked too, so a fetch
         # answers the typed error rather than a token, until the user connects again.
         metrics.FETCHES.labels(result="needs_reauth").inc()
-        raise ReauthorizationRequired("The user must connect this app again")
+        reason = f": {row.last_refresh_error}" if row.last_refresh_error else ""
+        raise ReauthorizationRequired(f"The user must connect this app again{reason}")
     # The hot path (bench/fetch.py): a token usable now is answered from this one read,
     # without the refresh engine's own reads (row, lease) and a third session.
     if not force and _usable_now(broker, row):

@@ -108,32 +108,41 @@ class OutboundApp:
         )
 
     def to_api(self) -> dict[str, Any]:
-        """The wire object for create and update (update overwrites every field, §3.2)."""
+        """The wire object for create and update, composed as the Python SDK composes it.
+
+        ``_compose_create_update_body`` sends ``name``, ``id``, ``description`` and ``logo``
+        always (``null`` when unset), lists and ``pkce`` always, and every other field only when
+        set. Update overwrites every field it is sent ("empty fields will override populated
+        fields", §3.2), so an update carries the whole app as loaded. ``templateId`` (go sends
+        it), ``appType`` and ``tenantId`` (docs) go beyond the Python SDK and are sent when set.
+        """
         body: dict[str, Any] = {
-            "id": self.id or None,
             "name": self.name,
-            "description": self.description,
-            "logo": self.logo,
+            "id": self.id or None,
+            "description": self.description or None,
+            "logo": self.logo or None,
+        }
+        optional = {
             "clientId": self.client_id,
             "templateId": self.template_id,
             "discoveryUrl": self.discovery_url,
             "authorizationUrl": self.authorization_url,
-            "authorizationUrlParams": [
-                {"key": k, "value": v} for k, v in self.authorization_url_params
-            ],
             "tokenUrl": self.token_url,
-            "tokenUrlParams": [{"key": k, "value": v} for k, v in self.token_url_params],
             "revocationUrl": self.revocation_url,
-            "defaultScopes": list(self.default_scopes),
             "defaultRedirectUrl": self.default_redirect_url,
             "callbackDomain": self.callback_domain,
-            "pkce": self.pkce,
             "accessType": self.access_type,
-            "prompt": list(self.prompt),
             "appType": self.app_type,
+            "tenantId": self.tenant_id,
         }
-        if self.tenant_id:
-            body["tenantId"] = self.tenant_id
+        body.update({k: v for k, v in optional.items() if v})
+        body["authorizationUrlParams"] = [
+            {"key": k, "value": v} for k, v in self.authorization_url_params
+        ]
+        body["tokenUrlParams"] = [{"key": k, "value": v} for k, v in self.token_url_params]
+        body["defaultScopes"] = list(self.default_scopes)
+        body["pkce"] = self.pkce
+        body["prompt"] = list(self.prompt)
         return body
 
 
@@ -373,14 +382,28 @@ def _connect_error(exc: ApiError, *, explicit_token: bool) -> ApiError:
     return exc
 
 
+CONNECT_PATH = "/v1/outbound/oauth/connect"  # core-js, Descope's sample (reference §2.1)
+MANAGEMENT_CONNECT_PATH = "/v1/mgmt/outbound/app/connect"  # the API docs, agent-auth
+
+
+def _start_connect(transport: Transport, refresh_jwt: str, request: ConnectRequest) -> Any:
+    """POST connect as core-js does; where that path is unknown (404 ``E011006``, "endpoint not
+    found"), the documented management connect with the same refresh JWT and body."""
+    body = request.to_api()
+    try:
+        return transport.request("POST", CONNECT_PATH, token=refresh_jwt, json_body=body)
+    except NotFound as exc:
+        if exc.code != "E011006" or "endpoint" not in exc.detail.lower():
+            raise
+    return transport.request("POST", MANAGEMENT_CONNECT_PATH, token=refresh_jwt, json_body=body)
+
+
 def connect(
     transport: Transport, refresh_jwt: str, request: ConnectRequest, *, explicit_token: bool = False
 ) -> str:
     """Start a connect for the holder of ``refresh_jwt``; answers the authorization URL."""
     try:
-        data = transport.request(
-            "POST", "/v1/outbound/oauth/connect", token=refresh_jwt, json_body=request.to_api()
-        )
+        data = _start_connect(transport, refresh_jwt, request)
     except ApiError as exc:
         raise _connect_error(exc, explicit_token=explicit_token) from exc
     url = text(mapping(data).get("url"))

@@ -13,17 +13,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from dashboard.descope.errors import ApiError, NotFound, ServerError
+from dashboard.descope.errors import ApiError, NotFound
+from dashboard.descope.fetch_errors import NOT_CONNECTED as NOT_CONNECTED
+from dashboard.descope.fetch_errors import ProviderUnavailable as ProviderUnavailable
+from dashboard.descope.fetch_errors import TokenRefused as TokenRefused
+from dashboard.descope.fetch_errors import fetch_error
 from dashboard.descope.parsing import mapping, number, text, texts, timestamp
 from dashboard.descope.transport import Transport
 from dashboard.settings import Secret
 
-NOT_CONNECTED = "No token is stored for that connection: the user has to connect the app first."
-# Codes the embedded broker adds for a fetch that cannot refresh (Descope documents none).
-_REFRESH_SENTENCES = {
-    "E111505": "The provider no longer accepts this connection: the user has to connect again.",
-    "E111506": "The provider could not refresh this token just now; try again in a moment.",
-}
+_UNFETCHED = "unfetched:"
 
 RevocationResult = Literal["revoked", "failed", "unsupported", "none", "unknown"]
 _RESULTS: tuple[RevocationResult, ...] = ("revoked", "failed", "unsupported", "none")
@@ -68,6 +67,41 @@ class ManagedToken:
     token_kind: str | None = None
     # Non-secret values the provider named (Salesforce instance_url, Slack team_id, realmId).
     provider_metadata: Mapping[str, str] | None = None
+
+    @classmethod
+    def unfetched(cls, app_id: str, user_id: str, tenant_id: str) -> ManagedToken:
+        """A token known only by its owner and app (its fetch has not answered it)."""
+        return cls(
+            id=f"{_UNFETCHED}{app_id}:{user_id}:{tenant_id}",
+            app_id=app_id,
+            user_id=user_id,
+            tenant_id=tenant_id,
+            token_sub="",
+            access_token=Secret(""),
+            access_token_type="Bearer",
+            access_token_expiry=None,
+            has_refresh_token=False,
+            refresh_token=None,
+            last_refresh_time=None,
+            last_refresh_error="",
+            scopes=(),
+            granted_by="",
+            external_identifier="",
+        )
+
+    @property
+    def fetched(self) -> bool:
+        """Whether the service answered this token (else only its owner, app and outcome are
+        known, from a refused fetch: its id is not the service's)."""
+        return not self.id.startswith(_UNFETCHED)
+
+    def refused(self, exc: TokenRefused | ProviderUnavailable) -> ManagedToken:
+        """This token as its refused fetch classifies it (the service's sentence as the error)."""
+        if isinstance(exc, ProviderUnavailable):
+            status = "refresh_failed"
+        else:
+            status = "expired" if exc.expired else "needs_reauth"
+        return replace(self, status=status, last_refresh_error=exc.sentence)
 
     def without_secrets(self) -> ManagedToken:
         """The same metadata with the access and refresh tokens dropped (safe to cache)."""
@@ -195,13 +229,10 @@ def _fetch(transport: Transport, path: str, body: dict[str, Any]) -> ManagedToke
     try:
         data = transport.request("POST", path, management=True, json_body=body)
     except ApiError as exc:
-        sentence = _REFRESH_SENTENCES.get(exc.code)
-        if sentence is None and isinstance(exc, NotFound):
-            sentence = NOT_CONNECTED
-        if sentence is None:
+        refused = fetch_error(exc)
+        if refused is exc:
             raise
-        kind = ServerError if exc.status >= 500 else NotFound
-        raise kind(sentence, status=exc.status, code=exc.code, detail=exc.detail) from exc
+        raise refused from exc
     return ManagedToken.from_api(mapping(mapping(data).get("token")))
 
 
@@ -303,7 +334,7 @@ def tenant_token_by_scopes(
 
 def apps_with_user_token(
     transport: Transport,
-    user_id: str | None = None,
+    user_id: str,
     *,
     tenant_id: str | None = None,
     token: str | None = None,
@@ -311,7 +342,8 @@ def apps_with_user_token(
     """Ids of the apps a user holds a usable token for.
 
     With the management key by default; with ``token`` (a user's refresh JWT) the user asks
-    about themselves, as Descope's outbound-applications widget does.
+    about themselves and sends ``userId=<me>``, as Descope's outbound-applications widget does
+    (reference §8).
     """
     params = {k: v for k, v in (("userId", user_id), ("tenantId", tenant_id)) if v}
     data = transport.request(

@@ -54,10 +54,14 @@ def _signed_in_token() -> str | None:
 
 
 def _holds(app_id: str) -> bool | None:
-    token = _signed_in_token()
-    if token is None or not app_id:
+    session = current_session()
+    if session is None or not app_id:
         return None
-    return app_id in apps_with_user_token(current_target().transport, token=token)
+    # userId=<me> with the user's own JWT, as Descope's outbound-applications widget asks.
+    mine = apps_with_user_token(
+        current_target().transport, session.user.user_id, token=session.refresh_jwt.reveal()
+    )
+    return app_id in mine
 
 
 def _learn(query: dict[str, str]) -> Landing | None:

@@ -53,7 +53,9 @@ NO_KEY = """This page reads tokens through the Management API, so the dashboard 
 def _missing_key(target: Target, session: Session) -> None:
     st.info(NO_KEY, icon=":material/key:")
     try:
-        mine = tokens.apps_with_user_token(target.transport, token=session.refresh_jwt.reveal())
+        mine = tokens.apps_with_user_token(
+            target.transport, session.user.user_id, token=session.refresh_jwt.reveal()
+        )
     except DashboardError as exc:
         st.caption(exc.sentence)
         return

@@ -15,7 +15,7 @@ from typing import Literal
 import streamlit as st
 
 from dashboard.descope import tokens
-from dashboard.descope.errors import DashboardError, NotFound
+from dashboard.descope.errors import DashboardError, NotAllowed, NotFound
 from dashboard.descope.tokens import ManagedToken
 from dashboard.descope.transport import call_url
 from dashboard.inventory_cache import SHARED, Change, removing, replacing
@@ -134,7 +134,11 @@ def _forget(change: Change) -> None:
     clear_selection()
 
 
-def _delete(connection: Connection, _: TrialRequest | None) -> Outcome:
+def _delete(connection: Connection, trial: TrialRequest | None) -> Outcome:
+    if not connection.token.fetched:  # a refused fetch named no token id: delete by owner
+        if connection.token.is_tenant_token:
+            raise NotAllowed(UNKNOWN_TENANT_TOKEN)
+        return _disconnect(connection, trial)
     token_id = connection.token.id
     outcome = tokens.delete_token(current_target().transport, token_id)
     _forget(removing(lambda c: c.token.id != token_id))
@@ -152,6 +156,10 @@ def _disconnect(connection: Connection, _: TrialRequest | None) -> Outcome:
     )
 
 
+UNKNOWN_TENANT_TOKEN = (
+    "The service did not name this tenant token (its fetch was refused), so it cannot be deleted"
+    " from here; connecting the tenant again replaces it."
+)
 _PERFORM = {"refresh": _refresh, "try": _try, "delete": _delete, "disconnect": _disconnect}
 
 

@@ -1,5 +1,8 @@
 """AppTest fixtures: the dashboard's entrypoint run in-process against a live broker.
 
+Every module runs twice: against the embedded broker (``local``) and against the broker in
+strict mode standing in for Descope's cloud (``strict``; tests/support/dashboard.py).
+
 Reuse them for a new page: ``app`` is a fresh, not-yet-run AppTest of the entrypoint pointed at
 ``live``; ``signed_in_app(login_id, roles=...)`` returns one already signed in through the form.
 """
@@ -14,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.support.dashboard import (
     ENTRYPOINT,
+    MODES,
     PASSWORD,
     create_user,
     point_dashboard_at,
@@ -22,10 +26,12 @@ from tests.support.dashboard import (
 from tests.support.servers import LiveBroker
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
-    """One broker (SQLite) per test module."""
-    broker = start_dashboard_broker(tmp_path_factory.mktemp("apptest-broker"))
+@pytest.fixture(scope="module", params=MODES)
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveBroker]:
+    """One broker (SQLite) per test module and mode."""
+    broker = start_dashboard_broker(tmp_path_factory.mktemp("apptest-broker"), request.param)
     yield broker
     broker.stop()
 

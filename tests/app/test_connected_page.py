@@ -15,7 +15,7 @@ from broker.store.outbound import ManagedTokenRow
 from dashboard.app_listing import ConnectOutcome
 from dashboard.descope.connect_flows import FlowAnswer
 from tests.app.conftest import sign_in
-from tests.support.dashboard import ENTRYPOINT, create_user
+from tests.support.dashboard import ENTRYPOINT, LOCAL_ONLY, create_user
 from tests.support.outbound import create_demo_app, outcome_of
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
@@ -57,6 +57,7 @@ def _landing_query(
     return outcome_of(httpx.get(location).headers["location"])
 
 
+@LOCAL_ONLY  # the broker's connect binding (/v1/x/): Descope's cloud has none
 def test_a_confirmed_flow_shows_granted_scopes_against_requested_ones(
     live: LiveBroker, acme: tuple[LiveProvider, str], signed_in_app: Callable[..., AppTest]
 ) -> None:
@@ -73,6 +74,7 @@ def test_a_confirmed_flow_shows_granted_scopes_against_requested_ones(
     assert "flow" not in at.query_params  # read once, then cleared from the URL
 
 
+@LOCAL_ONLY  # the broker's connect binding (/v1/x/): Descope's cloud has none
 def test_a_replayed_landing_url_does_not_claim_success(
     live: LiveBroker, acme: tuple[LiveProvider, str], signed_in_app: Callable[..., AppTest]
 ) -> None:
@@ -96,12 +98,14 @@ def test_a_query_claiming_success_without_a_flow_claims_nothing(app: AppTest) ->
     ]
 
 
+@LOCAL_ONLY  # the broker's connect binding (/v1/x/): Descope's cloud has none
 def test_a_made_up_flow_id_is_unknown_to_the_broker(app: AppTest) -> None:
     at = land(app, outbound="connected", appId="acme-cal", flow=secrets.token_urlsafe(32))
     assert not at.exception
     assert at.success == [] and "does not know this connection" in at.error[0].value
 
 
+@LOCAL_ONLY  # the broker's connect binding (/v1/x/): Descope's cloud has none
 def test_an_approval_finished_where_nobody_is_signed_in_is_refused_in_one_sentence(
     live: LiveBroker, acme: tuple[LiveProvider, str], signed_in_app: Callable[..., AppTest]
 ) -> None:
@@ -147,6 +151,7 @@ def _reconnect_link_for(live: LiveBroker, acme: tuple[LiveProvider, str], at: Ap
     return link
 
 
+@LOCAL_ONLY  # the broker's connect binding (/v1/x/): Descope's cloud has none
 def test_a_reconnect_link_is_started_by_its_user_with_a_click(
     live: LiveBroker, acme: tuple[LiveProvider, str], signed_in_app: Callable[..., AppTest]
 ) -> None:
@@ -162,6 +167,7 @@ def test_a_reconnect_link_is_started_by_its_user_with_a_click(
     assert "reconnect" not in at.query_params  # the secret is cleared from the address bar
 
 
+@LOCAL_ONLY  # the broker's connect binding (/v1/x/): Descope's cloud has none
 def test_a_reconnect_link_opened_by_someone_else_only_explains(
     live: LiveBroker, acme: tuple[LiveProvider, str], signed_in_app: Callable[..., AppTest]
 ) -> None:

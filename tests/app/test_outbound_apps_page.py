@@ -11,10 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from broker.demo_provider.consent_form import approve
 from broker.demo_provider.directory import USERS
+from broker.store.outbound import OutboundAppRow
 from dashboard.descope.outbound import APP_GONE, CONNECT_REFUSED, NAME_TAKEN, REDIRECT_NOT_ALLOWED
 from dashboard.gates import DEVELOPER_ROLES
 from dashboard.ui.apps import NO_CATALOG
-from tests.support.dashboard import ADMIN_ROLE
+from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, is_strict
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import (
     CLIENT_SECRET,
@@ -86,7 +87,7 @@ def start(at: AppTest, app_id: str, **fields: Any) -> AppTest:
 
 
 def test_the_list_shows_every_app_with_default_scopes_safely(
-    acme: LiveProvider, signed_in_app: Callable[..., AppTest]
+    live: LiveBroker, acme: LiveProvider, signed_in_app: Callable[..., AppTest]
 ) -> None:
     at = signed_in_app("list@example.com")
     assert not at.exception
@@ -101,7 +102,7 @@ def test_the_list_shows_every_app_with_default_scopes_safely(
     assert "Not connected" in page
     for scope in ("profile", "email", "calendar.read", "offline_access"):
         assert scope in page
-    assert NO_CATALOG not in page
+    assert (NO_CATALOG in page) is is_strict(live)  # the cloud has no provider catalog
 
 
 def test_search_and_sort_by_name(acme: LiveProvider, signed_in_app: Callable[..., AppTest]) -> None:
@@ -124,6 +125,7 @@ def pending_rows(at: AppTest) -> dict[str, list[str]]:
     return rows
 
 
+@LOCAL_ONLY
 def test_the_scope_picker_offers_the_catalog_scopes_with_descriptions(
     acme: LiveProvider, signed_in_app: Callable[..., AppTest]
 ) -> None:
@@ -189,10 +191,14 @@ def test_a_completed_connect_updates_the_tab_that_started_it(
     [link] = at.get("link_button")
     location = approve(acme.http, link.proto.url, email=DEMO_USER)
     landed = httpx.get(location)
-    assert landed.status_code == 302 and "outbound=confirm" in landed.headers["location"]
+    assert landed.status_code == 302
     session = at.session_state["session"]
-    flow = outcome_of(landed.headers["location"])["flow"]  # the landing page confirms it
-    assert confirm(live, flow, session.refresh_jwt.reveal())["outcome"] == "connected"
+    if is_strict(live):  # the cloud stores the grant at the callback and adds no parameter
+        assert not {"outbound", "flow"} & set(outcome_of(landed.headers["location"]))
+    else:
+        assert "outbound=confirm" in landed.headers["location"]
+        flow = outcome_of(landed.headers["location"])["flow"]  # the landing page confirms it
+        assert confirm(live, flow, session.refresh_jwt.reveal())["outcome"] == "connected"
     at.run()  # the polling fragment sees the new connection and reruns the page
     assert not at.exception
     assert at.get("link_button") == []
@@ -215,9 +221,12 @@ def test_a_completed_connect_updates_the_tab_that_started_it(
     at.button(key="apps__disconnect__acme-cal").click().run()
     at.button(key="apps__disconnect_confirm").click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == [
-        "Disconnected from Acme acme\\-cal. Deleted 1 token and revoked it at the provider."
-    ]
+    reported = (
+        "Deleted; the service does not report whether the provider revoked the tokens."
+        if is_strict(live)
+        else "Deleted 1 token and revoked it at the provider."
+    )
+    assert [s.value for s in at.success] == [f"Disconnected from Acme acme\\-cal. {reported}"]
     assert "Not connected" in texts_of(at)
     assert acme.introspect(token["accessToken"])["active"] is False
 
@@ -278,6 +287,7 @@ def test_people_without_an_admin_role_cannot_manage_apps(
     assert at.get("form") == []
 
 
+@LOCAL_ONLY
 def test_an_admin_creates_an_app_from_a_template_and_the_secret_is_never_shown(
     live: LiveBroker, acme: LiveProvider, signed_in_app: Callable[..., AppTest]
 ) -> None:
@@ -337,7 +347,10 @@ def test_an_admin_creates_a_custom_app_and_edits_its_defaults(
     ).json()["app"]
     assert app["defaultScopes"] == ["profile", "calendar.read"]
     assert app["defaultRedirectUrl"] == "http://127.0.0.1:9/back"
-    assert app["clientId"] == "crm-client" and app["hasClientSecret"] is True
+    assert app["clientId"] == "crm-client"
+    with live.broker.db.session() as stored:  # editing the defaults kept the secret
+        row = stored.get(OutboundAppRow, "custom-crm")
+        assert row is not None and row.client_secret_sealed is not None
 
 
 def connect_someone(live: LiveBroker, provider: LiveProvider, app_id: str) -> None:
@@ -346,7 +359,9 @@ def connect_someone(live: LiveBroker, provider: LiveProvider, app_id: str) -> No
     started = start_connect(live, user, app_id, redirect_url="http://127.0.0.1:9/landing")
     started.raise_for_status()
     location = approve(provider.http, started.json()["url"], email=DEMO_USER)
-    assert land(live, httpx.get(location).headers["location"], user)["outbound"] == "connected"
+    outcome = land(live, httpx.get(location).headers["location"], user)
+    # Strict mode (the cloud) adds no outcome to the redirect; the caller counts the tokens.
+    assert outcome.get("outbound", "connected") == "connected"
 
 
 def test_an_admin_deletes_an_app_after_seeing_how_many_tokens_go_with_it(

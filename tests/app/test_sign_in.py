@@ -24,7 +24,9 @@ from tests.app.conftest import sign_in
 from tests.support.dashboard import (
     ADMIN_ROLE,
     ENTRYPOINT,
+    LOCAL_ONLY,
     create_user,
+    is_strict,
     point_dashboard_at,
     start_dashboard_broker,
 )
@@ -62,7 +64,8 @@ def test_password_sign_in_opens_the_home_page_and_shows_who(live: LiveBroker, ap
     assert session_of(app).user.display_name == "Ada"
     sidebar = [m.value for m in app.sidebar.markdown] + [c.value for c in app.sidebar.caption]
     assert "**Ada**" in sidebar
-    assert "Target: Local broker" in sidebar
+    target = f"Descope project {live.project_id}" if is_strict(live) else "Local broker"
+    assert f"Target: {target}" in sidebar
     assert any(line.startswith("Session renews in") for line in sidebar)
     assert [t.value for t in app.toast] == ["Signed in as Ada."]
 
@@ -156,6 +159,7 @@ def test_email_code_in_demo_mode_opens_only_with_the_management_key(
         broker.stop()
 
 
+@LOCAL_ONLY  # Descope's cloud always emails
 def test_email_code_without_a_mail_server_is_one_sentence(live: LiveBroker, app: AppTest) -> None:
     create_user(live, "dot@example.test")
     ask_for_a_code(app.run(), "dot@example.test")
@@ -240,11 +244,12 @@ def test_an_admin_reaches_the_admin_view(signed_in_app: Callable[..., AppTest]) 
 def test_a_broker_that_is_down_is_one_sentence(
     app: AppTest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    down = f"http://127.0.0.1:{free_port()}"
     (tmp_path / "local.env").write_text(
-        f"OUTBOUND_PROJECT_ID=P{'d' * 27}\nOUTBOUND_MANAGEMENT_KEY=Kx\n"
-        f"OUTBOUND_BROKER_URL=http://127.0.0.1:{free_port()}\n"
+        f"OUTBOUND_PROJECT_ID=P{'d' * 27}\nOUTBOUND_MANAGEMENT_KEY=Kx\nOUTBOUND_BROKER_URL={down}\n"
     )
     monkeypatch.setenv("OUTBOUND_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DESCOPE_BASE_URI", down)  # the cloud target (strict mode) is down too
     get_settings.cache_clear()
     app = AppTest.from_file(str(ENTRYPOINT), default_timeout=30).run()
     sign_in(app, "jo@example.test")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from streamlit.testing.v1 import AppTest
 
 from dashboard.inventory_cache import SHARED
-from tests.support.dashboard import ADMIN_ROLE
+from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import connect
 from tests.support.servers import LiveBroker
@@ -16,6 +16,7 @@ from tests.support.standins import REALM_ID, create_standin_app, running_standin
 TOKENS_PAGE = "../pages/tokens.py"
 
 
+@LOCAL_ONLY  # providerMetadata is the broker's extension field: Descope's cloud has none
 def test_the_token_detail_shows_the_quickbooks_company_kept_from_the_callback(
     live: LiveBroker, signed_in_app: Callable[..., AppTest]
 ) -> None:

@@ -16,7 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.inventory_cache import SHARED
-from tests.support.dashboard import ADMIN_ROLE, point_dashboard_at
+from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, is_strict, point_dashboard_at
+from tests.support.identity import sign_in_new_user
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, MAIL, SeededTokens, seed_tokens, upload_user_token
@@ -110,7 +111,7 @@ def _outcome(at: AppTest) -> str:
 
 
 def test_admin_sees_every_connection_at_a_glance(
-    signed_in_app: Callable[..., AppTest], seeded: SeededTokens
+    live: LiveBroker, signed_in_app: Callable[..., AppTest], seeded: SeededTokens
 ) -> None:
     at = _open(signed_in_app, "kpi-admin@example.test")
 
@@ -298,6 +299,7 @@ def test_cancel_drops_the_pending_action(
     assert len(_table(at)) == 7
 
 
+@LOCAL_ONLY
 def test_trying_the_token_shows_the_status_and_a_body_preview(
     signed_in_app: Callable[..., AppTest], seeded: SeededTokens
 ) -> None:
@@ -310,6 +312,7 @@ def test_trying_the_token_shows_the_status_and_a_body_preview(
     assert any("alex@acme.test" in c.value for c in at.code)  # the demo provider's /api/me
 
 
+@LOCAL_ONLY
 def test_trying_a_token_the_provider_ended_early_refreshes_once_and_retries(
     signed_in_app: Callable[..., AppTest],
     seeded: SeededTokens,
@@ -328,6 +331,7 @@ def test_trying_a_token_the_provider_ended_early_refreshes_once_and_retries(
     ]
 
 
+@LOCAL_ONLY
 def test_trying_an_expired_token_reports_the_failure(
     signed_in_app: Callable[..., AppTest], seeded: SeededTokens
 ) -> None:
@@ -339,6 +343,17 @@ def test_trying_an_expired_token_reports_the_failure(
     assert [e.value for e in at.error] == [
         "The provider could not refresh this token just now; try again in a moment."
     ]
+
+
+def test_trying_needs_the_catalogs_test_endpoint_which_the_cloud_has_not(
+    live: LiveBroker, signed_in_app: Callable[..., AppTest], seeded: SeededTokens
+) -> None:
+    at = _open(signed_in_app, "try-cloud-admin@example.test")
+    at = _select(at, _token_id(at, "ada", CAL))
+    button = at.button(key="tokens__ask_try")
+    assert button.disabled is is_strict(live)
+    if is_strict(live):
+        assert button.proto.help == "The catalog names no test endpoint for this app."
 
 
 @pytest.mark.parametrize(
@@ -372,7 +387,8 @@ def test_delete_and_disconnect_remove_the_rows(
     at.button(key="tokens__ask_delete").click().run()
     at.button(key="tokens__confirm").click().run()
     assert at.success, _outcome(at)
-    assert at.success[0].value.startswith("Deleted 1 token")
+    reported = "Deleted; the service does not report" if is_strict(live) else "Deleted 1 token"
+    assert at.success[0].value.startswith(reported)
     assert len(_table(at)) == 8 and not at.subheader
 
     at = _select(at, _token_id(at, "eve", MAIL))
@@ -381,6 +397,28 @@ def test_delete_and_disconnect_remove_the_rows(
     at.button(key="tokens__confirm").click().run()
     assert at.success[0].value.replace("\\", "").startswith("Disconnected eve from acme-mail.")
     assert "eve" not in set(_table(at)["owner"])
+
+
+def test_a_token_the_service_refuses_to_hand_out_can_still_be_deleted(
+    live: LiveBroker, signed_in_app: Callable[..., AppTest], seeded: SeededTokens
+) -> None:
+    """Against the cloud a dead token is known only from its refused fetch (no id): deleting it
+    deletes by owner and app; against the broker the bulk inventory names its id."""
+    fay = sign_in_new_user(live, "fay@example.test")
+    upload_user_token(live, MAIL, fay.user_id, accessToken=OWN_ACCESS, accessTokenExpiry=1)
+    at = _open(signed_in_app, "refused-admin@example.test")
+    at = _select(at, _token_id(at, "fay", MAIL))
+    at.button(key="tokens__ask_delete").click().run()
+    at.button(key="tokens__confirm").click().run()
+
+    assert at.success, _outcome(at)
+    assert "fay" not in set(_table(at)["owner"])
+    left = httpx.post(
+        f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
+        headers=live.mgmt_headers(),
+        json={"appId": MAIL, "userId": fay.user_id},
+    )
+    assert (left.status_code, left.json()["errorCode"]) == (404, "E111504")
 
 
 def test_deleting_a_token_that_is_gone_says_so(
@@ -460,7 +498,17 @@ def test_without_a_management_key_the_page_says_what_to_configure(
     (keyless / "local.env").write_text(
         f"OUTBOUND_PROJECT_ID={live.project_id}\nOUTBOUND_BROKER_URL={same_broker}\n"
     )
-    point_dashboard_at(monkeypatch, live, tmp_path, OUTBOUND_DATA_DIR=str(keyless))
+    point_dashboard_at(
+        monkeypatch,
+        live,
+        tmp_path,
+        OUTBOUND_DATA_DIR=str(keyless),
+        **(
+            {"DESCOPE_MANAGEMENT_KEY": "", "DESCOPE_BASE_URI": same_broker}
+            if is_strict(live)
+            else {}
+        ),
+    )
     at.switch_page(TOKENS_PAGE).run()
 
     assert not at.exception

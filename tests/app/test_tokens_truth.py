@@ -23,7 +23,7 @@ from tests.app.test_tokens_page import (
     _table,
     _token_id,
 )
-from tests.support.dashboard import ADMIN_ROLE, ENTRYPOINT
+from tests.support.dashboard import ADMIN_ROLE, ENTRYPOINT, LOCAL_ONLY
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import connect, consent, create_demo_app, land
 from tests.support.provider import LiveProvider
@@ -113,6 +113,7 @@ def test_the_landing_tab_forgets_what_other_tabs_kept(
     assert not SHARED._entries  # the next look at Managed tokens, in any tab, scans anew
 
 
+@LOCAL_ONLY  # history and reveal audit are the broker's extensions (/v1/x/)
 def test_history_has_an_outcome_and_a_detail_for_every_event(
     signed_in_app: Callable[..., AppTest],
     seeded: SeededTokens,
@@ -157,6 +158,7 @@ def test_scope_warnings_name_only_scopes_that_were_asked_for(
     assert not email["Requested"] and not email["Granted"]
 
 
+@LOCAL_ONLY  # history and reveal audit are the broker's extensions (/v1/x/)
 def test_a_revealed_token_hides_when_the_view_changes_and_the_reveal_is_audited(
     live: LiveBroker, signed_in_app: Callable[..., AppTest], seeded: SeededTokens
 ) -> None:
@@ -263,6 +265,7 @@ def test_admins_see_how_many_connections_each_app_has(
     assert any(c.endswith("3 connections across all users") for c in captions)  # ada bob dee
 
 
+@LOCAL_ONLY  # history and reveal audit are the broker's extensions (/v1/x/)
 def test_the_detail_reads_without_an_inner_scroll_and_knows_the_last_refresh(
     live: LiveBroker,
     signed_in_app: Callable[..., AppTest],

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.ui.welcome import CONNECT_STEP, DEMO_APP_ID, SIGN_IN_STEP, TOKENS_STEP
-from tests.support.dashboard import ENTRYPOINT, point_dashboard_at
+from tests.support.dashboard import ENTRYPOINT, LOCAL_ONLY, point_dashboard_at
 from tests.support.outbound import create_demo_app
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
@@ -36,6 +36,7 @@ def texts(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
+@LOCAL_ONLY
 def test_sign_in_shows_the_first_step_and_hide_keeps_it_away(app: AppTest) -> None:
     app.run()
     assert BANNER in texts(app)
@@ -46,6 +47,7 @@ def test_sign_in_shows_the_first_step_and_hide_keeps_it_away(app: AppTest) -> No
     assert BANNER not in texts(app)
 
 
+@LOCAL_ONLY
 def test_the_apps_page_shows_the_next_step_until_the_demo_app_is_connected(
     live: LiveBroker, demo: LiveProvider, signed_in_app: Callable[..., AppTest]
 ) -> None:

@@ -1,6 +1,9 @@
 """Playwright fixtures: a broker, the dashboard as a real server, Debian's chromium.
 
 Playwright's sync API runs its own event loop, so everything here is a plain (sync) fixture.
+``live`` runs each module against the embedded broker and against the broker in strict mode
+standing in for Descope's cloud (tests/support/dashboard.py ``MODES``); the newcomer journey
+(``outbound up``) has its own stack and runs once.
 Reuse: ``dashboard`` (module-scoped ``RunningDashboard`` against ``live``), ``page`` (a fresh
 browser context per test), ``wait_for_app(page)`` and ``sign_in_through_the_form(page, ...)``.
 """
@@ -13,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.dashboard import (
+    MODES,
     PASSWORD,
     RunningDashboard,
     start_dashboard,
@@ -30,10 +34,12 @@ if not Path(CHROMIUM).exists():  # CI installs it; elsewhere the e2e suite is sk
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
-    """One broker (SQLite) per test module."""
-    broker = start_dashboard_broker(tmp_path_factory.mktemp("e2e-broker"))
+@pytest.fixture(scope="module", params=MODES)
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveBroker]:
+    """One broker (SQLite) per test module and mode."""
+    broker = start_dashboard_broker(tmp_path_factory.mktemp("e2e-broker"), request.param)
     yield broker
     broker.stop()
 

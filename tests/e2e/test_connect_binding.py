@@ -20,13 +20,15 @@ from broker.identity.sessions import start_session
 from broker.store.outbound import ManagedTokenRow
 from dashboard.remember import COOKIE_NAME
 from tests.e2e.conftest import provider_with_consent_page, sign_in_through_the_form, wait_for_app
-from tests.support.dashboard import ADMIN_ROLE, RunningDashboard, create_user
+from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, RunningDashboard, create_user
 from tests.support.identity import SignedInUser
 from tests.support.outbound import land, start_connect
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
-pytestmark = pytest.mark.e2e
+# The connect binding (user verifier, reconnect links) is the broker's own (/v1/x/): once,
+# against the embedded broker.
+pytestmark = [pytest.mark.e2e, LOCAL_ONLY]
 APP_ID = "acme-bound"
 
 

@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from dashboard.remember import COOKIE_NAME
 from tests.e2e.conftest import provider_with_consent_page, sign_in_through_the_form, wait_for_app
-from tests.support.dashboard import RunningDashboard, create_user
+from tests.support.dashboard import RunningDashboard, create_user, is_strict
 from tests.support.outbound import CLIENT_SECRET
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
@@ -36,9 +36,10 @@ def acme(live: LiveBroker) -> Iterator[LiveProvider]:
 
 
 def snapshot(page: Page, name: str) -> None:
-    """Save a full-page screenshot (journey-<name>.png) when OUTBOUND_SCREENSHOTS names a folder."""
+    """Save a full-page screenshot (journey-<name>.png) when OUTBOUND_SCREENSHOTS names a folder
+    (of the embedded broker's run: the strict run would overwrite it)."""
     folder = os.environ.get("OUTBOUND_SCREENSHOTS")
-    if folder:
+    if folder and "[local]" in os.environ.get("PYTEST_CURRENT_TEST", ""):
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"journey-{name}.png"), full_page=True)
 
@@ -52,6 +53,7 @@ def no_secret_in(page: Page, *secrets: str) -> None:
 def test_connect_choose_scopes_approve_land_and_disconnect(
     live: LiveBroker, acme: LiveProvider, dashboard: RunningDashboard, page: Page
 ) -> None:
+    strict = is_strict(live)
     create_user(live, "journey@example.test", name="Journey Tester")
     page.goto(dashboard.url + "/")
     wait_for_app(page)
@@ -82,10 +84,11 @@ def test_connect_choose_scopes_approve_land_and_disconnect(
     consent.get_by_role("button", name="Allow").click()
     consent.wait_for_url(dashboard.url + "/connected**")
     wait_for_app(consent)
-    expect(consent.get_by_role("heading", name="Connected")).to_be_visible()
-    expect(consent.get_by_text("Acme acme-cal is connected.")).to_be_visible()
-    expect(consent.get_by_text("email was not granted")).to_be_visible()
-    snapshot(consent, "landing")
+    if not strict:  # the cloud adds no outcome to the redirect (README: what degrades)
+        expect(consent.get_by_role("heading", name="Connected")).to_be_visible()
+        expect(consent.get_by_text("Acme acme-cal is connected.")).to_be_visible()
+        expect(consent.get_by_text("email was not granted")).to_be_visible()
+        snapshot(consent, "landing")
 
     # The first tab polls and shows the connection without any click.
     expect(card.get_by_text(re.compile(r"\bConnected$"))).to_be_visible(timeout=20_000)
@@ -112,7 +115,8 @@ def test_connect_choose_scopes_approve_land_and_disconnect(
     dialog.get_by_role("button", name="Disconnect").click()
     wait_for_app(page)
     wait_for_app(page)
-    expect(page.get_by_text("revoked it at the provider")).to_be_visible()
+    reported = "does not report whether" if strict else "revoked it at the provider"
+    expect(page.get_by_text(reported)).to_be_visible()
     expect(card.get_by_text("Not connected")).to_be_visible()
     assert acme.introspect(token["accessToken"])["active"] is False
     snapshot(page, "disconnected")

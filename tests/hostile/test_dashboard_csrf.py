@@ -26,10 +26,11 @@ from tests.e2e.conftest import (  # noqa: F401  (Playwright fixtures)
     sign_in_through_the_form,
     wait_for_app,
 )
-from tests.support.dashboard import RunningDashboard, create_user
+from tests.support.dashboard import LOCAL_ONLY, RunningDashboard, create_user
 from tests.support.servers import LiveBroker
 
-pytestmark = pytest.mark.e2e
+# Once, against the embedded broker: the strict (cloud) mode runs tests/app and tests/e2e.
+pytestmark = [pytest.mark.e2e, LOCAL_ONLY]
 EVIL = "https://evil.example"
 
 

@@ -26,6 +26,7 @@ from tests.app.conftest import app, live, sign_in, signed_in_app  # noqa: F401  
 from tests.support.dashboard import (
     ADMIN_ROLE,
     ENTRYPOINT,
+    LOCAL_ONLY,
     create_user,
     point_dashboard_at,
     start_dashboard_broker,
@@ -172,6 +173,7 @@ def point_at_garbage(
     get_settings.cache_clear()
 
 
+@LOCAL_ONLY  # once: the strict (cloud) mode runs tests/app and tests/e2e
 @pytest.mark.parametrize("answer", list(GARBAGE))
 def test_a_broker_answering_garbage_is_one_sentence_per_page(
     answer: str,

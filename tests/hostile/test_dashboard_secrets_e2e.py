@@ -27,12 +27,13 @@ from tests.e2e.conftest import (  # noqa: F401  (Playwright fixtures)
     sign_in_through_the_form,
     wait_for_app,
 )
-from tests.support.dashboard import ADMIN_ROLE, PASSWORD, RunningDashboard, create_user
+from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, PASSWORD, RunningDashboard, create_user
 from tests.support.outbound import CLIENT_SECRET, create_demo_app
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
 
-pytestmark = pytest.mark.e2e
+# Once, against the embedded broker: the strict (cloud) mode runs tests/app and tests/e2e.
+pytestmark = [pytest.mark.e2e, LOCAL_ONLY]
 APP_ID = "acme-secrets"
 
 

@@ -45,7 +45,7 @@ try:  # Debian's chromium: without it only the browser test is skipped, not the 
     IN_BROWSER = True
 except pytest.skip.Exception:
     CHROMIUM, IN_BROWSER = "/usr/bin/chromium", False
-from tests.support.dashboard import ADMIN_ROLE, RunningDashboard, create_user
+from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, RunningDashboard, create_user
 from tests.support.page_text import rendered_strings
 from tests.support.servers import LiveBroker, ThreadedServer
 from tests.support.token_seed import upload_user_token
@@ -81,6 +81,9 @@ DANGEROUS_URL = re.compile(r"^\s*(javascript|vbscript|data:text/html)", re.IGNOR
 DIRECTIVES = re.compile(r"(?<!\\):violet\[|(?<!\\):material/bug_report:")
 PLAIN_PROTOS = {"Text", "Code", "Json"}  # drawn as text, never as markdown
 MARKDOWN_FIELDS = {"body", "label", "help"}
+
+# Once, against the embedded broker: the strict (cloud) mode runs tests/app and tests/e2e.
+pytestmark = LOCAL_ONLY
 
 
 @pytest.fixture(scope="module")

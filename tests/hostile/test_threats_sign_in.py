@@ -17,9 +17,10 @@ import os
 import runpy
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import jwt
@@ -49,6 +50,8 @@ from tests.support.page_text import page_text
 from tests.support.servers import LiveBroker, free_port
 
 ADMIN = "admin@acme.test"
+
+T = TypeVar("T")
 
 
 def _errors(at: AppTest) -> list[str]:
@@ -226,6 +229,13 @@ def _entrypoint_app(demo: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     return runpy.run_path(str(ENTRYPOINT), run_name="dashboard_entrypoint")["app"]
 
 
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on a loop of its own thread: the browser tests' session-scoped
+    Playwright keeps an event loop running on this one, where ``asyncio.run`` refuses."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 async def _health_via(asgi: Any, host: str) -> int:
     """GET /_stcore/health on ``asgi`` as a connection that arrived on ``host``."""
     transport = httpx.ASGITransport(app=asgi)
@@ -258,8 +268,8 @@ def test_demo_mode_serves_loopback_connections_only(
     server_address("127.0.0.1")
     guarded = _entrypoint_app("1", monkeypatch, tmp_path)
     for host in ("192.168.1.20", "10.0.0.5", "[2001:db8::1]"):
-        assert asyncio.run(_health_via(guarded, host)) == 403, host
-    assert asyncio.run(_websocket_via(guarded, "192.168.1.20")) == [
+        assert _run(_health_via(guarded, host)) == 403, host
+    assert _run(_websocket_via(guarded, "192.168.1.20")) == [
         {"type": "websocket.close", "code": 1008}
     ]
 
@@ -269,7 +279,7 @@ def test_demo_mode_serves_loopback_connections_only(
         await PlainTextResponse("served")(scope, receive, send)
 
     for host in ("127.0.0.1", "[::1]", "localhost"):
-        assert asyncio.run(_health_via(LoopbackOnly(served), host)) == 200, host
+        assert _run(_health_via(LoopbackOnly(served), host)) == 200, host
 
 
 # --- authorization in the dashboard ---------------------------------------------------------

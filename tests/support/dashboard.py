@@ -1,5 +1,10 @@
 """The dashboard for tests: pointed at a live broker, in-process (AppTest) or as a real server.
 
+Two modes (``MODES``): ``local``, the embedded broker as ``outbound up`` runs it (the dashboard
+reads ``local.env``); and ``strict``, the broker with ``--strict-descope`` standing in for
+Descope's cloud, the dashboard configured for the cloud (``DESCOPE_PROJECT_ID``,
+``DESCOPE_MANAGEMENT_KEY``, ``DESCOPE_BASE_URI`` pointing at it).
+
 ``start_dashboard`` runs ``python -m streamlit run dashboard`` as a subprocess on a free port
 (the same command ``outbound up`` uses) and waits for ``/_stcore/health``. Other areas' e2e
 tests reuse it: pass ``env`` overrides for their own settings.
@@ -29,23 +34,53 @@ PASSWORD = "correct horse battery staple"
 ADMIN_ROLE = "outbound-admin"
 # Small limits so a test can reach the sign-in throttle in a few attempts.
 TEST_THROTTLE = {"login_failures": 3, "window_s": 30}
+# A developer's own Descope settings never leak into a test's dashboard.
+DESCOPE_VARIABLES = (
+    "DESCOPE_PROJECT_ID",
+    "DESCOPE_MANAGEMENT_KEY",
+    "DESCOPE_BASE_URL",
+    "DESCOPE_BASE_URI",
+)
 
 
-def start_dashboard_broker(data_dir: Path, **settings: Any) -> LiveBroker:
-    """A SQLite broker for dashboard tests, with a small sign-in throttle."""
+MODES = ("local", "strict")
+# For a test of what only the embedded broker offers (its outbox, catalog, bulk inventory,
+# first-run banner): run it against the ``local`` broker alone.
+LOCAL_ONLY = pytest.mark.parametrize("live", ["local"], indirect=True)
+
+
+def start_dashboard_broker(data_dir: Path, mode: str = "local", **settings: Any) -> LiveBroker:
+    """A SQLite broker for dashboard tests, with a small sign-in throttle; ``mode="strict"``
+    serves only Descope's surface (the cloud's stand-in)."""
     extra = {"throttle": TEST_THROTTLE, **settings.pop("extra", {})}
-    return start_broker(data_dir, extra=extra, **settings)
+    return start_broker(data_dir, extra=extra, strict_descope=mode == "strict", **settings)
+
+
+def is_strict(live: LiveBroker) -> bool:
+    """Whether ``live`` stands in for Descope's cloud."""
+    return live.broker.settings.strict_descope
 
 
 def dashboard_env(live: LiveBroker, env_file: Path, **overrides: str) -> dict[str, str]:
-    """Environment variables that point the dashboard's settings at ``live``.
+    """Environment variables that point the dashboard's settings at ``live``: its ``local.env``,
+    or, for a strict broker, the cloud settings with ``DESCOPE_BASE_URI`` set to it.
 
     ``env_file`` stands in for ``.env`` (an empty file keeps a developer's own ``.env`` out).
     """
     env_file.touch()
+    cloud = (
+        {
+            "DESCOPE_PROJECT_ID": live.project_id,
+            "DESCOPE_MANAGEMENT_KEY": live.management_key,
+            "DESCOPE_BASE_URI": live.url,
+        }
+        if is_strict(live)
+        else {}
+    )
     return {
         "OUTBOUND_DATA_DIR": str(live.data_dir),
         "OUTBOUND_ENV_FILE": str(env_file),
+        **cloud,
         **overrides,
     }
 
@@ -56,7 +91,7 @@ def point_dashboard_at(
     """Point this process's dashboard settings at ``live`` (for AppTest and unit tests)."""
     from dashboard.settings import get_settings
 
-    for name in ("DESCOPE_PROJECT_ID", "DESCOPE_MANAGEMENT_KEY", "DESCOPE_BASE_URL"):
+    for name in DESCOPE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     for name, value in dashboard_env(live, tmp_path / "test.env", **overrides).items():
         monkeypatch.setenv(name, value)
@@ -133,11 +168,7 @@ def start_dashboard(
     work_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    child_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DESCOPE_PROJECT_ID", "DESCOPE_MANAGEMENT_KEY", "DESCOPE_BASE_URL"}
-    }
+    child_env = {k: v for k, v in os.environ.items() if k not in DESCOPE_VARIABLES}
     child_env.update(dashboard_env(live, work_dir / "test.env", OUTBOUND_DASHBOARD_URL=url))
     child_env.update(env or {})
     log_path = work_dir / "dashboard.log"

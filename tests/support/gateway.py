@@ -1,8 +1,10 @@
 """Descope cloud's edge, imitated in front of the real broker (the cloud cannot run here).
 
 It forwards every call to the broker unchanged, except that, like the cloud, it knows no
-``/v1/x/`` extension (404 ``E011006``), and it answers 429 ``E130429`` with ``Retry-After`` to
+``/v1/x/`` extension, nor the paths put in ``gateway.hidden`` (404 ``E011006``), and it answers 429 ``E130429`` with ``Retry-After`` to
 the next ``n`` calls of a path when told to (``gateway.throttle(path, n, retry_after)``).
+Every request it forwards is recorded (``gateway.recorded``): method, path, query, headers and
+body, for contract tests that compare two clients' requests for the same operation.
 """
 
 from __future__ import annotations
@@ -20,6 +22,17 @@ from starlette.routing import Route
 from tests.support.servers import LiveBroker, ThreadedServer
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """One request as it arrived at the gateway."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    headers: dict[str, str]
+    body: bytes
+
+
 @dataclass
 class Gateway:
     """A running gateway; ``url`` is what the dashboard is pointed at."""
@@ -29,6 +42,8 @@ class Gateway:
     client: httpx.Client
     throttled: dict[str, tuple[int, int]] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
+    recorded: list[Recorded] = field(default_factory=list)
+    hidden: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def throttle(self, path: str, times: int, retry_after: int) -> None:
@@ -54,7 +69,7 @@ def start_gateway(live: LiveBroker) -> Gateway:
             times, retry_after = gateway.throttled.get(path, (0, 0))
             if times:
                 gateway.throttled[path] = (times - 1, retry_after)
-        if path.startswith("/v1/x/"):
+        if path.startswith("/v1/x/") or path in gateway.hidden:
             return JSONResponse(
                 {"errorCode": "E011006", "errorDescription": "Endpoint not found"}, 404
             )
@@ -65,6 +80,16 @@ def start_gateway(live: LiveBroker) -> Gateway:
                 headers={"Retry-After": str(retry_after)},
             )
         body = await request.body()
+        with gateway.lock:
+            gateway.recorded.append(
+                Recorded(
+                    request.method,
+                    path,
+                    tuple(request.query_params.multi_items()),
+                    {k.lower(): v for k, v in request.headers.items()},
+                    body,
+                )
+            )
         upstream = await run_in_threadpool(
             client.request,
             request.method,

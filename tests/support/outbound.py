@@ -89,9 +89,26 @@ def confirm(live: LiveBroker, flow: str, user: SignedInUser | str | None) -> dic
     return answer
 
 
+def _held(live: LiveBroker, app_id: str, user: SignedInUser | str | None) -> dict[str, str]:
+    """Strict mode (the cloud) adds nothing to the redirect: connected is whether the user now
+    holds a token for the app the dashboard's own ``app`` parameter names."""
+    jwt = user.refresh_jwt if isinstance(user, SignedInUser) else user
+    if not jwt or not app_id:
+        return {}
+    me = httpx.get(f"{live.url}/v1/auth/me", headers=live.user_headers(jwt)).json()
+    held = httpx.get(
+        f"{live.url}/v1/mgmt/outbound/apps-with-user-token",
+        params={"userId": me["userId"]},
+        headers=live.mgmt_headers(),
+    ).json()["appIds"]
+    return {"outbound": "connected", "appId": app_id} if app_id in held else {}
+
+
 def land(live: LiveBroker, location: str, user: SignedInUser | str | None) -> dict[str, str]:
     """What the landing page learns for the callback's final redirect, in the query's shape."""
     query = outcome_of(location)
+    if "outbound" not in query and "flow" not in query:
+        return _held(live, query.get("app", ""), user)
     if query.get("outbound") != "confirm":  # stored (verifier off) or failed: the query says
         return {k: v for k, v in query.items() if k != "flow"}
     answer = confirm(live, query["flow"], user)
@@ -122,7 +139,15 @@ def connect(
     landed = httpx.get(consent(started.json()["url"]))
     assert landed.status_code == 302, landed.text
     assert landed.headers["location"].startswith(LANDING)
-    return land(live, landed.headers["location"], user)
+    outcome = land(live, landed.headers["location"], user)
+    if "outbound" not in outcome:  # strict mode adds no outcome: the token must be there
+        held = httpx.get(
+            f"{live.url}/v1/mgmt/outbound/apps-with-user-token",
+            params={"userId": user.user_id},
+            headers=live.mgmt_headers(),
+        )
+        assert app_id in held.json()["appIds"], f"connect to {app_id} stored no token"
+    return outcome
 
 
 def fetch_latest(live: LiveBroker, app_id: str, user_id: str, **options: Any) -> httpx.Response:

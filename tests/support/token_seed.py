@@ -15,17 +15,31 @@ refresh with a 503 (a forced refresh in a test switches it back with ``reset_fau
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from dashboard.inventory_records import Connection
+from dashboard.token_status import TokenStatus, classify
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 CAL, MAIL = "acme-cal", "acme-mail"
+# What the population above is, by (user or "tenant", app), as the dashboard classifies it.
+SEEDED_STATUSES = {
+    ("ada", CAL): TokenStatus.ACTIVE,
+    ("ada", MAIL): TokenStatus.ACTIVE,
+    ("bob", CAL): TokenStatus.ACTIVE,
+    ("bob", MAIL): TokenStatus.EXPIRED,
+    ("cyd", CAL): TokenStatus.REFRESH_FAILED,
+    ("dee", MAIL): TokenStatus.EXPIRING_SOON,
+    ("tenant", CAL): TokenStatus.NO_REFRESH_TOKEN,
+}
 UPLOADED_ACCESS = "uploaded-access-token-0123456789abcdef"
 
 
@@ -40,6 +54,15 @@ class SeededTokens:
     def user_id(self, name: str) -> str:
         """The user id of a seeded user (``ada``…``eve``)."""
         return self.users[name].user_id
+
+    def statuses(self, connections: Iterable[Connection]) -> dict[tuple[str, str], TokenStatus]:
+        """Each connection's status now, keyed like ``SEEDED_STATUSES``."""
+        names = {u.user_id: name for name, u in self.users.items()}
+        now = datetime.now(UTC)
+        return {
+            (names.get(c.token.user_id, "tenant"), c.token.app_id): classify(c.token, now)
+            for c in connections
+        }
 
 
 def _post(live: LiveBroker, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +83,7 @@ def upload_user_token(live: LiveBroker, app_id: str, user_id: str, **fields: Any
 
 def seed_tokens(live: LiveBroker, provider: LiveProvider) -> SeededTokens:
     """Seed the population described in the module docstring."""
+    provider.reset_faults()  # a provider shared with an earlier seed may still be failing
     for app_id in (CAL, MAIL):
         create_demo_app(live, provider, app_id)
     users = {

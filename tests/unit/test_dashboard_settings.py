@@ -36,6 +36,25 @@ def test_an_explicit_base_url_wins_over_the_region(tmp_path: Path) -> None:
     assert settings.base_url == "https://auth.example.com"
 
 
+@pytest.mark.parametrize("project_id", [REGIONAL_ID, "P" + "b" * 27, "Puse1" + "c" * 28, "Pshort"])
+def test_the_region_is_derived_exactly_as_the_python_sdk_derives_it(project_id: str) -> None:
+    from descope.http_client import HTTPClient
+
+    assert base_url_for_project_id(project_id) == HTTPClient.base_url_for_project_id(project_id)
+
+
+def test_descope_base_uri_is_honoured_as_the_python_sdk_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from descope.http_client import HTTPClient
+
+    values = {"DESCOPE_BASE_URI": "https://auth.example.com", "DESCOPE_BASE_URL": "https://x.test"}
+    settings = load_settings(env(tmp_path, DESCOPE_PROJECT_ID=REGIONAL_ID, **values))
+    monkeypatch.setenv("DESCOPE_BASE_URI", values["DESCOPE_BASE_URI"])
+    sdk = HTTPClient(project_id=REGIONAL_ID)
+    assert settings.base_url == sdk.base_url == "https://auth.example.com"
+
+
 def test_without_descope_the_embedded_broker_is_read_from_local_env(tmp_path: Path) -> None:
     (tmp_path / "local.env").write_text(
         "OUTBOUND_PROJECT_ID=Plocal\nOUTBOUND_MANAGEMENT_KEY=Ksecret\n"
