@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from broker.lifecycle.events import EventQuery, list_events
 from broker.outbound.widget_routes import COMPONENTS_VERSION
+from tests.support.dashboard import MODES
 from tests.support.descope_widget import UI_PACKAGE, WIDGET_ID, start_widget_site, widget_packages
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import create_demo_app
@@ -40,12 +41,16 @@ def site_port() -> int:
     return free_port()
 
 
-@pytest.fixture(scope="module")
-def widget_broker(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Iterator[LiveBroker]:
-    """A broker of its own: loopback redirects allowed, the site's origin allowed for CORS."""
+@pytest.fixture(scope="module", params=MODES)
+def widget_broker(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, site_port: int
+) -> Iterator[LiveBroker]:
+    """A broker of its own: loopback redirects allowed, the site's origin allowed for CORS;
+    once as the embedded broker and once in strict mode (the stand-in for Descope's cloud)."""
     live = start_broker(
         tmp_path_factory.mktemp("widget-broker"),
         cors_origins=(f"http://127.0.0.1:{site_port}",),
+        strict_descope=request.param == "strict",
     )
     yield live
     live.stop()
