@@ -11,7 +11,7 @@ import httpx
 from streamlit.testing.v1 import AppTest
 
 from tests.support.agents import user_with_key
-from tests.support.dashboard import ADMIN_ROLE
+from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY
 from tests.support.servers import LiveBroker
 
 AGENTS_PAGE = "../pages/agents.py"
@@ -57,6 +57,7 @@ def test_a_key_is_created_for_me_shown_once_and_masked_until_revealed(
     assert row["Name"] == "laptop agent" and row["Active"]
 
 
+@LOCAL_ONLY  # outbound mcp works through the broker's extensions (/v1/x/outbound/connections)
 def test_test_it_lists_the_tools_of_the_real_server(
     signed_in_app: Callable[..., AppTest],
 ) -> None:
@@ -92,6 +93,7 @@ def test_people_without_the_admin_role_see_no_agent_figures(
     assert "Agent calls (last 7 days)" not in [s.value for s in plain.subheader]
 
 
+@LOCAL_ONLY  # agent figures are the broker's extension (/v1/x/agents/calls)
 def test_admins_see_agent_calls_per_app_and_their_failures(
     live: LiveBroker, signed_in_app: Callable[..., AppTest]
 ) -> None:

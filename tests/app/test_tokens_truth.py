@@ -317,6 +317,7 @@ def _detail_token_id(at: AppTest) -> str | None:
     return None
 
 
+@LOCAL_ONLY  # the deletion is learnt from the token's history (/v1/x/events); the cloud ages out
 def test_the_detail_never_opens_a_deleted_token(
     live: LiveBroker,
     signed_in_app: Callable[..., AppTest],
