@@ -14,7 +14,7 @@ from dashboard.descope.models import User
 from dashboard.descope.transport import Transport
 from dashboard.session import Session, call_refreshing, open_session, restore_session
 from dashboard.settings import Secret
-from tests.support.dashboard import PASSWORD, create_user, start_dashboard_broker
+from tests.support.dashboard import PASSWORD, create_user
 from tests.support.servers import LiveBroker
 
 NOW = 1_800_000_000.0
@@ -23,13 +23,6 @@ NOW = 1_800_000_000.0
 def session_expiring_at(expires_at: float, roles: tuple[str, ...] = ()) -> Session:
     user = User("U1", ("ada",), "Ada", "ada@example.test", "enabled", roles, ())
     return Session(Secret("s"), Secret("r"), expires_at, user, roles, obtained_at=NOW)
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
-    broker = start_dashboard_broker(tmp_path_factory.mktemp("session-broker"))
-    yield broker
-    broker.stop()
 
 
 @pytest.fixture

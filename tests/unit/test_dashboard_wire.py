@@ -22,7 +22,6 @@ from dashboard.descope.errors import NotFound, Unauthorized
 from dashboard.descope.transport import Transport
 from dashboard.inventory import InventoryQuery, collect_inventory
 from dashboard.settings import Secret
-from tests.support.dashboard import start_dashboard_broker
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider
@@ -31,19 +30,6 @@ from tests.support.servers import LiveBroker, ThreadedServer
 APP = "wire-cal"
 _APPS = itertools.count()
 SCOPES = ["profile", "calendar.read", "offline_access"]
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
-    broker = start_dashboard_broker(tmp_path_factory.mktemp("wire"))
-    yield broker
-    broker.stop()
-
-
-@pytest.fixture
-def transport(live: LiveBroker) -> Iterator[Transport]:
-    with Transport(live.url, live.project_id, Secret(live.management_key)) as t:
-        yield t
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -32,24 +30,10 @@ from dashboard.descope.outbound import (
 )
 from dashboard.descope.transport import Transport
 from dashboard.settings import Secret
-from tests.support.dashboard import start_dashboard_broker
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import CLIENT_SECRET, LANDING, consent, create_demo_app, outcome_of
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, ThreadedServer
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
-    broker = start_dashboard_broker(tmp_path_factory.mktemp("outbound-client"))
-    yield broker
-    broker.stop()
-
-
-@pytest.fixture
-def transport(live: LiveBroker) -> Iterator[Transport]:
-    with Transport(live.url, live.project_id, Secret(live.management_key)) as t:
-        yield t
 
 
 def test_apps_are_listed_with_a_users_refresh_jwt_alone(
