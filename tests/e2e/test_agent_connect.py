@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
 from tests.support.agents import issue_key
-from tests.support.dashboard import RunningDashboard, create_user
+from tests.support.dashboard import LOCAL_ONLY, RunningDashboard, create_user
 from tests.support.mcp import mcp_run, with_client
 from tests.support.outbound import create_demo_app
 from tests.support.provider import LiveProvider, start_provider
@@ -39,6 +39,7 @@ def acme(live: LiveBroker) -> Iterator[LiveProvider]:
     provider.stop()
 
 
+@LOCAL_ONLY  # outbound mcp works through the broker's extensions (/v1/x/outbound/...)
 def test_the_link_an_agent_gets_completed_in_chromium_makes_the_next_call_succeed(
     live: LiveBroker,
     acme: LiveProvider,
