@@ -136,6 +136,12 @@ def test_a_newcomer_follows_the_readme_and_sees_the_token(stack: RunningStack, p
     wait_for_app(consent)
     expect(consent.get_by_role("heading", name="Connected")).to_be_visible()
     expect(consent.get_by_text("Acme Calendar is connected.")).to_be_visible()
+    # The granted-against-requested table is drawn (a canvas grid that lays out after load).
+    consent.wait_for_function(
+        "() => { const e = document.querySelector('[data-testid=stDataFrame]');"
+        " return e !== null && e.getBoundingClientRect().width > 300; }"
+    )
+    consent.wait_for_timeout(500)
     shoot(consent, "landing")
 
     consent.get_by_role("link", name="Back to the outbound apps").click()
