@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,11 @@ from typing import Any
 import pytest
 
 from tests.support.mailbox import mailbox  # noqa: F401  (a loopback SMTP server fixture)
-from tests.support.provider import provider  # noqa: F401  (the demo OAuth provider fixture)
+from tests.support.outbound import create_demo_app
+from tests.support.provider import (  # (the demo OAuth provider fixture)
+    LiveProvider,
+    provider,  # noqa: F401
+)
 from tests.support.servers import PG_URL_ENV, LiveBroker, fresh_postgres_database, start_broker
 
 BACKENDS = ("sqlite", "postgres")
@@ -84,6 +89,14 @@ def make_broker(
         finally:
             for live in started:
                 live.stop()
+
+
+@pytest.fixture
+def app_id(live_broker: LiveBroker, provider: LiveProvider) -> str:  # noqa: F811
+    """A fresh demo app (one per test) on the broker, registered at the provider."""
+    new_id = f"acme-{secrets.token_hex(4)}"
+    create_demo_app(live_broker, provider, new_id)
+    return new_id
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

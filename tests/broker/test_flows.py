@@ -6,7 +6,6 @@ pin the wire and the refusals one call at a time.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support.identity import SignedInUser, sign_in_new_user
-from tests.support.outbound import consent, create_demo_app
+from tests.support.outbound import consent
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
 
@@ -28,14 +27,6 @@ def provider() -> Iterator[LiveProvider]:
     live = start_provider()
     yield live
     live.stop()
-
-
-@pytest.fixture
-def app_id(live_broker: LiveBroker, provider: LiveProvider) -> str:
-    """A fresh demo app on the broker, registered at the provider."""
-    new_id = f"acme-{secrets.token_hex(4)}"
-    create_demo_app(live_broker, provider, new_id)
-    return new_id
 
 
 def flow(live: LiveBroker, user: SignedInUser, step: str, body: dict[str, Any]) -> httpx.Response:

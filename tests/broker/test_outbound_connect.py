@@ -49,14 +49,6 @@ def provider(shared_provider: LiveProvider) -> Iterator[LiveProvider]:
     shared_provider.reset_faults()
 
 
-@pytest.fixture
-def app_id(live_broker: LiveBroker, provider: LiveProvider) -> str:
-    """A fresh demo app on the broker, registered at the provider."""
-    new_id = f"acme-{secrets.token_hex(4)}"
-    create_demo_app(live_broker, provider, new_id)
-    return new_id
-
-
 def _token_count(live: LiveBroker, app_id: str) -> int:
     with live.broker.db.session() as s:
         return s.query(ManagedTokenRow).filter_by(app_id=app_id).count()
