@@ -100,6 +100,9 @@ def sign_in_through_the_form(page: Page, login_id: str, password: str = PASSWORD
     page.get_by_role("textbox", name="Password").first.fill(password)
     page.get_by_test_id("stBaseButton-primaryFormSubmit").first.click()
     wait_for_app(page)
+    # Signed in means the sign-in page is gone (its rerun may start after wait_for_app's grace).
+    expect(page.get_by_role("textbox", name="Password")).to_have_count(0, timeout=30_000)
+    wait_for_app(page)
 
 
 def provider_with_consent_page(live: LiveBroker, app_id: str) -> Iterator[LiveProvider]:
