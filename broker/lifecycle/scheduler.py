@@ -25,9 +25,9 @@ from broker.context import Broker
 from broker.errors import DescopeError
 from broker.lifecycle import lease, metrics
 from broker.lifecycle.settings import lifecycle_settings
+from broker.lifecycle.status import TokenStatus
 from broker.lifecycle.webhooks import deliver_due
 from broker.outbound.refresh import refresh_token
-from broker.outbound.vault import NEEDS_REAUTH
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow
 
@@ -44,7 +44,7 @@ def due_tokens(broker: Broker, horizon: float, limit: int) -> list[str]:
             select(row.id)
             .where(
                 row.kind == "oauth",
-                row.status != NEEDS_REAUTH,
+                row.status != TokenStatus.NEEDS_REAUTH.value,
                 row.refresh_token_sealed.is_not(None),
                 row.next_refresh_time.is_not(None),
                 row.next_refresh_time <= horizon,

@@ -23,6 +23,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from broker.lifecycle.status import TokenStatus
 from broker.mcp_server import elicit
 from broker.mcp_server.broker_client import NEEDS_REAUTH, NOT_CONNECTED, BrokerError, BrokerSession
 from broker.mcp_server.models import (
@@ -92,7 +93,7 @@ class Tools:
                 held = set(c.get("scopes") or [])
                 return (
                     bool(c["connected"])
-                    and c.get("status") != "needs_reauth"
+                    and c.get("status") != TokenStatus.NEEDS_REAUTH
                     and (set(scopes) <= held)
                 )
         return False

@@ -28,11 +28,12 @@ from broker.lifecycle import lease, metrics
 from broker.lifecycle.flight import Flights
 from broker.lifecycle.outcomes import Outcome, backoff_s, classify, is_ambiguous
 from broker.lifecycle.settings import LifecycleSettings, lifecycle_settings
+from broker.lifecycle.status import TokenStatus
 from broker.lifecycle.transitions import Trigger, store_failure, store_success
 from broker.outbound.apps import find_app
 from broker.outbound.oauth_client import ProviderError, TokenGrant, refresh_grant
 from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.vault import NEEDS_REAUTH, REFRESH_FAILED, unseal_part
+from broker.outbound.vault import unseal_part
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, StoredToken
 
@@ -170,12 +171,14 @@ class _Attempt:
 
     def refuse_early(self, row: ManagedTokenRow) -> None:
         """No provider call for a dead grant, nor (on a plain fetch) while backing off."""
-        if row.status == NEEDS_REAUTH:
+        if row.status == TokenStatus.NEEDS_REAUTH:
             raise ReauthorizationRequired(
                 f"Token {row.id} needs re-authorization: {row.last_refresh_error}"
             )
         now = now_s()
-        backing_off = row.status == REFRESH_FAILED and (row.next_refresh_time or 0) > now
+        backing_off = (
+            row.status == TokenStatus.REFRESH_FAILED and (row.next_refresh_time or 0) > now
+        )
         if self.trigger == "fetch" and backing_off:
             wait = int((row.next_refresh_time or 0) - now) + 1
             error = f"Could not refresh token {row.id}: {row.last_refresh_error}"

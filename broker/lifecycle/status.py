@@ -1,0 +1,57 @@
+"""A token's lifecycle status: the one ``TokenStatus`` enum and the one rule that derives it.
+
+The rule is written once, here, for both sides: ``token_status`` for a row in Python (the wire's
+``status`` extension field) and ``status_sql`` for the database (the inventory's filters and
+KPIs, the ``outbound_tokens`` gauge), so a filter, a count and the status a row shows agree.
+Only the stored ``active`` / ``refresh_failed`` / ``needs_reauth`` are written to the status
+column; ``expiring`` and ``expired`` follow from the expiry and the refresh margin. Imports only
+the store (and SQLAlchemy), so every layer above may use it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import and_, case
+from sqlalchemy.sql.elements import ColumnElement
+
+from broker.store.outbound import ManagedTokenRow, StoredToken
+
+
+class TokenStatus(StrEnum):
+    """The ``status`` extension field's values (the wire strings themselves)."""
+
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # inside the refresh margin
+    EXPIRED = "expired"
+    REFRESH_FAILED = "refresh_failed"  # transient; retried
+    NEEDS_REAUTH = "needs_reauth"  # permanent; only a new connect heals it
+
+
+STATUSES = tuple(s.value for s in TokenStatus)  # the wire strings, in this order
+# The statuses the refresh engine stores, which win over what the expiry says.
+STORED_FAILING = (TokenStatus.REFRESH_FAILED, TokenStatus.NEEDS_REAUTH)
+
+
+def token_status(row: StoredToken, now: float, margin: int) -> TokenStatus:
+    """The status of a stored token (an expiry of 0 never lapses)."""
+    if row.status in STORED_FAILING:
+        return TokenStatus(row.status)
+    expiry = row.access_token_expiry
+    if expiry and expiry <= now:
+        return TokenStatus.EXPIRED
+    if expiry and expiry - margin <= now:
+        return TokenStatus.EXPIRING
+    return TokenStatus.ACTIVE
+
+
+def status_sql(now: int, margin: int) -> ColumnElement[str]:
+    """``token_status`` as one SQL ``CASE`` over a token row's columns (same precedence)."""
+    t = ManagedTokenRow
+    expires = t.access_token_expiry > 0
+    return case(
+        (t.status.in_([s.value for s in STORED_FAILING]), t.status),
+        (and_(expires, t.access_token_expiry <= now), TokenStatus.EXPIRED.value),
+        (and_(expires, t.access_token_expiry - margin <= now), TokenStatus.EXPIRING.value),
+        else_=TokenStatus.ACTIVE.value,
+    )
