@@ -23,7 +23,12 @@ from typing import Literal
 
 from broker.context import Broker
 from broker.crypto import Secret
-from broker.errors import DescopeError
+from broker.errors import (
+    NEEDS_REAUTHORIZATION,
+    PROVIDER_UNAVAILABLE,
+    REFRESH_MISCONFIGURED,
+    DescopeError,
+)
 from broker.lifecycle import lease, metrics
 from broker.lifecycle.flight import Flights
 from broker.lifecycle.outcomes import Outcome, backoff_s, classify, is_ambiguous
@@ -48,7 +53,7 @@ class ReauthorizationRequired(DescopeError):
     """The grant is dead (permanent provider error or no refresh token): the user must reconnect."""
 
     status = 404
-    code = "E111505"
+    code = NEEDS_REAUTHORIZATION
     description = "Outbound app token needs re-authorization"
 
 
@@ -56,7 +61,7 @@ class ProviderUnavailable(DescopeError):
     """No token valid long enough, and the provider could not refresh it just now (transient)."""
 
     status = 502
-    code = "E111506"
+    code = PROVIDER_UNAVAILABLE
     description = "Outbound app provider unavailable"
 
     def __init__(self, message: str = "", *, retry_after_s: int = 0) -> None:
@@ -71,7 +76,7 @@ class ProviderUnavailable(DescopeError):
 class RefreshMisconfigured(ProviderUnavailable):
     """The broker cannot call the provider for this app (an operator must fix the app)."""
 
-    code = "E111507"
+    code = REFRESH_MISCONFIGURED
     description = "Outbound app misconfigured for refresh"
 
 
