@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from broker.context import Broker
+from broker.area_settings import LifecycleSettings
+from broker.context import Broker, ServiceKey
 from broker.crypto import Secret
 from broker.errors import (
     NEEDS_REAUTHORIZATION,
@@ -32,7 +33,6 @@ from broker.errors import (
 from broker.lifecycle import lease, metrics
 from broker.lifecycle.flight import Flights
 from broker.lifecycle.outcomes import Outcome, backoff_s, classify, is_ambiguous
-from broker.lifecycle.settings import LifecycleSettings, lifecycle_settings
 from broker.lifecycle.status import TokenStatus
 from broker.lifecycle.transitions import Trigger, store_failure, store_success
 from broker.outbound.apps import find_app
@@ -289,11 +289,7 @@ def _pass_through(state: lease.LeaseState) -> _Settlement:
     return "fresh", "", None
 
 
-def _flights(broker: Broker) -> Flights[RefreshOutcome]:
-    found = broker.services.get("refresh.flights")
-    if not isinstance(found, Flights):
-        found = broker.services.setdefault("refresh.flights", Flights[RefreshOutcome]())
-    return found
+_FLIGHTS = ServiceKey("refresh.flights", lambda _: Flights[RefreshOutcome]())
 
 
 def refresh_token(
@@ -310,9 +306,9 @@ def refresh_token(
     settling after it); ``trigger`` is ``scheduled`` for the background scheduler.
     """
     chosen: Trigger = trigger or ("force" if force else "fetch")
-    attempt = _Attempt(broker, token_id, chosen, not_before or now_s(), lifecycle_settings(broker))
+    attempt = _Attempt(broker, token_id, chosen, not_before or now_s(), broker.settings.lifecycle)
     try:
-        result = _flights(broker).run((token_id, chosen), attempt.run)
+        result = broker.service(_FLIGHTS).run((token_id, chosen), attempt.run)
     except DescopeError as exc:
         if chosen != "scheduled":
             metrics.FETCHES.labels(result=type(exc).__name__).inc()
