@@ -195,29 +195,26 @@ def token_fields(
         "userId": row.user_id,
         "tenantId": row.tenant_id,
         "tokenSub": row.token_sub,
+        "accessToken": access_token,
+        "accessTokenType": row.access_token_type,
+        "accessTokenExpiry": str(int(row.access_token_expiry or 0)),
+        "hasRefreshToken": has_refresh,
+        "lastRefreshTime": _unix(row.last_refresh_time),
+        "lastRefreshError": row.last_refresh_error,
+        "scopes": list(row.scopes or []),
+        "grantedBy": row.granted_by,
+        "externalIdentifier": row.external_identifier,
+        # Extensions (not in Descope's object; the dashboard never needs them).
+        "status": status,
+        "nextRefreshTime": _unix(row.next_refresh_time),
+        "failureCount": row.failure_count,
+        "requestedScopes": list(row.requested_scopes or []),
+        "expiryAssumed": bool(row.expiry_assumed),
+        "tokenKind": row.kind,
+        PROVIDER_METADATA_FIELD: dict(row.provider_metadata or {}),
     }
-    if access_token is not None:
-        body["accessToken"] = access_token
-    body.update(
-        {
-            "accessTokenType": row.access_token_type,
-            "accessTokenExpiry": str(int(row.access_token_expiry or 0)),
-            "hasRefreshToken": has_refresh,
-            "lastRefreshTime": _unix(row.last_refresh_time),
-            "lastRefreshError": row.last_refresh_error,
-            "scopes": list(row.scopes or []),
-            "grantedBy": row.granted_by,
-            "externalIdentifier": row.external_identifier,
-            # Extensions (not in Descope's object; the dashboard never needs them).
-            "status": status,
-            "nextRefreshTime": _unix(row.next_refresh_time),
-            "failureCount": row.failure_count,
-            "requestedScopes": list(row.requested_scopes or []),
-            "expiryAssumed": bool(row.expiry_assumed),
-            "tokenKind": row.kind,
-            PROVIDER_METADATA_FIELD: dict(row.provider_metadata or {}),
-        }
-    )
+    if access_token is None:  # one dict literal: the fetch's hot path builds it as it is
+        del body["accessToken"]
     return body
 
 
