@@ -21,7 +21,7 @@ from sqlalchemy import insert
 from broker.context import Broker
 from broker.crypto import Secret
 from broker.identity.project import new_id
-from broker.lifecycle.status import TokenStatus
+from broker.lifecycle.status_names import TokenStatus
 from broker.outbound.apps import find_app
 from broker.outbound.oauth_client import TokenGrant
 from broker.outbound.registration import resolve_app

@@ -14,7 +14,8 @@ from broker.agents.api_bases import api_bases
 from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import Forbidden
-from broker.lifecycle.status import TokenStatus, token_status
+from broker.lifecycle.status import token_status
+from broker.lifecycle.status_names import TokenStatus
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow
 

@@ -27,7 +27,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from broker.lifecycle.status import STATUSES, status_sql
+from broker.lifecycle.status import status_sql
+from broker.lifecycle.status_names import STATUSES
 from broker.store.db import Database, now_s
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from broker.context import Broker
 from broker.errors import DescopeError
 from broker.lifecycle import lease, metrics
-from broker.lifecycle.status import TokenStatus
+from broker.lifecycle.status_names import TokenStatus
 from broker.lifecycle.webhooks import deliver_due
 from broker.outbound.refresh import refresh_token
 from broker.store.db import now_s

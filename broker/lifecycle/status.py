@@ -1,4 +1,4 @@
-"""A token's lifecycle status: the one ``TokenStatus`` enum and the one rule that derives it.
+"""A token's lifecycle status: the one rule that derives a ``TokenStatus`` (``status_names``).
 
 The rule is written once, here, for both sides: ``token_status`` for a row in Python (the wire's
 ``status`` extension field) and ``status_sql`` for the database (the inventory's filters and
@@ -10,27 +10,11 @@ the store (and SQLAlchemy), so every layer above may use it.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import and_, case
 from sqlalchemy.sql.elements import ColumnElement
 
+from broker.lifecycle.status_names import STORED_FAILING, TokenStatus
 from broker.store.outbound import ManagedTokenRow, StoredToken
-
-
-class TokenStatus(StrEnum):
-    """The ``status`` extension field's values (the wire strings themselves)."""
-
-    ACTIVE = "active"
-    EXPIRING = "expiring"  # inside the refresh margin
-    EXPIRED = "expired"
-    REFRESH_FAILED = "refresh_failed"  # transient; retried
-    NEEDS_REAUTH = "needs_reauth"  # permanent; only a new connect heals it
-
-
-STATUSES = tuple(s.value for s in TokenStatus)  # the wire strings, in this order
-# The statuses the refresh engine stores, which win over what the expiry says.
-STORED_FAILING = (TokenStatus.REFRESH_FAILED, TokenStatus.NEEDS_REAUTH)
 
 
 def token_status(row: StoredToken, now: float, margin: int) -> TokenStatus:

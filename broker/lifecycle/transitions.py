@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from broker.context import Broker
 from broker.lifecycle.events import record_event
 from broker.lifecycle.outcomes import Outcome
-from broker.lifecycle.status import TokenStatus
+from broker.lifecycle.status_names import TokenStatus
 from broker.outbound.oauth_client import TokenGrant
 from broker.outbound.registration import OutboundApp
 from broker.outbound.vault import apply_grant

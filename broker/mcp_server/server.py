@@ -24,7 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from broker.errors import NEEDS_REAUTHORIZATION, TOKEN_NOT_FOUND
-from broker.lifecycle.status import TokenStatus
+from broker.lifecycle.status_names import TokenStatus
 from broker.mcp_server import elicit
 from broker.mcp_server.broker_client import BrokerError, BrokerSession
 from broker.mcp_server.models import (

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from broker.identity.user_search import user_text_match
-from broker.lifecycle.status import STATUSES, STORED_FAILING, TokenStatus, status_sql
+from broker.lifecycle.status import status_sql
+from broker.lifecycle.status_names import STATUSES, STORED_FAILING, TokenStatus
 from broker.outbound.vault import token_fields
 from broker.store.db import Database
 from broker.store.identity import LoginId, Tenant, User

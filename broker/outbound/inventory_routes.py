@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 
 from broker.auth import ManagementAuth, broker_of
 from broker.errors import InvalidArguments
-from broker.lifecycle.status import STATUSES
+from broker.lifecycle.status_names import STATUSES
 from broker.outbound.inventory_query import InventoryFilter, inventory_page
 from broker.store.db import now_s
 

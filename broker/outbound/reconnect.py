@@ -21,7 +21,7 @@ from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import InvalidArguments, ReconnectLinkRefused, TokenNotFound
 from broker.identity.project import new_id
-from broker.lifecycle.status import STORED_FAILING
+from broker.lifecycle.status_names import STORED_FAILING
 from broker.outbound.apps import find_app
 from broker.outbound.connect import FlowStart, begin_flow
 from broker.outbound.connect_checks import check_tenant

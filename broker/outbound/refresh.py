@@ -33,7 +33,7 @@ from broker.errors import (
 from broker.lifecycle import lease, metrics
 from broker.lifecycle.flight import Flights
 from broker.lifecycle.outcomes import Outcome, backoff_s, classify, is_ambiguous
-from broker.lifecycle.status import TokenStatus
+from broker.lifecycle.status_names import TokenStatus
 from broker.lifecycle.transitions import Trigger, store_failure, store_success
 from broker.outbound.apps import find_app
 from broker.outbound.oauth_client import ProviderError, TokenGrant, refresh_grant

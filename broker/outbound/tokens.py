@@ -12,7 +12,7 @@ from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import Forbidden, MissingArguments, TokenNotFound
 from broker.lifecycle import metrics
-from broker.lifecycle.status import TokenStatus
+from broker.lifecycle.status_names import TokenStatus
 from broker.outbound.apps import find_app
 from broker.outbound.refresh import ReauthorizationRequired, needs_refresh, refresh_token
 from broker.outbound.registration import OutboundApp, resolve_app

@@ -11,7 +11,7 @@ from broker.context import Broker
 from broker.crypto import Secret
 from broker.errors import DescopeError, InvalidArguments, MissingArguments
 from broker.identity.project import new_id
-from broker.lifecycle.status import TokenStatus
+from broker.lifecycle.status_names import TokenStatus
 from broker.outbound.apps import find_app
 from broker.outbound.oauth_client import ProviderError, TokenGrant, id_token_sub, refresh_grant
 from broker.outbound.registration import OutboundApp, resolve_app

@@ -2,7 +2,7 @@
 
 Each access and refresh token is sealed with the key ring under a context naming its row and
 part (``token:<id>:access`` / ``token:<id>:refresh``), so a sealed value moved to another row or
-column does not open. Status (an extension field) is a ``lifecycle.status.TokenStatus``.
+column does not open. Status (an extension field) is a ``lifecycle.status_names.TokenStatus``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from broker.context import Broker
 from broker.crypto import Secret
 from broker.identity.project import new_id
 from broker.lifecycle.events import record_event
-from broker.lifecycle.status import TokenStatus, token_status
+from broker.lifecycle.status import token_status
+from broker.lifecycle.status_names import TokenStatus
 from broker.outbound.oauth_client import TokenGrant, revoke
 from broker.outbound.registration import OutboundApp
 from broker.store.db import Database, now_s

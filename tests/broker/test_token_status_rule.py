@@ -7,7 +7,8 @@ import itertools
 
 from sqlalchemy import select
 
-from broker.lifecycle.status import STATUSES, TokenStatus, status_sql, token_status
+from broker.lifecycle.status import status_sql, token_status
+from broker.lifecycle.status_names import STATUSES, TokenStatus
 from broker.store.outbound import ManagedTokenRow
 from tests.support.servers import LiveBroker
 
