@@ -224,7 +224,7 @@ def token_to_wire(broker: Broker, row: StoredToken, *, with_refresh: bool) -> di
     access = unseal_part(broker, row, "access")
     body = token_fields(
         row,
-        token_status(row, now_s(), broker.settings.refresh_margin_s).value,
+        token_status(row, now_s(), broker.settings.refresh_margin_s),  # a str: JSON as is
         has_refresh=row.refresh_token_sealed is not None,
         access_token=access.reveal() if access else "",
     )
