@@ -16,6 +16,7 @@ from broker.config import BrokerSettings
 from broker.context import Broker, bootstrap
 from broker.edge import Edge
 from broker.errors import (
+    METHOD_NOT_ALLOWED,
     BadRequest,
     DescopeError,
     InvalidArguments,
@@ -100,7 +101,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _error_response(NotFound("Endpoint not found"))
         if exc.status_code == 405:
-            return _error_response(DescopeError("Method not allowed", code="E011005", status=405))
+            return _error_response(
+                DescopeError("Method not allowed", code=METHOD_NOT_ALLOWED, status=405)
+            )
         return _error_response(DescopeError(str(exc.detail), status=exc.status_code))
 
     @app.exception_handler(DataError)

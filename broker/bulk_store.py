@@ -21,6 +21,7 @@ from sqlalchemy import insert
 from broker.context import Broker
 from broker.crypto import Secret
 from broker.identity.project import new_id
+from broker.lifecycle.status_names import TokenStatus
 from broker.outbound.apps import find_app
 from broker.outbound.oauth_client import TokenGrant
 from broker.outbound.registration import resolve_app
@@ -58,7 +59,7 @@ def store_bulk(broker: Broker, *, prefix: str, users: int, app_ids: Sequence[str
                     id=new_id("OT"), app_id=app_id, user_id=user_id, tenant_id="",
                     external_identifier="", kind="oauth", version=1, created_at=float(now),
                     updated_at=float(now), scopes=["read"], requested_scopes=["read"],
-                    granted_by="", token_sub="", status="active", failure_count=0,
+                    granted_by="", token_sub="", status=TokenStatus.ACTIVE.value, failure_count=0,
                     last_refresh_error="",
                 )  # fmt: skip
                 grant = TokenGrant(

@@ -23,6 +23,7 @@ from broker.config import (
     BrokerSettings,
     StartupRefused,
 )
+from broker.crypto import Secret
 from broker.store.files import PRIVATE_UMASK
 
 
@@ -48,35 +49,30 @@ def _announce_when_up(url: str, message: str) -> None:
 
 
 def _broker_settings(args: argparse.Namespace) -> BrokerSettings:
-    from broker.lifecycle.settings import LifecycleSettings, with_lifecycle
-
-    settings = BrokerSettings.from_env(
-        host=args.host,
-        port=args.port,
-        data_dir=Path(args.data_dir) if args.data_dir else None,
-        database_url=args.database_url,
-        public_url=args.public_url,
-        workers=args.workers,
-        allowed_redirects=tuple(args.allowed_redirect) if args.allowed_redirect else None,
-        scheduler_enabled=False if args.no_scheduler else None,
-        dashboard_url=args.dashboard_url,
-        demo_mode=True if args.demo else None,
-        strict_descope=True if getattr(args, "strict_descope", False) else None,
-    )
     lifecycle: dict[str, Any] = {}
     if args.scheduler_interval is not None:
         lifecycle["scheduler_interval_s"] = args.scheduler_interval
     if args.webhook_url:
-        lifecycle["webhook_urls"] = list(args.webhook_url)
-        lifecycle["webhook_secret"] = os.environ.get("OUTBOUND_WEBHOOK_SECRET", "")
-    if not lifecycle:
-        return settings
-    settings = replace(settings, extra=with_lifecycle(settings, **lifecycle))
+        lifecycle["webhook_urls"] = tuple(args.webhook_url)
+        secret = os.environ.get("OUTBOUND_WEBHOOK_SECRET", "")
+        lifecycle["webhook_secret"] = Secret(secret) if secret else None
     try:
-        LifecycleSettings.of(settings)
+        settings = BrokerSettings.from_env(
+            host=args.host,
+            port=args.port,
+            data_dir=Path(args.data_dir) if args.data_dir else None,
+            database_url=args.database_url,
+            public_url=args.public_url,
+            workers=args.workers,
+            allowed_redirects=tuple(args.allowed_redirect) if args.allowed_redirect else None,
+            scheduler_enabled=False if args.no_scheduler else None,
+            dashboard_url=args.dashboard_url,
+            demo_mode=True if args.demo else None,
+            strict_descope=True if getattr(args, "strict_descope", False) else None,
+        )
+        return replace(settings, lifecycle=replace(settings.lifecycle, **lifecycle))
     except ValueError as exc:
         raise SystemExit(f"outbound broker: {exc}") from None
-    return settings
 
 
 def cmd_broker(args: argparse.Namespace) -> int:

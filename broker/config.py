@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from broker.area_settings import (
+    ConnectOptions,
+    LifecycleSettings,
+    ThrottlePolicy,
+    areas_from_extra,
+    extra_json,
+)
 from broker.crypto import Secret
 
 DEFAULT_HOST = "127.0.0.1"
@@ -80,7 +86,10 @@ class BrokerSettings:
     smtp_from: str = ""
     # Roles whose holders may read connection health across users (MCP ``connection_health``).
     admin_roles: tuple[str, ...] = ("outbound-admin",)
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The areas' own settings (broker/area_settings.py), to worker processes as OUTBOUND_EXTRA.
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    connect: ConnectOptions = field(default_factory=ConnectOptions)
 
     @property
     def base_url(self) -> str:
@@ -112,6 +121,7 @@ class BrokerSettings:
     def from_env(cls, **overrides: Any) -> BrokerSettings:
         """Settings from ``OUTBOUND_*`` variables, with explicit keyword overrides winning."""
         env = os.environ
+        lifecycle, throttle, connect = areas_from_extra(env.get("OUTBOUND_EXTRA", ""))
         base = cls(
             data_dir=Path(env.get("OUTBOUND_DATA_DIR", ".outbound")),
             database_url=env.get("OUTBOUND_DATABASE_URL") or None,
@@ -136,7 +146,9 @@ class BrokerSettings:
             smtp_url=Secret(env["OUTBOUND_SMTP_URL"]) if env.get("OUTBOUND_SMTP_URL") else None,
             smtp_from=env.get("OUTBOUND_SMTP_FROM", ""),
             admin_roles=_env_list("OUTBOUND_ADMIN_ROLES") or ("outbound-admin",),
-            extra=json.loads(env.get("OUTBOUND_EXTRA") or "{}"),
+            lifecycle=lifecycle,
+            throttle=throttle,
+            connect=connect,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **clean)
@@ -165,8 +177,8 @@ class BrokerSettings:
         }
         if self.smtp_url:
             env["OUTBOUND_SMTP_URL"] = self.smtp_url.reveal()
-        if self.extra:  # area settings (e.g. the lifecycle's), so worker processes get them too
-            env["OUTBOUND_EXTRA"] = json.dumps(self.extra)
+        if extra := extra_json(self.lifecycle, self.throttle, self.connect):
+            env["OUTBOUND_EXTRA"] = extra  # the areas' settings, so worker processes get them too
         if self.database_url:
             env["OUTBOUND_DATABASE_URL"] = self.database_url
         if self.public_url:

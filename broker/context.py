@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from broker.config import BrokerSettings, refuse_unsafe_settings
 from broker.crypto import KeyRing, Secret
@@ -20,6 +22,36 @@ from broker.identity.signing import SigningKeys
 from broker.store.db import Database
 from broker.store.files import secure_data_dir
 
+_Service = TypeVar("_Service")
+
+
+@dataclass(frozen=True, eq=False)
+class ServiceKey(Generic[_Service]):
+    """A typed slot of ``Services``: the module owning a service defines its key once, with
+    the function that builds the service on first use, so every lookup is type-checked."""
+
+    name: str
+    build: Callable[[Broker], _Service]
+
+
+class Services:
+    """One broker's area services (throttles, refresh flights, parsed settings), each built on
+    first use through its ``ServiceKey`` and shared by every request of the process after."""
+
+    def __init__(self) -> None:
+        self._built: dict[ServiceKey[Any], object] = {}
+        self._lock = threading.RLock()  # a service's build may ask for another one
+
+    def get(self, broker: Broker, key: ServiceKey[_Service]) -> _Service:
+        """The service of ``key``, built once per process."""
+        found = self._built.get(key)
+        if found is None:
+            with self._lock:
+                found = self._built.get(key)
+                if found is None:
+                    found = self._built[key] = key.build(broker)
+        return cast(_Service, found)
+
 
 @dataclass
 class Broker:
@@ -32,8 +64,12 @@ class Broker:
     management_key: Secret
     signing: SigningKeys
     management_keys: ManagementKeys
-    # Area services (vault, refresh engine, throttles…), created lazily by their modules.
-    services: dict[str, Any] = field(default_factory=dict)
+    # Area services (throttles, refresh flights…), created lazily by their modules.
+    services: Services = field(default_factory=Services)
+
+    def service(self, key: ServiceKey[_Service]) -> _Service:
+        """The area service of ``key`` (``Services.get``)."""
+        return self.services.get(self, key)
 
 
 def bootstrap(settings: BrokerSettings, *, write_local_env: bool = True) -> Broker:

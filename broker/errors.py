@@ -32,12 +32,56 @@ from __future__ import annotations
 
 from typing import Any
 
+# Every error code the broker answers, by name: the only place a code is spelled out. Descope's
+# own codes (reference §6) where it has one; E1115xx and E113xxx are this broker's extensions.
+SERVER_ERROR = "E011000"
+BAD_REQUEST = "E011001"
+MISSING_ARGUMENTS = "E011002"
+VALIDATION_FAILED = "E011003"  # also a tenant name or id already taken
+INVALID_ARGUMENTS = "E011004"
+METHOD_NOT_ALLOWED = "E011005"
+NOT_FOUND = "E011006"
+FORBIDDEN = "E011007"
+PAYLOAD_TOO_LARGE = "E011008"
+SERVICE_UNAVAILABLE = "E011009"
+UNAUTHORIZED = "E061005"
+WRONG_OTP_CODE = "E061102"
+TOO_MANY_OTP_ATTEMPTS = "E061103"
+EMAIL_NOT_CONFIGURED = "E061201"
+EMAIL_NOT_SENT = "E061202"
+USER_EXISTS = "E062107"
+USER_NOT_FOUND = "E062108"  # and invalid credentials: one answer for both
+ENCHANTED_LINK_PENDING = "E062503"  # attested by Descope (strict mode keeps it); not raised
+PASSWORD_EXPIRED = "E062909"
+TOKEN_EXPIRED_BY_LOGOUT = "E064001"
+NOTP_UNAUTHORIZED = "E066103"  # attested by Descope (strict mode keeps it); not raised
+APP_NOT_FOUND = "E111501"  # an outbound app or app template
+TOKEN_NOT_FOUND = "E111504"  # Descope's "not connected"
+NEEDS_REAUTHORIZATION = "E111505"
+PROVIDER_UNAVAILABLE = "E111506"
+REFRESH_MISCONFIGURED = "E111507"
+RECONNECT_LINK_UNKNOWN = "E111510"
+RECONNECT_LINK_USED = "E111511"
+RECONNECT_LINK_EXPIRED = "E111512"
+RECONNECT_LINK_FOREIGN = "E111513"
+FLOW_NOT_FOUND = "E111520"
+MANAGEMENT_USER_NOT_FOUND = "E112102"
+ACCESS_KEY_NOT_FOUND = "E113001"
+PROXY_REFUSED = "E113101"
+PROXY_UPSTREAM_ERROR = "E113102"
+RATE_LIMITED = "E130429"
+# Descope's generic request family, E011000 to E011009.
+GENERIC_CODES = frozenset(
+    {SERVER_ERROR, BAD_REQUEST, MISSING_ARGUMENTS, VALIDATION_FAILED, INVALID_ARGUMENTS}
+    | {METHOD_NOT_ALLOWED, NOT_FOUND, FORBIDDEN, PAYLOAD_TOO_LARGE, SERVICE_UNAVAILABLE}
+)
+
 
 class DescopeError(Exception):
     """An error with an HTTP status and a Descope error body."""
 
     status = 500
-    code = "E011000"
+    code = SERVER_ERROR
     description = "Server error"
 
     def __init__(
@@ -75,28 +119,28 @@ class BadRequest(DescopeError):
     """The request could not be understood (400)."""
 
     status = 400
-    code = "E011001"
+    code = BAD_REQUEST
     description = "Bad request"
 
 
 class MissingArguments(BadRequest):
     """A required argument is missing (400)."""
 
-    code = "E011002"
+    code = MISSING_ARGUMENTS
     description = "Missing arguments"
 
 
 class ValidationFailed(BadRequest):
     """The request failed validation (400)."""
 
-    code = "E011003"
+    code = VALIDATION_FAILED
     description = "Request is invalid"
 
 
 class InvalidArguments(BadRequest):
     """An argument has an invalid value (400)."""
 
-    code = "E011004"
+    code = INVALID_ARGUMENTS
     description = "Invalid arguments"
 
 
@@ -104,14 +148,14 @@ class Unauthorized(DescopeError):
     """Credentials are missing, forged, expired or for another project (401)."""
 
     status = 401
-    code = "E061005"
+    code = UNAUTHORIZED
     description = "Unauthorized"
 
 
 class TokenExpiredByLogout(Unauthorized):
     """The refresh token was revoked by a logout (401)."""
 
-    code = "E064001"
+    code = TOKEN_EXPIRED_BY_LOGOUT
     description = "Token expired by logout"
 
 
@@ -119,7 +163,7 @@ class Forbidden(DescopeError):
     """The caller is known but not allowed to do this (403)."""
 
     status = 403
-    code = "E011007"
+    code = FORBIDDEN
     description = "Forbidden"
 
 
@@ -127,35 +171,36 @@ class NotFound(DescopeError):
     """The thing asked for does not exist (404)."""
 
     status = 404
-    code = "E011006"
+    code = NOT_FOUND
     description = "Not found"
 
 
 class UserNotFound(NotFound):
     """No such user (404)."""
 
-    code = "E062108"
+    code = USER_NOT_FOUND
     description = "User not found"
 
 
 class TokenNotFound(NotFound):
     """No outbound token matches (404 E111504, as Descope answers "not connected")."""
 
-    code = "E111504"
+    code = TOKEN_NOT_FOUND
     description = "Outbound app token not found"
 
 
 class FlowNotFound(NotFound):
     """No connect flow of the caller matches (404, an extension's code)."""
 
-    code = "E111520"
+    code = FLOW_NOT_FOUND
     description = "Connect flow not found"
 
 
 class ReconnectLinkRefused(DescopeError):
     """A reconnect link that cannot be used; the code says why (an extension's codes)."""
 
-    UNKNOWN, USED, EXPIRED, FOREIGN = "E111510", "E111511", "E111512", "E111513"
+    UNKNOWN, USED = RECONNECT_LINK_UNKNOWN, RECONNECT_LINK_USED
+    EXPIRED, FOREIGN = RECONNECT_LINK_EXPIRED, RECONNECT_LINK_FOREIGN
     status = 400
     description = "Reconnect link refused"
 
@@ -167,7 +212,7 @@ class Conflict(DescopeError):
     """The thing already exists (409)."""
 
     status = 409
-    code = "E062107"
+    code = USER_EXISTS
     description = "Already exists"
 
 
@@ -175,7 +220,7 @@ class PayloadTooLarge(DescopeError):
     """The request body is over the size limit (413)."""
 
     status = 413
-    code = "E011008"
+    code = PAYLOAD_TOO_LARGE
     description = "Request body too large"
 
 
@@ -183,7 +228,7 @@ class RateLimited(DescopeError):
     """Too many requests; retry after ``retry_after`` seconds (429)."""
 
     status = 429
-    code = "E130429"
+    code = RATE_LIMITED
     description = "https://docs.descope.com/rate-limit"
 
     def __init__(self, retry_after: int, message: str = "API rate limit exceeded.") -> None:
@@ -199,7 +244,7 @@ class ServiceUnavailable(DescopeError):
     """A dependency is down (503). Only for genuinely transient conditions: SDKs retry 503."""
 
     status = 503
-    code = "E011009"
+    code = SERVICE_UNAVAILABLE
     description = "Service unavailable"
 
 
@@ -207,7 +252,7 @@ class EmailNotConfigured(DescopeError):
     """Email codes cannot reach anyone: no ``OUTBOUND_SMTP_URL`` and not in demo mode (501)."""
 
     status = 501
-    code = "E061201"
+    code = EMAIL_NOT_CONFIGURED
     description = "Email delivery is not configured"
 
 
@@ -215,14 +260,14 @@ class EmailNotSent(DescopeError):
     """The SMTP server refused the message or could not be reached; no code is live (502)."""
 
     status = 502
-    code = "E061202"
+    code = EMAIL_NOT_SENT
     description = "The email could not be sent"
 
 
 class ProxyRefused(BadRequest):
     """A proxied call the broker will not make: host, method, header or path not allowed (400)."""
 
-    code = "E113101"
+    code = PROXY_REFUSED
     description = "Proxy request refused"
 
 
@@ -230,5 +275,5 @@ class ProxyUpstreamError(DescopeError):
     """The provider could not be reached, timed out, or redirected off its API base (502)."""
 
     status = 502
-    code = "E113102"
+    code = PROXY_UPSTREAM_ERROR
     description = "Provider call failed"

@@ -23,7 +23,25 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import FastAPI
 
-from broker.errors import NotFound
+from broker.errors import (
+    BAD_REQUEST,
+    ENCHANTED_LINK_PENDING,
+    GENERIC_CODES,
+    MANAGEMENT_USER_NOT_FOUND,
+    NOT_FOUND,
+    NOTP_UNAUTHORIZED,
+    PASSWORD_EXPIRED,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    TOKEN_EXPIRED_BY_LOGOUT,
+    TOKEN_NOT_FOUND,
+    TOO_MANY_OTP_ATTEMPTS,
+    UNAUTHORIZED,
+    USER_EXISTS,
+    USER_NOT_FOUND,
+    WRONG_OTP_CODE,
+    NotFound,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -85,11 +103,12 @@ TOKEN_FIELDS = frozenset(
 # Error codes Descope's SDKs, docs and issues attest (reference §6); E0110xx is its generic
 # request family (bad request, not found, method not allowed, too large, unavailable).
 DESCOPE_CODES = frozenset(
-    {f"E01100{n}" for n in range(10)}
-    | {"E061005", "E061102", "E061103", "E062107", "E062108", "E062503", "E062909"}
-    | {"E064001", "E066103", "E111504", "E112102", "E130429"}
+    GENERIC_CODES
+    | {UNAUTHORIZED, WRONG_OTP_CODE, TOO_MANY_OTP_ATTEMPTS, USER_EXISTS, USER_NOT_FOUND}
+    | {ENCHANTED_LINK_PENDING, PASSWORD_EXPIRED, TOKEN_EXPIRED_BY_LOGOUT, NOTP_UNAUTHORIZED}
+    | {TOKEN_NOT_FOUND, MANAGEMENT_USER_NOT_FOUND, RATE_LIMITED}
 )
-_GENERIC_BY_STATUS = {401: "E061005", 404: "E011006", 429: "E130429"}
+_GENERIC_BY_STATUS = {401: UNAUTHORIZED, 404: NOT_FOUND, 429: RATE_LIMITED}
 # The query parameters the broker's consent callback adds to the caller's redirect URL.
 CALLBACK_PARAMS = frozenset(
     {
@@ -131,7 +150,7 @@ def descope_error(status: int, body: dict[str, Any]) -> dict[str, Any]:
     code = body.get("errorCode")
     if code in DESCOPE_CODES:
         return body
-    generic = _GENERIC_BY_STATUS.get(status, "E011001" if status < 500 else "E011000")
+    generic = _GENERIC_BY_STATUS.get(status, BAD_REQUEST if status < 500 else SERVER_ERROR)
     return {**body, "errorCode": generic}
 
 

@@ -23,7 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.context import Broker
-from broker.errors import InvalidArguments, MissingArguments, NotFound, Unauthorized
+from broker.errors import (
+    ACCESS_KEY_NOT_FOUND,
+    InvalidArguments,
+    MissingArguments,
+    NotFound,
+    Unauthorized,
+)
 from broker.identity.project import new_id
 from broker.identity.sessions import jwt_response, mint_pair
 from broker.identity.users import get_user
@@ -39,7 +45,7 @@ ACTIVE, INACTIVE = "active", "inactive"
 class AccessKeyNotFound(NotFound):
     """No access key has this id (404)."""
 
-    code = "E113001"
+    code = ACCESS_KEY_NOT_FOUND
     description = "Access key not found"
 
 

@@ -14,11 +14,12 @@ from broker.agents.api_bases import api_bases
 from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import Forbidden
-from broker.outbound.vault import NEEDS_REAUTH, REFRESH_FAILED, token_status
+from broker.lifecycle.status import token_status
+from broker.lifecycle.status_names import TokenStatus
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow
 
-FAILING = ("expired", REFRESH_FAILED, NEEDS_REAUTH)
+FAILING = (TokenStatus.EXPIRED, TokenStatus.REFRESH_FAILED, TokenStatus.NEEDS_REAUTH)
 MAX_FAILING = 100
 
 
@@ -60,7 +61,7 @@ def user_connections(broker: Broker, caller: Caller) -> list[dict[str, Any]]:
             if token is not None:
                 entry.update(
                     {
-                        "status": token_status(token, now, margin),
+                        "status": token_status(token, now, margin).value,
                         "scopes": list(token.scopes or []),
                         "accessTokenExpiry": _unix(token.access_token_expiry),
                         "hasRefreshToken": token.refresh_token_sealed is not None,
@@ -92,7 +93,7 @@ def connection_health(
     failing: list[dict[str, Any]] = []
     with broker.db.session() as s:
         for row in s.scalars(stmt.order_by(ManagedTokenRow.app_id, ManagedTokenRow.id)):
-            state = token_status(row, now, margin)
+            state = token_status(row, now, margin).value
             counts.setdefault(row.app_id, Counter())[state] += 1
             wanted = state == status if status else state in FAILING
             if wanted and len(failing) < MAX_FAILING:

@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 
 from broker.context import Broker
 from broker.crypto import keyed_digest
-from broker.errors import EmailNotConfigured, EmailNotSent, Unauthorized
+from broker.errors import (
+    TOO_MANY_OTP_ATTEMPTS,
+    WRONG_OTP_CODE,
+    EmailNotConfigured,
+    EmailNotSent,
+    Unauthorized,
+)
 from broker.identity.mail import SmtpServer, code_message
 from broker.store.db import now_s
 from broker.store.identity import OtpCode, OutboxMessage
@@ -39,14 +45,14 @@ OUTBOX_LATEST = 10
 class WrongCode(Unauthorized):
     """The code is wrong, expired or already used (401 E061102)."""
 
-    code = "E061102"
+    code = WRONG_OTP_CODE
     description = "Invalid OTP code"
 
 
 class TooManyAttempts(Unauthorized):
     """The code was guessed at too often and is burnt (401 E061103)."""
 
-    code = "E061103"
+    code = TOO_MANY_OTP_ATTEMPTS
     description = "Too many OTP attempts"
 
 

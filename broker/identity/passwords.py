@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from broker.errors import Unauthorized, ValidationFailed
+from broker.errors import PASSWORD_EXPIRED, USER_NOT_FOUND, Unauthorized, ValidationFailed
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
@@ -22,14 +22,14 @@ _DECOY_HASH = _HASHER.hash("decoy-password-never-matches")
 class InvalidCredentials(Unauthorized):
     """Unknown login id or wrong password: one answer for both, so neither is revealed (401)."""
 
-    code = "E062108"
+    code = USER_NOT_FOUND
     description = "Invalid login credentials"
 
 
 class PasswordExpired(Unauthorized):
     """The right password, but an admin expired it (401 E062909): it must be replaced."""
 
-    code = "E062909"
+    code = PASSWORD_EXPIRED
     description = "Password expired"
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broker.errors import Conflict, NotFound
+from broker.errors import VALIDATION_FAILED, Conflict, NotFound
 from broker.identity.project import new_id
 from broker.identity.wire import TenantBody
 from broker.store.db import now_s
@@ -36,14 +36,14 @@ def tenant_response(tenant: Tenant) -> dict[str, Any]:
 def _check_name_free(s: Session, name: str, tenant_id: str | None) -> None:
     other = s.scalar(select(Tenant).where(Tenant.name == name))
     if other is not None and other.id != tenant_id:
-        raise Conflict("A tenant with this name already exists", code="E011003")
+        raise Conflict("A tenant with this name already exists", code=VALIDATION_FAILED)
 
 
 def create_tenant(s: Session, body: TenantBody) -> Tenant:
     """A new tenant; its id is generated unless the body names one (409 if taken)."""
     tenant_id = body.id or new_id("T")
     if s.get(Tenant, tenant_id) is not None:
-        raise Conflict("A tenant with this id already exists", code="E011003")
+        raise Conflict("A tenant with this id already exists", code=VALIDATION_FAILED)
     _check_name_free(s, body.name, tenant_id)
     tenant = Tenant(id=tenant_id, name=body.name, created_time=int(now_s()))
     _assign(tenant, body)

@@ -16,8 +16,8 @@ is over its limit, attempts get 429 ``E130429`` with ``Retry-After`` until the w
 Password hashing is bounded apart from counting: each argon2id hash takes 64 MiB, so at most
 ``hash_memory_mib // 64`` run at once per process, a few more wait, the rest get 429 at once.
 
-Limits come from ``BrokerSettings.extra["throttle"]`` (a dict of ``ThrottlePolicy`` fields), so
-tests and operators can choose small or large numbers.
+Limits come from ``BrokerSettings.throttle`` (a ``ThrottlePolicy``), so tests and operators can
+choose small or large numbers.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import Request
 from sqlalchemy import case, delete, update
@@ -36,36 +35,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from broker.area_settings import ThrottlePolicy
 from broker.auth import broker_of
-from broker.context import Broker
+from broker.context import Broker, ServiceKey
 from broker.errors import RateLimited, Unauthorized
 from broker.identity.passwords import HASH_MEMORY_MIB
 from broker.store.db import Database, now_s
 from broker.store.identity import ThrottleCounter
-
-
-@dataclass(frozen=True)
-class ThrottlePolicy:
-    """How many failures each kind of bucket may hold within ``window_s`` seconds."""
-
-    login_failures: int = 10
-    address_failures: int = 100
-    management_failures: int = 30
-    signups_per_login: int = 5
-    signups_per_address: int = 30
-    codes_per_login: int = 5
-    codes_per_address: int = 50
-    window_s: int = 900
-    # Memory the password hashes of one process may take at once (64 MiB each), and how many
-    # more requests may wait for a slot (each waiting request holds a worker thread).
-    hash_memory_mib: int = 256
-    hash_waiting: int = 8
-    hash_wait_s: float = 10.0
-
-    @classmethod
-    def from_settings(cls, extra: dict[str, Any]) -> ThrottlePolicy:
-        """The policy from ``settings.extra["throttle"]``; defaults for what is not given."""
-        return cls(**extra.get("throttle", {}))
 
 
 @dataclass(frozen=True)
@@ -210,29 +186,25 @@ class HashSlots:
                 self._in_flight -= 1
 
 
+def _hash_slots(broker: Broker) -> HashSlots:
+    policy = throttle_of(broker).policy
+    return HashSlots(
+        max(1, policy.hash_memory_mib // HASH_MEMORY_MIB), policy.hash_waiting, policy.hash_wait_s
+    )
+
+
+THROTTLE = ServiceKey("throttle", lambda broker: Throttle(broker.db, broker.settings.throttle))
+HASH_SLOTS = ServiceKey("hash_slots", _hash_slots)
+
+
 def throttle_of(broker: Broker) -> Throttle:
     """The broker's throttle, created on first use."""
-    throttle = broker.services.get("throttle")
-    if throttle is None:
-        policy = ThrottlePolicy.from_settings(broker.settings.extra)
-        throttle = broker.services.setdefault("throttle", Throttle(broker.db, policy))
-    assert isinstance(throttle, Throttle)
-    return throttle
+    return broker.service(THROTTLE)
 
 
 def hash_slots(broker: Broker) -> HashSlots:
     """The broker's bound on concurrent password hashes, sized to the policy's memory."""
-    slots = broker.services.get("hash_slots")
-    if slots is None:
-        policy = throttle_of(broker).policy
-        fresh = HashSlots(
-            max(1, policy.hash_memory_mib // HASH_MEMORY_MIB),
-            policy.hash_waiting,
-            policy.hash_wait_s,
-        )
-        slots = broker.services.setdefault("hash_slots", fresh)
-    assert isinstance(slots, HashSlots)
-    return slots
+    return broker.service(HASH_SLOTS)
 
 
 def client_address(request: Request) -> str:

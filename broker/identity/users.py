@@ -10,7 +10,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from broker.errors import Conflict, InvalidArguments, MissingArguments, UserNotFound
+from broker.errors import (
+    MANAGEMENT_USER_NOT_FOUND,
+    Conflict,
+    InvalidArguments,
+    MissingArguments,
+    UserNotFound,
+)
 from broker.identity.project import new_id
 from broker.identity.wire import AssociatedTenant, UserCreate
 from broker.store.db import now_s
@@ -23,7 +29,7 @@ STATUSES: tuple[str, ...] = get_args(UserStatus)
 class ManagementUserNotFound(UserNotFound):
     """No such user, as the management API says it (404 E112102)."""
 
-    code = "E112102"
+    code = MANAGEMENT_USER_NOT_FOUND
 
 
 def normalize_login_id(login_id: str) -> str:

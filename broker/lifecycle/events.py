@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from broker.context import Broker
 from broker.errors import TokenNotFound
 from broker.lifecycle import metrics
-from broker.lifecycle.settings import lifecycle_settings
 from broker.store.db import now_s
 from broker.store.identity import User
 from broker.store.lifecycle import LifecycleEventRow, WebhookDeliveryRow
@@ -66,7 +65,7 @@ def record_event(
         detail=detail or {},
     )
     session.add(event)
-    urls = lifecycle_settings(broker).webhook_urls
+    urls = broker.settings.lifecycle.webhook_urls
     if urls:
         session.flush()  # the event's seq
         for url in urls:

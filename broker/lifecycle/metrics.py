@@ -25,10 +25,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
+from broker.lifecycle.status import status_sql
+from broker.lifecycle.status_names import STATUSES
 from broker.store.db import Database, now_s
-from broker.store.outbound import ManagedTokenRow
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -60,18 +61,11 @@ SCHEDULER_RUNS = Counter("outbound_scheduler_sweeps", "Scheduler sweeps run by t
 
 
 def count_by_status(db: Database, margin_s: int) -> dict[str, int]:
-    """Stored tokens per status, with ``vault.token_status``'s precedence, in one query."""
-    row, now = ManagedTokenRow, int(now_s())
-    status = case(
-        (row.status.in_(("needs_reauth", "refresh_failed")), row.status),
-        (row.access_token_expiry <= 0, "active"),
-        (row.access_token_expiry <= now, "expired"),
-        (row.access_token_expiry - margin_s <= now, "expiring"),
-        else_="active",
-    )
+    """Stored tokens per status (``status.status_sql``), in one query."""
+    status = status_sql(int(now_s()), margin_s)
     with db.session() as s:
         found = s.execute(select(status, func.count()).group_by(status)).all()
-    counts = dict.fromkeys(("active", "expiring", "expired", "refresh_failed", "needs_reauth"), 0)
+    counts = dict.fromkeys(STATUSES, 0)
     counts.update({str(name): int(n) for name, n in found})
     return counts
 

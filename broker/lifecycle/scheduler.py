@@ -24,10 +24,9 @@ from sqlalchemy import select
 from broker.context import Broker
 from broker.errors import DescopeError
 from broker.lifecycle import lease, metrics
-from broker.lifecycle.settings import lifecycle_settings
+from broker.lifecycle.status_names import TokenStatus
 from broker.lifecycle.webhooks import deliver_due
 from broker.outbound.refresh import refresh_token
-from broker.outbound.vault import NEEDS_REAUTH
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow
 
@@ -44,7 +43,7 @@ def due_tokens(broker: Broker, horizon: float, limit: int) -> list[str]:
             select(row.id)
             .where(
                 row.kind == "oauth",
-                row.status != NEEDS_REAUTH,
+                row.status != TokenStatus.NEEDS_REAUTH.value,
                 row.refresh_token_sealed.is_not(None),
                 row.next_refresh_time.is_not(None),
                 row.next_refresh_time <= horizon,
@@ -60,7 +59,7 @@ class Scheduler:
 
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
-        self.cfg = lifecycle_settings(broker)
+        self.cfg = broker.settings.lifecycle
         self.owner = lease.new_owner()
         self.tick_s = min(1.0, self.cfg.scheduler_interval_s)
         self.lease_ttl_s = max(30.0, 3 * self.cfg.scheduler_interval_s)
@@ -120,7 +119,7 @@ def lifecycle_lifespan(broker: Broker) -> Callable[[Any], AbstractAsyncContextMa
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
-        wanted = broker.settings.scheduler_enabled or lifecycle_settings(broker).webhook_urls
+        wanted = broker.settings.scheduler_enabled or broker.settings.lifecycle.webhook_urls
         scheduler = Scheduler(broker).start() if wanted else None
         try:
             yield

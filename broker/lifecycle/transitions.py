@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from broker.context import Broker
 from broker.lifecycle.events import record_event
 from broker.lifecycle.outcomes import Outcome
+from broker.lifecycle.status_names import TokenStatus
 from broker.outbound.oauth_client import TokenGrant
 from broker.outbound.registration import OutboundApp
-from broker.outbound.vault import NEEDS_REAUTH, REFRESH_FAILED, apply_grant
+from broker.outbound.vault import apply_grant
 from broker.store.outbound import ManagedTokenRow
 
 log = logging.getLogger("broker.refresh")
@@ -54,7 +55,7 @@ def store_success(
         row = _claim(s, token_id, version)
         if row is None:
             return False
-        failures, was_failing = row.failure_count, row.status == REFRESH_FAILED
+        failures, was_failing = row.failure_count, row.status == TokenStatus.REFRESH_FAILED
         apply_grant(broker, row, app, grant, now)
         row.last_refresh_time = now
         detail: dict[str, Any] = {
@@ -83,8 +84,8 @@ def store_failure(
         row = _claim(s, token_id, version)
         if row is None:
             return False
-        first_failure = row.status != REFRESH_FAILED and not row.failure_count
-        row.status = NEEDS_REAUTH if permanent else REFRESH_FAILED
+        first_failure = row.status != TokenStatus.REFRESH_FAILED and not row.failure_count
+        row.status = (TokenStatus.NEEDS_REAUTH if permanent else TokenStatus.REFRESH_FAILED).value
         row.last_refresh_error = error[:500]
         row.failure_count += 1
         row.next_refresh_time = None if permanent else next_refresh_time

@@ -28,7 +28,6 @@ from broker.crypto import Secret
 from broker.errors import DescopeError
 from broker.lifecycle import metrics
 from broker.lifecycle.events import event_to_wire
-from broker.lifecycle.settings import lifecycle_settings
 from broker.outbound.url_policy import guarded_client
 from broker.store.db import now_s
 from broker.store.lifecycle import LifecycleEventRow, WebhookDeliveryRow
@@ -69,7 +68,7 @@ def _post(http: httpx.Client, url: str, body: bytes, headers: dict[str, str]) ->
 
 def deliver_due(broker: Broker, limit: int = 100) -> int:
     """Send the deliveries that are due; answers how many were delivered."""
-    cfg = lifecycle_settings(broker)
+    cfg = broker.settings.lifecycle
     now = now_s()
     with broker.db.session() as s:
         due = s.execute(
@@ -92,7 +91,7 @@ def deliver_due(broker: Broker, limit: int = 100) -> int:
 
 
 def _settle(broker: Broker, delivery_id: int, reason: str) -> int:
-    cfg = lifecycle_settings(broker)
+    cfg = broker.settings.lifecycle
     with broker.db.session() as s:
         row = s.get(WebhookDeliveryRow, delivery_id)
         if row is None:

@@ -21,8 +21,6 @@ from broker.crypto import Secret
 DEFAULT_BROKER_URL = "http://127.0.0.1:8787"
 DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8501"
 _RENEW_MARGIN_S = 30
-NOT_CONNECTED = "E111504"
-NEEDS_REAUTH = "E111505"
 
 
 class BrokerError(Exception):

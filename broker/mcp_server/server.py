@@ -23,8 +23,10 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from broker.errors import NEEDS_REAUTHORIZATION, TOKEN_NOT_FOUND
+from broker.lifecycle.status_names import TokenStatus
 from broker.mcp_server import elicit
-from broker.mcp_server.broker_client import NEEDS_REAUTH, NOT_CONNECTED, BrokerError, BrokerSession
+from broker.mcp_server.broker_client import BrokerError, BrokerSession
 from broker.mcp_server.models import (
     AppHealth,
     Connection,
@@ -92,7 +94,7 @@ class Tools:
                 held = set(c.get("scopes") or [])
                 return (
                     bool(c["connected"])
-                    and c.get("status") != "needs_reauth"
+                    and c.get("status") != TokenStatus.NEEDS_REAUTH
                     and (set(scopes) <= held)
                 )
         return False
@@ -139,11 +141,11 @@ class Tools:
             try:
                 answer = _answer((await self.session.proxy(body)).json())
             except BrokerError as exc:
-                if exc.code not in (NOT_CONNECTED, NEEDS_REAUTH):
+                if exc.code not in (TOKEN_NOT_FOUND, NEEDS_REAUTHORIZATION):
                     raise ToolError(exc.message) from exc
                 why = (
                     f"{app_id} must be connected again."
-                    if exc.code == NEEDS_REAUTH
+                    if exc.code == NEEDS_REAUTHORIZATION
                     else f"{app_id} is not connected."
                 )
             else:

@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from broker.config import origin_of
 from broker.context import Broker
 from broker.crypto import Secret
-from broker.errors import InvalidArguments, MissingArguments, NotFound, ValidationFailed
+from broker.errors import (
+    APP_NOT_FOUND,
+    InvalidArguments,
+    MissingArguments,
+    NotFound,
+    ValidationFailed,
+)
 from broker.identity.project import new_id
 from broker.outbound.catalog import ProviderTemplate, find_template, get_template
 from broker.outbound.oauth_client import ProviderError, fetch_metadata
@@ -23,7 +29,6 @@ from broker.outbound.wire import AppFields, ByTemplateRequest, UrlParam
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow
 
-APP_NOT_FOUND = "E111501"
 DEMO_PROVIDER_URL = "http://127.0.0.1:8788"
 _ACCESS_TYPES = {"", "offline", "online"}
 _PROMPTS = {"none", "login", "consent", "select_account"}

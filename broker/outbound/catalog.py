@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import yaml
 
-from broker.errors import InvalidArguments, MissingArguments, NotFound
+from broker.errors import APP_NOT_FOUND, InvalidArguments, MissingArguments, NotFound
 from broker.outbound.quirks import ProviderQuirks
 
 CATALOG_FILE = Path(__file__).with_name("providers.yaml")
@@ -180,5 +180,5 @@ def get_template(template_id: str) -> ProviderTemplate:
     """The template with this id; 404 when the catalog has none."""
     template = find_template(template_id)
     if template is None:
-        raise NotFound(f"Unknown outbound app template: {template_id}", code="E111501")
+        raise NotFound(f"Unknown outbound app template: {template_id}", code=APP_NOT_FOUND)
     return template

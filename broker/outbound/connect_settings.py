@@ -1,4 +1,4 @@
-"""Connect settings, read from ``BrokerSettings.extra["connect"]`` or the environment.
+"""Connect settings, read from ``BrokerSettings.connect`` (``ConnectOptions``) or the environment.
 
 * ``confirmation`` (``OUTBOUND_CONNECT_CONFIRMATION``, default on): the user verifier. The
   callback parks the grant and the signed-in initiator must confirm it
@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
 from broker.config import BrokerSettings
-from broker.context import Broker
+from broker.context import Broker, ServiceKey
 
-EXTRA_KEY = "connect"
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -50,24 +48,27 @@ class ConnectSettings:
 
     @classmethod
     def of(cls, settings: BrokerSettings) -> ConnectSettings:
-        """Values in ``settings.extra["connect"]`` win over ``OUTBOUND_*`` variables."""
-        raw: dict[str, Any] = dict(settings.extra.get(EXTRA_KEY) or {})
-        env = os.environ
-        confirmation = raw.get("confirmation", env.get("OUTBOUND_CONNECT_CONFIRMATION", "1"))
-        strict = raw.get("strict_descope", env.get("OUTBOUND_STRICT_DESCOPE", ""))
-        role = raw.get("tenant_admin_role") or env.get("OUTBOUND_TENANT_ADMIN_ROLE")
-        ttl = raw.get("reconnect_link_ttl_s") or env.get("OUTBOUND_RECONNECT_LINK_TTL")
+        """Values in ``settings.connect`` win over ``OUTBOUND_*`` variables."""
+        given, env = settings.connect, os.environ
+        confirmation = given.confirmation
+        if confirmation is None:
+            confirmation = _flag(env.get("OUTBOUND_CONNECT_CONFIRMATION", "1"))
+        strict = given.strict_descope
+        if strict is None:
+            strict = _flag(env.get("OUTBOUND_STRICT_DESCOPE", ""))
+        role = given.tenant_admin_role or env.get("OUTBOUND_TENANT_ADMIN_ROLE")
+        ttl = given.reconnect_link_ttl_s or env.get("OUTBOUND_RECONNECT_LINK_TTL")
         return cls(
-            confirmation=_flag(confirmation),
+            confirmation=confirmation,
             tenant_admin_role=str(role or cls.tenant_admin_role),
             reconnect_link_ttl_s=int(ttl or cls.reconnect_link_ttl_s),
-            strict_descope=settings.strict_descope or _flag(strict),
+            strict_descope=settings.strict_descope or strict,
         )
+
+
+_SETTINGS = ServiceKey("connect.settings", lambda broker: ConnectSettings.of(broker.settings))
 
 
 def connect_settings(broker: Broker) -> ConnectSettings:
     """This broker's connect settings (parsed once)."""
-    found = broker.services.get("connect.settings")
-    if not isinstance(found, ConnectSettings):
-        found = broker.services["connect.settings"] = ConnectSettings.of(broker.settings)
-    return found
+    return broker.service(_SETTINGS)

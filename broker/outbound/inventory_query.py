@@ -1,8 +1,9 @@
-"""The inventory's filters and KPIs as SQL, so 100,000 tokens are filtered and counted by the
-database and only a page travels (``inventory_routes``; docs/performance.md).
+"""The inventory's queries (the service ``inventory_routes`` calls): a page, its filters and
+its KPIs as SQL, so 100,000 tokens are filtered and counted by the database and only a page
+travels (docs/performance.md).
 
-A token's ``status`` is the ``vault.token_status`` of its row, written as one SQL ``CASE`` so
-a filter and a count agree with the status each row shows.
+A token's ``status`` is ``lifecycle.status.status_sql``, the SQL twin of the rule each row's
+wire ``status`` comes from, so a filter and a count agree with the status each row shows.
 """
 
 from __future__ import annotations
@@ -10,30 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, distinct, func, or_, select
+from sqlalchemy import String, and_, cast, distinct, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from broker.identity.user_search import user_text_match
-from broker.outbound.vault import ACTIVE, NEEDS_REAUTH, REFRESH_FAILED
-from broker.store.identity import Tenant, User
+from broker.lifecycle.status import status_sql
+from broker.lifecycle.status_names import STATUSES, STORED_FAILING, TokenStatus
+from broker.outbound.vault import token_fields
+from broker.store.db import Database
+from broker.store.identity import LoginId, Tenant, User
 from broker.store.outbound import ManagedTokenRow
 
-STATUSES = (ACTIVE, "expiring", "expired", REFRESH_FAILED, NEEDS_REAUTH)
-FAILING = (REFRESH_FAILED, NEEDS_REAUTH)
 DAY_S = 24 * 3600
 T = ManagedTokenRow
-
-
-def status_case(now: int, margin: int) -> ColumnElement[str]:
-    """SQL for ``vault.token_status(row, now, margin)`` (same precedence)."""
-    expires = T.access_token_expiry > 0
-    return case(
-        (T.status.in_(FAILING), T.status),
-        (and_(expires, T.access_token_expiry <= now), "expired"),
-        (and_(expires, T.access_token_expiry - margin <= now), "expiring"),
-        else_=ACTIVE,
-    )
 
 
 def _contains(column: Any, text: str) -> ColumnElement[bool]:
@@ -61,7 +52,7 @@ class InventoryFilter:
         if self.user_id:
             where.append(T.user_id == self.user_id)
         if self.statuses:
-            where.append(status_case(now, margin).in_(self.statuses))
+            where.append(status_sql(now, margin).in_(self.statuses))
         if text := self.user_text.strip():
             where.append(user_text_match(text))
         if text := self.tenant_text.strip():
@@ -87,7 +78,7 @@ def kpis(
     ``needs_reauth``); ``expiring24h`` (valid now, lapsing within 24 h, and nothing can renew
     it: no refresh token) and ``withoutRefreshToken``.
     """
-    status = status_case(now, margin).label("status")
+    status = status_sql(now, margin).label("status")
     renewable = (T.refresh_token_sealed.is_not(None)).label("renewable")
     errored = (T.last_refresh_error != "").label("errored")
     forever = (T.access_token_expiry == 0).label("forever")
@@ -111,7 +102,11 @@ def kpis(
         if not can_renew:
             without_refresh += count
             expiring += count if soon else 0
-        if st in (ACTIVE, "expiring") and not has_error and (can_renew or never_expires):
+        if (
+            st in (TokenStatus.ACTIVE, TokenStatus.EXPIRING)
+            and not has_error
+            and (can_renew or never_expires)
+        ):
             healthy += count
     return {
         "connections": total,
@@ -119,7 +114,7 @@ def kpis(
         "byStatus": by_status,
         "byApp": dict(sorted(by_app.items())),
         "healthy": healthy,
-        "failing": by_status[REFRESH_FAILED] + by_status[NEEDS_REAUTH],
+        "failing": sum(by_status[s] for s in STORED_FAILING),
         "expiring24h": expiring,
         "withoutRefreshToken": without_refresh,
     }
@@ -128,3 +123,98 @@ def kpis(
 def _owner_joins(query: Any) -> Any:
     """``query`` with the token's user and tenant outer-joined (for the text filters)."""
     return query.outerjoin(User, User.id == T.user_id).outerjoin(Tenant, Tenant.id == T.tenant_id)
+
+
+# The columns a page reads (Core rows, no ORM identity map: 500 rows of three entities cost
+# more to build than to read).
+_PAGE_COLUMNS = (
+    T.id,
+    T.app_id,
+    T.user_id,
+    T.tenant_id,
+    T.token_sub,
+    T.access_token_type,
+    T.access_token_expiry,
+    T.refresh_token_sealed.is_not(None).label("has_refresh"),
+    T.last_refresh_time,
+    T.last_refresh_error,
+    T.scopes,
+    T.granted_by,
+    T.external_identifier,
+    T.next_refresh_time,
+    T.failure_count,
+    T.requested_scopes,
+    T.expiry_assumed,
+    T.kind,
+    T.provider_metadata,
+    User.name.label("user_name"),
+    User.email.label("user_email"),
+    Tenant.name.label("tenant_name"),
+)
+
+
+def _metadata(row: Any, login_id: str) -> dict[str, Any]:
+    """A page's token: its wire shape without the tokens, plus its owner's names."""
+    body = token_fields(
+        row, row.computed_status, has_refresh=bool(row.has_refresh), access_token=None
+    )
+    body.update(
+        {
+            "userName": row.user_name or "",
+            "userEmail": row.user_email or "",
+            "userLoginId": login_id,
+            "tenantName": row.tenant_name or "",
+        }
+    )
+    return body
+
+
+def inventory_page(
+    db: Database,
+    chosen: InventoryFilter,
+    *,
+    page: int,
+    limit: int,
+    with_kpis: bool,
+    now: int,
+    margin: int,
+) -> dict[str, Any]:
+    """``{tokens, total, page, limit}`` of the tokens ``chosen`` keeps (and ``kpis`` when
+    asked), ordered by user, tenant and app, with the owner's name, email, first login id and
+    tenant name; metadata only: nothing is unsealed."""
+    where = chosen.where(now, margin)
+    status = status_sql(now, margin).label("computed_status")
+    rows_query = (
+        select(*_PAGE_COLUMNS, status)
+        .select_from(T)
+        .outerjoin(User, User.id == T.user_id)
+        .outerjoin(Tenant, Tenant.id == T.tenant_id)
+        .where(*where)
+        .order_by(T.user_id, T.tenant_id, T.app_id, T.id)
+        .offset(page * limit)
+        .limit(limit)
+    )
+    counted = select(func.count()).select_from(T)
+    if chosen.joins_owner:  # the count needs the joins only when a condition reads them
+        counted = counted.outerjoin(User, User.id == T.user_id).outerjoin(
+            Tenant, Tenant.id == T.tenant_id
+        )
+    with db.session() as s:
+        numbers = (
+            kpis(s, where, joined=chosen.joins_owner, now=now, margin=margin) if with_kpis else None
+        )
+        total = numbers["connections"] if numbers else s.scalar(counted.where(*where)) or 0
+        rows = s.execute(rows_query).all()
+        user_ids = {r.user_id for r in rows if r.user_id}
+        logins: dict[str, str] = {}
+        for user, login in s.execute(
+            select(LoginId.user_id, LoginId.login_id)
+            .where(LoginId.user_id.in_(user_ids))
+            .order_by(LoginId.position.desc())
+        ):
+            logins[user] = login  # the lowest position wins (written last)
+    tokens = [_metadata(r, logins.get(r.user_id, "")) for r in rows]
+    answer: dict[str, Any] = {"tokens": tokens, "total": total, "page": page, "limit": limit}
+    if numbers is not None:
+        answer["kpis"] = numbers
+    return answer

@@ -10,7 +10,7 @@ over the tenant's name and id; ``scopeText`` over the granted scopes). Each toke
 OutboundAppToken object *without* ``accessToken`` and ``refreshToken`` (metadata only; nothing
 is unsealed), plus the owner's ``userName``, ``userEmail``, ``userLoginId`` and the
 ``tenantName``. ``kpis=true`` adds the numbers of the whole filtered set, computed by the
-database (``inventory_query.kpis``). Reading never refreshes.
+database (``inventory_query``, which owns the queries). Reading never refreshes.
 """
 
 from __future__ import annotations
@@ -19,15 +19,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
 
 from broker.auth import ManagementAuth, broker_of
 from broker.errors import InvalidArguments
-from broker.outbound.inventory_query import STATUSES, InventoryFilter, kpis, status_case
-from broker.outbound.vault import PROVIDER_METADATA_FIELD
+from broker.lifecycle.status_names import STATUSES
+from broker.outbound.inventory_query import InventoryFilter, inventory_page
 from broker.store.db import now_s
-from broker.store.identity import LoginId, Tenant, User
-from broker.store.outbound import ManagedTokenRow as T
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 2000
@@ -36,66 +33,6 @@ MAX_VALUES = 100  # repeated appId / status values
 MAX_TEXT = 256
 
 router = APIRouter(tags=["extensions"])
-
-# The columns a page reads (Core rows, no ORM identity map: 500 rows of three entities cost
-# more to build than to read).
-_PAGE_COLUMNS = (
-    T.id,
-    T.app_id,
-    T.user_id,
-    T.tenant_id,
-    T.token_sub,
-    T.access_token_type,
-    T.access_token_expiry,
-    T.refresh_token_sealed.is_not(None).label("has_refresh"),
-    T.last_refresh_time,
-    T.last_refresh_error,
-    T.scopes,
-    T.granted_by,
-    T.external_identifier,
-    T.next_refresh_time,
-    T.failure_count,
-    T.requested_scopes,
-    T.expiry_assumed,
-    T.kind,
-    T.provider_metadata,
-    User.name.label("user_name"),
-    User.email.label("user_email"),
-    Tenant.name.label("tenant_name"),
-)
-
-
-def _unix(value: int | None) -> str:
-    return str(int(value)) if value else ""
-
-
-def _metadata(row: Any, status: str, login_id: str) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "appId": row.app_id,
-        "userId": row.user_id,
-        "tenantId": row.tenant_id,
-        "tokenSub": row.token_sub,
-        "accessTokenType": row.access_token_type,
-        "accessTokenExpiry": str(int(row.access_token_expiry or 0)),
-        "hasRefreshToken": bool(row.has_refresh),
-        "lastRefreshTime": _unix(row.last_refresh_time),
-        "lastRefreshError": row.last_refresh_error,
-        "scopes": list(row.scopes or []),
-        "grantedBy": row.granted_by,
-        "externalIdentifier": row.external_identifier,
-        "status": status,
-        "nextRefreshTime": _unix(row.next_refresh_time),
-        "failureCount": row.failure_count,
-        "requestedScopes": list(row.requested_scopes or []),
-        "expiryAssumed": bool(row.expiry_assumed),
-        "tokenKind": row.kind,
-        PROVIDER_METADATA_FIELD: dict(row.provider_metadata or {}),
-        "userName": row.user_name or "",
-        "userEmail": row.user_email or "",
-        "userLoginId": login_id,
-        "tenantName": row.tenant_name or "",
-    }
 
 
 def _checked(
@@ -139,41 +76,9 @@ def inventory(
         tenant_text=tenant_text,
         scope_text=scope_text,
     )
-    where = chosen.where(now, margin)
-    status = status_case(now, margin).label("computed_status")
-    rows_query = (
-        select(*_PAGE_COLUMNS, status)
-        .select_from(T)
-        .outerjoin(User, User.id == T.user_id)
-        .outerjoin(Tenant, Tenant.id == T.tenant_id)
-        .where(*where)
-        .order_by(T.user_id, T.tenant_id, T.app_id, T.id)
-        .offset(page * limit)
-        .limit(limit)
+    answer = inventory_page(
+        broker.db, chosen, page=page, limit=limit, with_kpis=with_kpis, now=now, margin=margin
     )
-    counted = select(func.count()).select_from(T)
-    if chosen.joins_owner:  # the count needs the joins only when a condition reads them
-        counted = counted.outerjoin(User, User.id == T.user_id).outerjoin(
-            Tenant, Tenant.id == T.tenant_id
-        )
-    with broker.db.session() as s:
-        numbers = (
-            kpis(s, where, joined=chosen.joins_owner, now=now, margin=margin) if with_kpis else None
-        )
-        total = numbers["connections"] if numbers else s.scalar(counted.where(*where)) or 0
-        rows = s.execute(rows_query).all()
-        user_ids = {r.user_id for r in rows if r.user_id}
-        logins: dict[str, str] = {}
-        for user, login in s.execute(
-            select(LoginId.user_id, LoginId.login_id)
-            .where(LoginId.user_id.in_(user_ids))
-            .order_by(LoginId.position.desc())
-        ):
-            logins[user] = login  # the lowest position wins (written last)
-    tokens = [_metadata(r, r.computed_status, logins.get(r.user_id, "")) for r in rows]
-    answer: dict[str, Any] = {"tokens": tokens, "total": total, "page": page, "limit": limit}
-    if numbers is not None:
-        answer["kpis"] = numbers
     # Sent as built: FastAPI's validation of 500 plain dicts per page was about a fifth of the
     # endpoint's CPU (the tokens page benchmark, docs/performance.md).
     return JSONResponse(answer)

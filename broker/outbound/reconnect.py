@@ -21,13 +21,13 @@ from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import InvalidArguments, ReconnectLinkRefused, TokenNotFound
 from broker.identity.project import new_id
+from broker.lifecycle.status_names import STORED_FAILING
 from broker.outbound.apps import find_app
 from broker.outbound.connect import FlowStart, begin_flow
 from broker.outbound.connect_checks import check_tenant
 from broker.outbound.connect_settings import connect_settings
 from broker.outbound.registration import resolve_app
 from broker.outbound.url_policy import check_redirect
-from broker.outbound.vault import NEEDS_REAUTH, REFRESH_FAILED
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, ReconnectLinkRow
 
@@ -42,7 +42,7 @@ def create_link(broker: Broker, token_id: str) -> dict[str, Any]:
         token = s.get(ManagedTokenRow, token_id) if token_id else None
         if token is None:
             raise TokenNotFound(f"Token {token_id} not found")
-        if token.status not in (NEEDS_REAUTH, REFRESH_FAILED):
+        if token.status not in STORED_FAILING:
             raise InvalidArguments(
                 "Only a token that needs reauthorization or keeps failing to refresh gets a "
                 "reconnect link"

@@ -21,18 +21,24 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from broker.context import Broker
+from broker.area_settings import LifecycleSettings
+from broker.context import Broker, ServiceKey
 from broker.crypto import Secret
-from broker.errors import DescopeError
+from broker.errors import (
+    NEEDS_REAUTHORIZATION,
+    PROVIDER_UNAVAILABLE,
+    REFRESH_MISCONFIGURED,
+    DescopeError,
+)
 from broker.lifecycle import lease, metrics
 from broker.lifecycle.flight import Flights
 from broker.lifecycle.outcomes import Outcome, backoff_s, classify, is_ambiguous
-from broker.lifecycle.settings import LifecycleSettings, lifecycle_settings
+from broker.lifecycle.status_names import TokenStatus
 from broker.lifecycle.transitions import Trigger, store_failure, store_success
 from broker.outbound.apps import find_app
 from broker.outbound.oauth_client import ProviderError, TokenGrant, refresh_grant
 from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.vault import NEEDS_REAUTH, REFRESH_FAILED, unseal_part
+from broker.outbound.vault import unseal_part
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, StoredToken
 
@@ -47,7 +53,7 @@ class ReauthorizationRequired(DescopeError):
     """The grant is dead (permanent provider error or no refresh token): the user must reconnect."""
 
     status = 404
-    code = "E111505"
+    code = NEEDS_REAUTHORIZATION
     description = "Outbound app token needs re-authorization"
 
 
@@ -55,7 +61,7 @@ class ProviderUnavailable(DescopeError):
     """No token valid long enough, and the provider could not refresh it just now (transient)."""
 
     status = 502
-    code = "E111506"
+    code = PROVIDER_UNAVAILABLE
     description = "Outbound app provider unavailable"
 
     def __init__(self, message: str = "", *, retry_after_s: int = 0) -> None:
@@ -70,7 +76,7 @@ class ProviderUnavailable(DescopeError):
 class RefreshMisconfigured(ProviderUnavailable):
     """The broker cannot call the provider for this app (an operator must fix the app)."""
 
-    code = "E111507"
+    code = REFRESH_MISCONFIGURED
     description = "Outbound app misconfigured for refresh"
 
 
@@ -170,12 +176,14 @@ class _Attempt:
 
     def refuse_early(self, row: ManagedTokenRow) -> None:
         """No provider call for a dead grant, nor (on a plain fetch) while backing off."""
-        if row.status == NEEDS_REAUTH:
+        if row.status == TokenStatus.NEEDS_REAUTH:
             raise ReauthorizationRequired(
                 f"Token {row.id} needs re-authorization: {row.last_refresh_error}"
             )
         now = now_s()
-        backing_off = row.status == REFRESH_FAILED and (row.next_refresh_time or 0) > now
+        backing_off = (
+            row.status == TokenStatus.REFRESH_FAILED and (row.next_refresh_time or 0) > now
+        )
         if self.trigger == "fetch" and backing_off:
             wait = int((row.next_refresh_time or 0) - now) + 1
             error = f"Could not refresh token {row.id}: {row.last_refresh_error}"
@@ -281,11 +289,7 @@ def _pass_through(state: lease.LeaseState) -> _Settlement:
     return "fresh", "", None
 
 
-def _flights(broker: Broker) -> Flights[RefreshOutcome]:
-    found = broker.services.get("refresh.flights")
-    if not isinstance(found, Flights):
-        found = broker.services.setdefault("refresh.flights", Flights[RefreshOutcome]())
-    return found
+_FLIGHTS = ServiceKey("refresh.flights", lambda _: Flights[RefreshOutcome]())
 
 
 def refresh_token(
@@ -302,9 +306,9 @@ def refresh_token(
     settling after it); ``trigger`` is ``scheduled`` for the background scheduler.
     """
     chosen: Trigger = trigger or ("force" if force else "fetch")
-    attempt = _Attempt(broker, token_id, chosen, not_before or now_s(), lifecycle_settings(broker))
+    attempt = _Attempt(broker, token_id, chosen, not_before or now_s(), broker.settings.lifecycle)
     try:
-        result = _flights(broker).run((token_id, chosen), attempt.run)
+        result = broker.service(_FLIGHTS).run((token_id, chosen), attempt.run)
     except DescopeError as exc:
         if chosen != "scheduled":
             metrics.FETCHES.labels(result=type(exc).__name__).inc()

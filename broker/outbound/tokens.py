@@ -12,11 +12,11 @@ from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import Forbidden, MissingArguments, TokenNotFound
 from broker.lifecycle import metrics
+from broker.lifecycle.status_names import TokenStatus
 from broker.outbound.apps import find_app
 from broker.outbound.refresh import ReauthorizationRequired, needs_refresh, refresh_token
 from broker.outbound.registration import OutboundApp, resolve_app
 from broker.outbound.vault import (
-    NEEDS_REAUTH,
     read_token,
     revoke_and_delete,
     select_token,
@@ -53,7 +53,7 @@ def _lookup(
 
 
 def _usable_now(broker: Broker, row: StoredToken) -> bool:
-    return row.status != NEEDS_REAUTH and not needs_refresh(
+    return row.status != TokenStatus.NEEDS_REAUTH and not needs_refresh(
         row, now_s(), broker.settings.refresh_margin_s
     )
 
@@ -125,7 +125,7 @@ def fetch_token(
         with broker.db.session() as s:
             find_app(s, req.app_id)  # an unknown app answers its own error first
         raise TokenNotFound("No token matches" + (" the requested scopes" if scopes else ""))
-    if row.status == NEEDS_REAUTH:
+    if row.status == TokenStatus.NEEDS_REAUTH:
         # The grant is dead (issue 4): its access token may be revoked too, so a fetch
         # answers the typed error rather than a token, until the user connects again.
         metrics.FETCHES.labels(result="needs_reauth").inc()
@@ -162,7 +162,7 @@ def refreshed_answer(
 
 
 def _holds_valid_token(row: ManagedTokenRow, now: float) -> bool:
-    if row.status == NEEDS_REAUTH:
+    if row.status == TokenStatus.NEEDS_REAUTH:
         return False
     fresh = not row.access_token_expiry or row.access_token_expiry > now
     return (row.access_token_sealed is not None and fresh) or row.refresh_token_sealed is not None

@@ -11,6 +11,7 @@ from broker.context import Broker
 from broker.crypto import Secret
 from broker.errors import DescopeError, InvalidArguments, MissingArguments
 from broker.identity.project import new_id
+from broker.lifecycle.status_names import TokenStatus
 from broker.outbound.apps import find_app
 from broker.outbound.oauth_client import ProviderError, TokenGrant, id_token_sub, refresh_grant
 from broker.outbound.registration import OutboundApp, resolve_app
@@ -62,7 +63,7 @@ def upload_api_key(broker: Broker, item: ApiKeyUpload, *, tenant_level: bool) ->
             )
             s.add(row)
         row.kind, row.access_token_type, row.access_token_expiry = "apikey", "ApiKey", 0
-        row.expiry_assumed, row.status, row.updated_at = False, "active", now
+        row.expiry_assumed, row.status, row.updated_at = False, TokenStatus.ACTIVE.value, now
         row.version = (row.version or 0) + 1
         seal_into(broker, row, "access", Secret(item.api_key))
 

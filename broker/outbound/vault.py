@@ -2,9 +2,7 @@
 
 Each access and refresh token is sealed with the key ring under a context naming its row and
 part (``token:<id>:access`` / ``token:<id>:refresh``), so a sealed value moved to another row or
-column does not open. Status (an extension field) is one of ``active``, ``expiring`` (inside
-the refresh margin), ``expired``, ``refresh_failed`` (transient; retried) and ``needs_reauth``
-(permanent; only a new connect heals it).
+column does not open. Status (an extension field) is a ``lifecycle.status_names.TokenStatus``.
 """
 
 from __future__ import annotations
@@ -20,12 +18,13 @@ from broker.context import Broker
 from broker.crypto import Secret
 from broker.identity.project import new_id
 from broker.lifecycle.events import record_event
+from broker.lifecycle.status import token_status
+from broker.lifecycle.status_names import TokenStatus
 from broker.outbound.oauth_client import TokenGrant, revoke
 from broker.outbound.registration import OutboundApp
 from broker.store.db import Database, now_s
 from broker.store.outbound import ManagedTokenRow, StoredToken
 
-ACTIVE, REFRESH_FAILED, NEEDS_REAUTH = "active", "refresh_failed", "needs_reauth"
 # The one extension field carrying provider metadata (a strict wire mode strips it by name).
 PROVIDER_METADATA_FIELD = "providerMetadata"
 
@@ -82,7 +81,7 @@ def apply_grant(
         row.token_sub = grant.id_token_sub
     if grant.metadata:  # a refresh answer naming fewer values keeps the ones from connect
         row.provider_metadata = {**(row.provider_metadata or {}), **grant.metadata}
-    row.status, row.last_refresh_error, row.failure_count = ACTIVE, "", 0
+    row.status, row.last_refresh_error, row.failure_count = TokenStatus.ACTIVE.value, "", 0
     row.version = (row.version or 0) + 1
     row.next_refresh_time = plan_next_refresh(row, app, broker.settings.refresh_margin_s, now)
     row.updated_at = float(now)
@@ -182,48 +181,53 @@ def store_grant(
         )
 
 
-def token_status(row: StoredToken, now: float, margin: int) -> str:
-    """The lifecycle status shown as the ``status`` extension field."""
-    if row.status in (NEEDS_REAUTH, REFRESH_FAILED):
-        return row.status
-    if row.access_token_expiry and row.access_token_expiry <= now:
-        return "expired"
-    if row.access_token_expiry and row.access_token_expiry - margin <= now:
-        return "expiring"
-    return ACTIVE
-
-
 def _unix(value: int | None) -> str:
     return str(int(value)) if value else ""
 
 
-def token_to_wire(broker: Broker, row: StoredToken, *, with_refresh: bool) -> dict[str, Any]:
-    """The OutboundAppToken object (reference §3.3) plus this broker's extension fields."""
-    access = unseal_part(broker, row, "access")
+def token_fields(
+    row: StoredToken, status: str, *, has_refresh: bool, access_token: str | None
+) -> dict[str, Any]:
+    """The OutboundAppToken object (reference §3.3) plus this broker's extension fields: the one
+    builder of the shape. ``access_token`` None leaves it out (metadata only, the inventory)."""
     body: dict[str, Any] = {
         "id": row.id,
         "appId": row.app_id,
         "userId": row.user_id,
         "tenantId": row.tenant_id,
         "tokenSub": row.token_sub,
-        "accessToken": access.reveal() if access else "",
+        "accessToken": access_token,
         "accessTokenType": row.access_token_type,
         "accessTokenExpiry": str(int(row.access_token_expiry or 0)),
-        "hasRefreshToken": row.refresh_token_sealed is not None,
+        "hasRefreshToken": has_refresh,
         "lastRefreshTime": _unix(row.last_refresh_time),
         "lastRefreshError": row.last_refresh_error,
         "scopes": list(row.scopes or []),
         "grantedBy": row.granted_by,
         "externalIdentifier": row.external_identifier,
         # Extensions (not in Descope's object; the dashboard never needs them).
-        "status": token_status(row, now_s(), broker.settings.refresh_margin_s),
+        "status": status,
         "nextRefreshTime": _unix(row.next_refresh_time),
         "failureCount": row.failure_count,
         "requestedScopes": list(row.requested_scopes or []),
-        "expiryAssumed": row.expiry_assumed,
+        "expiryAssumed": bool(row.expiry_assumed),
         "tokenKind": row.kind,
         PROVIDER_METADATA_FIELD: dict(row.provider_metadata or {}),
     }
+    if access_token is None:  # one dict literal: the fetch's hot path builds it as it is
+        del body["accessToken"]
+    return body
+
+
+def token_to_wire(broker: Broker, row: StoredToken, *, with_refresh: bool) -> dict[str, Any]:
+    """The token's wire object (``token_fields``), unsealed; ``refreshToken`` when asked."""
+    access = unseal_part(broker, row, "access")
+    body = token_fields(
+        row,
+        token_status(row, now_s(), broker.settings.refresh_margin_s),  # a str: JSON as is
+        has_refresh=row.refresh_token_sealed is not None,
+        access_token=access.reveal() if access else "",
+    )
     if with_refresh:
         refresh = unseal_part(broker, row, "refresh")
         body["refreshToken"] = refresh.reveal() if refresh else ""

@@ -23,7 +23,7 @@ def strict_broker(
     request: pytest.FixtureRequest, make_broker: Callable[..., LiveBroker]
 ) -> LiveBroker:
     """A broker with small throttle limits, on each storage backend."""
-    return make_broker(backend=request.param, extra={"throttle": POLICY})
+    return make_broker(backend=request.param, throttle=ThrottlePolicy(**POLICY))
 
 
 def _sign_in(live: LiveBroker, login_id: str, password: str) -> httpx.Response:
@@ -103,7 +103,7 @@ def test_wrong_management_keys_are_throttled_per_address(strict_broker: LiveBrok
 
 
 def test_the_address_limit_covers_many_login_ids(make_broker: Callable[..., LiveBroker]) -> None:
-    live = make_broker(extra={"throttle": {"login_failures": 100, "address_failures": LIMIT}})
+    live = make_broker(throttle=ThrottlePolicy(login_failures=100, address_failures=LIMIT))
     for i in range(LIMIT):
         assert _sign_in(live, f"spray-{i}@example.test", "wrong-password").status_code == 401
     _assert_throttled(_sign_in(live, "spray-next@example.test", "wrong-password"))

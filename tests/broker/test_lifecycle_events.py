@@ -14,6 +14,8 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 
+from broker.area_settings import LifecycleSettings
+from broker.crypto import Secret
 from broker.lifecycle.webhooks import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from tests.broker.test_refresh_faults import Connection
 from tests.support.outbound import connect
@@ -125,13 +127,13 @@ def receiver() -> Iterator[Receiver]:
 def test_webhooks_are_signed_retried_and_carry_an_idempotency_id(
     make_broker: Callable[..., LiveBroker], provider: LiveProvider, receiver: Receiver
 ) -> None:
-    lifecycle = {
-        "webhook_urls": [receiver.url],
-        "webhook_secret": SECRET,
-        "webhook_backoff_s": 0.2,
-        "scheduler_interval_s": 0.2,
-    }
-    live = make_broker(extra={"lifecycle": lifecycle})  # scheduler off: deliveries still run
+    lifecycle = LifecycleSettings(
+        webhook_urls=(receiver.url,),
+        webhook_secret=Secret(SECRET),
+        webhook_backoff_s=0.2,
+        scheduler_interval_s=0.2,
+    )
+    live = make_broker(lifecycle=lifecycle)  # scheduler off: deliveries still run
     conn = Connection(live, provider)
     deadline = time.monotonic() + 20
     while len(receiver.received) < 2:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from broker.area_settings import LifecycleSettings
 from broker.lifecycle import lease
 from broker.lifecycle.scheduler import LEASE_NAME, Scheduler
 from tests.broker.test_refresh_faults import Connection
@@ -43,7 +44,9 @@ def _wait_for(check: Callable[[], Any], timeout_s: float = 20.0) -> Any:
 def test_the_scheduler_refreshes_a_token_nearing_expiry_without_any_fetch(
     make_broker: Callable[..., LiveBroker], provider: LiveProvider
 ) -> None:
-    live = make_broker(scheduler_enabled=True, extra={"lifecycle": {"scheduler_interval_s": 0.2}})
+    live = make_broker(
+        scheduler_enabled=True, lifecycle=LifecycleSettings(scheduler_interval_s=0.2)
+    )
     conn = Connection(live, provider)
     now = int(time.time())  # an hour-long token inside the 60 s margin
     conn.set_row(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from broker.area_settings import ConnectOptions
 from broker.config import BrokerSettings
 from broker.outbound.url_policy import redirect_allowed
 from broker.store.outbound import ManagedTokenRow, PendingAuthorizationRow
@@ -312,7 +313,7 @@ def _callback_query_on(
     make_broker: Callable[..., LiveBroker], provider: LiveProvider, **connect: bool
 ) -> tuple[LiveBroker, SignedInUser, str, dict[str, str]]:
     """A broker with these connect settings, a user connected there: the callback's query."""
-    live = make_broker(extra={"connect": connect})
+    live = make_broker(connect=ConnectOptions(**connect))
     app_id = f"acme-{secrets.token_hex(4)}"
     create_demo_app(live, provider, app_id)
     user = sign_in_new_user(live)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from descope import AuthException, DeliveryMethod, DescopeClient, RateLimitException
 
+from broker.area_settings import ThrottlePolicy
 from broker.crypto import Secret
 from tests.support.mailbox import Mailbox
 from tests.support.servers import LiveBroker
@@ -115,7 +116,7 @@ def test_mgmt_sign_in_and_roles(client: DescopeClient) -> None:
 def test_rate_limit_surfaces_as_the_sdk_rate_limit_exception(
     make_broker: Callable[..., LiveBroker],
 ) -> None:
-    strict = make_broker(extra={"throttle": {"login_failures": 1}})
+    strict = make_broker(throttle=ThrottlePolicy(login_failures=1))
     sdk = DescopeClient(project_id=strict.project_id, base_url=strict.url)
     with pytest.raises(AuthException):
         sdk.password.sign_in("ghost@example.test", "wrong-password")

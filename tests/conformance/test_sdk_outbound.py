@@ -11,6 +11,7 @@ import pytest
 from descope import AuthException, DescopeClient
 from descope.management.common import AccessType, PromptType, URLParam
 
+from broker.area_settings import ConnectOptions
 from tests.conftest import BACKENDS, STRICT
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.parametrize("live_broker", [*BACKENDS, STRICT], indirec
 @pytest.fixture(scope="module")
 def broker_settings() -> dict[str, Any]:
     """Descope's wire only: the user verifier is off for this project."""
-    return {"extra": {"connect": {"confirmation": False}}}
+    return {"connect": ConnectOptions(confirmation=False)}
 
 
 TOKEN_FIELDS = {

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from broker.area_settings import ConnectOptions
 from broker.store.identity import UserTenant
 from broker.store.outbound import OutboundAppRow, PendingAuthorizationRow
 from tests.support.identity import SignedInUser, new_session, sign_in_new_user
@@ -256,7 +257,7 @@ def test_member_without_the_tenant_admin_role_cannot_connect_or_replace_the_tena
 
 
 def test_the_tenant_admin_role_name_is_a_setting(make_broker: Any, provider: LiveProvider) -> None:
-    live = make_broker(extra={"connect": {"tenant_admin_role": "connections-admin"}})
+    live = make_broker(connect=ConnectOptions(tenant_admin_role="connections-admin"))
     app_id = f"acme-{secrets.token_hex(4)}"
     create_demo_app(live, provider, app_id)
     dana = sign_in_new_user(live)

@@ -22,6 +22,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import update
 
+from broker.area_settings import ThrottlePolicy
 from broker.store.outbound import PendingAuthorizationRow
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import consent, land, outcome_of, start_connect, stored_tokens
@@ -217,13 +218,13 @@ def test_expired_state_stores_nothing(live_broker: LiveBroker, app_id: str) -> N
 
 # ---- brute force -------------------------------------------------------------------------
 
-STRICT = {"throttle": {"login_failures": 3, "address_failures": 6, "management_failures": 3}}
+STRICT = ThrottlePolicy(login_failures=3, address_failures=6, management_failures=3)
 
 
 @pytest.fixture
 def strict(make_broker: Callable[..., LiveBroker]) -> LiveBroker:
     """A broker (SQLite) with small throttle limits."""
-    return make_broker(extra=STRICT)
+    return make_broker(throttle=STRICT)
 
 
 def test_brute_force_on_password_sign_in_across_login_ids_is_throttled(strict: LiveBroker) -> None:

@@ -18,6 +18,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from broker.area_settings import ThrottlePolicy
 from broker.crypto import KeyRing
 from broker.identity import auth_routes, otp
 from broker.identity.project import new_management_key, new_project_id
@@ -116,7 +117,7 @@ def test_concurrent_wrong_codes_get_no_extra_tries(
 def test_sign_up_flood_from_one_address_is_throttled(
     make_broker: Callable[..., LiveBroker],
 ) -> None:
-    live = make_broker(extra={"throttle": {"signups_per_address": 5}})
+    live = make_broker(throttle=ThrottlePolicy(signups_per_address=5))
 
     def sign_up(i: int) -> int:
         return httpx.post(

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from broker.area_settings import LifecycleSettings
 from broker.cli import _broker_settings, build_parser
-from broker.lifecycle.settings import LifecycleSettings
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import CLIENT_SECRET
 from tests.support.servers import LiveBroker, ThreadedServer

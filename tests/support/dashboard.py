@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from broker.area_settings import ThrottlePolicy
 from tests.support.servers import LiveBroker, free_port, start_broker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ ENTRYPOINT = REPO_ROOT / "dashboard" / "streamlit_app.py"
 PASSWORD = "correct horse battery staple"
 ADMIN_ROLE = "outbound-admin"
 # Small limits so a test can reach the sign-in throttle in a few attempts.
-TEST_THROTTLE = {"login_failures": 3, "window_s": 30}
+TEST_THROTTLE = ThrottlePolicy(login_failures=3, window_s=30)
 # A developer's own Descope settings never leak into a test's dashboard.
 DESCOPE_VARIABLES = (
     "DESCOPE_PROJECT_ID",
@@ -52,8 +53,8 @@ LOCAL_ONLY = pytest.mark.parametrize("live", ["local"], indirect=True)
 def start_dashboard_broker(data_dir: Path, mode: str = "local", **settings: Any) -> LiveBroker:
     """A SQLite broker for dashboard tests, with a small sign-in throttle; ``mode="strict"``
     serves only Descope's surface (the cloud's stand-in)."""
-    extra = {"throttle": TEST_THROTTLE, **settings.pop("extra", {})}
-    return start_broker(data_dir, extra=extra, strict_descope=mode == "strict", **settings)
+    settings.setdefault("throttle", TEST_THROTTLE)
+    return start_broker(data_dir, strict_descope=mode == "strict", **settings)
 
 
 def is_strict(live: LiveBroker) -> bool:
