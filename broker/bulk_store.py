@@ -21,10 +21,10 @@ from sqlalchemy import insert
 from broker.context import Broker
 from broker.crypto import Secret
 from broker.identity.project import new_id
+from broker.lifecycle.vault import apply_grant
 from broker.outbound.apps import find_app
 from broker.outbound.oauth_client import TokenGrant
 from broker.outbound.registration import resolve_app
-from broker.outbound.vault import apply_grant
 from broker.store.identity import LoginId, User
 from broker.store.outbound import ManagedTokenRow
 

@@ -14,7 +14,7 @@ from broker.agents.api_bases import api_bases
 from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import Forbidden
-from broker.outbound.vault import NEEDS_REAUTH, REFRESH_FAILED, token_status
+from broker.lifecycle.vault import NEEDS_REAUTH, REFRESH_FAILED, token_status
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow
 

@@ -48,8 +48,8 @@ from broker.errors import (
     ProxyUpstreamError,
     TokenNotFound,
 )
+from broker.lifecycle.refresh import ReauthorizationRequired
 from broker.outbound.apps import find_app
-from broker.outbound.refresh import ReauthorizationRequired
 from broker.outbound.tokens import Refreshed, fetch_token, refreshed_answer
 from broker.outbound.url_policy import guarded_client
 from broker.outbound.wire import TokenFetchRequest, TokenOptions

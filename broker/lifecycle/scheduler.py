@@ -24,10 +24,10 @@ from sqlalchemy import select
 from broker.context import Broker
 from broker.errors import DescopeError
 from broker.lifecycle import lease, metrics
+from broker.lifecycle.refresh import refresh_token
 from broker.lifecycle.settings import lifecycle_settings
+from broker.lifecycle.vault import NEEDS_REAUTH
 from broker.lifecycle.webhooks import deliver_due
-from broker.outbound.refresh import refresh_token
-from broker.outbound.vault import NEEDS_REAUTH
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from broker.identity.user_search import user_text_match
-from broker.outbound.vault import ACTIVE, NEEDS_REAUTH, REFRESH_FAILED
+from broker.lifecycle.vault import ACTIVE, NEEDS_REAUTH, REFRESH_FAILED
 from broker.store.identity import Tenant, User
 from broker.store.outbound import ManagedTokenRow
 

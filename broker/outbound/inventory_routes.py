@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 
 from broker.auth import ManagementAuth, broker_of
 from broker.errors import InvalidArguments
+from broker.lifecycle.vault import PROVIDER_METADATA_FIELD
 from broker.outbound.inventory_query import STATUSES, InventoryFilter, kpis, status_case
-from broker.outbound.vault import PROVIDER_METADATA_FIELD
 from broker.store.db import now_s
 from broker.store.identity import LoginId, Tenant, User
 from broker.store.outbound import ManagedTokenRow as T

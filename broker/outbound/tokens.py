@@ -12,16 +12,16 @@ from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import Forbidden, MissingArguments, TokenNotFound
 from broker.lifecycle import metrics
-from broker.outbound.apps import find_app
-from broker.outbound.refresh import ReauthorizationRequired, needs_refresh, refresh_token
-from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.vault import (
+from broker.lifecycle.refresh import ReauthorizationRequired, needs_refresh, refresh_token
+from broker.lifecycle.vault import (
     NEEDS_REAUTH,
     read_token,
     revoke_and_delete,
     select_token,
     token_to_wire,
 )
+from broker.outbound.apps import find_app
+from broker.outbound.registration import OutboundApp, resolve_app
 from broker.outbound.wire import TokenFetchRequest
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow, StoredToken
