@@ -25,7 +25,7 @@ from broker.errors import (
 )
 from broker.lifecycle.scheduler import lifecycle_lifespan
 from broker.outbound.fast_fetch import FastFetch
-from broker.outbound.url_policy import warm_up
+from broker.providers.url_policy import warm_up
 from broker.strict import strict_surface
 
 log = logging.getLogger("broker")

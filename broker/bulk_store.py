@@ -23,8 +23,8 @@ from broker.crypto import Secret
 from broker.identity.project import new_id
 from broker.lifecycle.vault import apply_grant
 from broker.outbound.apps import find_app
-from broker.outbound.oauth_client import TokenGrant
-from broker.outbound.registration import resolve_app
+from broker.providers.oauth_client import TokenGrant
+from broker.providers.registration import resolve_app
 from broker.store.identity import LoginId, User
 from broker.store.outbound import ManagedTokenRow
 

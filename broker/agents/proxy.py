@@ -51,8 +51,8 @@ from broker.errors import (
 from broker.lifecycle.refresh import ReauthorizationRequired
 from broker.outbound.apps import find_app
 from broker.outbound.tokens import Refreshed, fetch_token, refreshed_answer
-from broker.outbound.url_policy import guarded_client
 from broker.outbound.wire import TokenFetchRequest, TokenOptions
+from broker.providers.url_policy import guarded_client
 
 log = logging.getLogger("broker.agents.proxy")
 

@@ -18,8 +18,8 @@ from broker.context import Broker
 from broker.lifecycle.events import record_event
 from broker.lifecycle.outcomes import Outcome
 from broker.lifecycle.vault import NEEDS_REAUTH, REFRESH_FAILED, apply_grant
-from broker.outbound.oauth_client import TokenGrant
-from broker.outbound.registration import OutboundApp
+from broker.providers.oauth_client import TokenGrant
+from broker.providers.registration import OutboundApp
 from broker.store.outbound import ManagedTokenRow
 
 log = logging.getLogger("broker.refresh")

@@ -20,8 +20,8 @@ from broker.context import Broker
 from broker.crypto import Secret
 from broker.identity.project import new_id
 from broker.lifecycle.events import record_event
-from broker.outbound.oauth_client import TokenGrant, revoke
-from broker.outbound.registration import OutboundApp
+from broker.providers.oauth_client import TokenGrant, revoke
+from broker.providers.registration import OutboundApp
 from broker.store.db import Database, now_s
 from broker.store.outbound import ManagedTokenRow, StoredToken
 

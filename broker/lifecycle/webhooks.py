@@ -29,7 +29,7 @@ from broker.errors import DescopeError
 from broker.lifecycle import metrics
 from broker.lifecycle.events import event_to_wire
 from broker.lifecycle.settings import lifecycle_settings
-from broker.outbound.url_policy import guarded_client
+from broker.providers.url_policy import guarded_client
 from broker.store.db import now_s
 from broker.store.lifecycle import LifecycleEventRow, WebhookDeliveryRow
 

@@ -51,10 +51,10 @@ from broker.outbound.connect_flows import (
     sweep_flows,
 )
 from broker.outbound.connect_settings import connect_settings
-from broker.outbound.oauth_client import ProviderError, exchange_code, userinfo_sub
-from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.url_policy import check_redirect
 from broker.outbound.wire import ConnectRequest
+from broker.providers.oauth_client import ProviderError, exchange_code, userinfo_sub
+from broker.providers.registration import OutboundApp, resolve_app
+from broker.providers.url_policy import check_redirect
 from broker.store.db import now_s
 from broker.store.outbound import PendingAuthorizationRow
 

@@ -26,8 +26,8 @@ from broker.outbound.apps import find_app
 from broker.outbound.connect import FlowStart, begin_flow
 from broker.outbound.connect_checks import check_tenant
 from broker.outbound.connect_settings import connect_settings
-from broker.outbound.registration import resolve_app
-from broker.outbound.url_policy import check_redirect
+from broker.providers.registration import resolve_app
+from broker.providers.url_policy import check_redirect
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, ReconnectLinkRow
 

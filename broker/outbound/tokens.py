@@ -21,8 +21,8 @@ from broker.lifecycle.vault import (
     token_to_wire,
 )
 from broker.outbound.apps import find_app
-from broker.outbound.registration import OutboundApp, resolve_app
 from broker.outbound.wire import TokenFetchRequest
+from broker.providers.registration import OutboundApp, resolve_app
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow, StoredToken
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from broker.context import Broker
 from broker.outbound.apps import client_secret_of
-from broker.outbound.catalog import ProviderTemplate, find_template
-from broker.outbound.oauth_client import ClientRegistration
-from broker.outbound.quirks import ProviderQuirks
+from broker.providers.catalog import ProviderTemplate, find_template
+from broker.providers.oauth_client import ClientRegistration
+from broker.providers.quirks import ProviderQuirks
 from broker.store.outbound import OutboundAppRow
 
 # When neither the token response nor a template says how long a token lives, assume an hour
