@@ -7,8 +7,7 @@ from typing import Any
 
 from broker.config import BrokerSettings, refuse_unsafe_settings
 from broker.crypto import KeyRing, Secret
-from broker.identity.mail import SmtpServer
-from broker.identity.project import (
+from broker.project.credentials import (
     LOCAL_ENV_FILE,
     LOCAL_ENV_HEADER,
     ManagementKeys,
@@ -16,7 +15,8 @@ from broker.identity.project import (
     read_env_file,
     write_env_file,
 )
-from broker.identity.signing import SigningKeys
+from broker.project.mail import SmtpServer
+from broker.project.signing import SigningKeys
 from broker.store.db import Database
 from broker.store.files import secure_data_dir
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.errors import Conflict, NotFound
-from broker.identity.project import new_id
 from broker.identity.wire import TenantBody
+from broker.project.credentials import new_id
 from broker.store.db import now_s
 from broker.store.identity import Tenant
 

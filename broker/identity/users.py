@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broker.errors import Conflict, InvalidArguments, MissingArguments, UserNotFound
-from broker.identity.project import new_id
 from broker.identity.wire import AssociatedTenant, UserCreate
+from broker.project.credentials import new_id
 from broker.store.db import now_s
 from broker.store.identity import LoginId, Tenant, User, UserTenant
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from broker.context import Broker
 from broker.crypto import Secret
-from broker.identity.project import new_id
 from broker.lifecycle.events import record_event
+from broker.project.credentials import new_id
 from broker.providers.oauth_client import TokenGrant, revoke
 from broker.providers.registration import OutboundApp
 from broker.store.db import Database, now_s

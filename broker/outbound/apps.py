@@ -15,8 +15,8 @@ from broker.config import origin_of
 from broker.context import Broker
 from broker.crypto import Secret
 from broker.errors import InvalidArguments, MissingArguments, NotFound, ValidationFailed
-from broker.identity.project import new_id
 from broker.outbound.wire import AppFields, ByTemplateRequest, UrlParam
+from broker.project.credentials import new_id
 from broker.providers.catalog import ProviderTemplate, find_template, get_template
 from broker.providers.oauth_client import ProviderError, fetch_metadata
 from broker.providers.url_policy import check_authorization_url, check_outbound_url

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from broker.crypto import KeyRing
 from broker.identity import auth_routes, otp
-from broker.identity.project import new_management_key, new_project_id
+from broker.project.credentials import new_management_key, new_project_id
 from broker.store.db import now_s
 from tests.broker.test_refresh_workers import BrokerProcess, Deployment
 from tests.conftest import BACKENDS
