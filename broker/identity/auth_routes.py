@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from broker.auth import ProjectAuth, broker_of
 from broker.context import Broker
 from broker.errors import Conflict, InvalidArguments
+from broker.identity.auth import ProjectAuth, broker_of
 from broker.identity.otp import (
     WrongCode,
     mask_email,

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from broker.auth import ManagementOrUser
+from broker.identity.auth import ManagementOrUser
 from broker.providers.catalog import load_catalog
 
 router = APIRouter(tags=["extensions"])

@@ -37,9 +37,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from authlib.oauth2.client import OAuth2Client
 from sqlalchemy import select, update
 
-from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import DescopeError, InvalidArguments, MissingArguments
+from broker.identity.auth import Caller
 from broker.outbound.apps import find_app
 from broker.outbound.connect_checks import ConnectRefused, check_issuer, check_tenant
 from broker.outbound.connect_flows import (

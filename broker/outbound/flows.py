@@ -46,10 +46,10 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from broker.auth import Caller
 from broker.context import Broker
 from broker.crypto import SealError
 from broker.errors import InvalidArguments, MissingArguments, NotFound, Unauthorized
+from broker.identity.auth import Caller
 from broker.outbound.apps import find_app
 from broker.outbound.connect import PENDING_TTL_S, start_connect
 from broker.outbound.connect_flows import CONFIRM_WINDOW_S, confirm_started_flow

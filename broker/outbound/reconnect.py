@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import InvalidArguments, ReconnectLinkRefused, TokenNotFound
+from broker.identity.auth import Caller
 from broker.lifecycle.vault import NEEDS_REAUTH, REFRESH_FAILED
 from broker.outbound.apps import find_app
 from broker.outbound.connect import FlowStart, begin_flow

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import Forbidden, MissingArguments, TokenNotFound
+from broker.identity.auth import Caller
 from broker.lifecycle import metrics
 from broker.lifecycle.refresh import ReauthorizationRequired, needs_refresh, refresh_token
 from broker.lifecycle.vault import (
