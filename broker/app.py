@@ -44,7 +44,7 @@ ROUTER_MODULES = (
     "broker.outbound.connect_routes",
     "broker.outbound.connect_x_routes",
     "broker.outbound.inventory_routes",
-    "broker.lifecycle.routes",
+    "broker.outbound.lifecycle_routes",
     "broker.agents.access_key_routes",
     "broker.agents.proxy_routes",
     "broker.outbound.flow_routes",
