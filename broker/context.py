@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import Request
+
 from broker.config import BrokerSettings, refuse_unsafe_settings
 from broker.crypto import KeyRing, Secret
 from broker.project.credentials import (
@@ -34,6 +36,12 @@ class Broker:
     management_keys: ManagementKeys
     # Area services (vault, refresh engine, throttles…), created lazily by their modules.
     services: dict[str, Any] = field(default_factory=dict)
+
+
+def broker_of(request: Request) -> Broker:
+    """The process's Broker runtime."""
+    broker: Broker = request.app.state.broker
+    return broker
 
 
 def bootstrap(settings: BrokerSettings, *, write_local_env: bool = True) -> Broker:

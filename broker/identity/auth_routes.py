@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from broker.context import Broker
+from broker.context import Broker, broker_of
 from broker.errors import Conflict, InvalidArguments
-from broker.identity.auth import ProjectAuth, broker_of
+from broker.identity.auth import ProjectAuth
 from broker.identity.otp import (
     WrongCode,
     mask_email,

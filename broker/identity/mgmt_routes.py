@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from broker.context import Broker
+from broker.context import Broker, broker_of
 from broker.errors import MissingArguments, NotFound
-from broker.identity.auth import ManagementAuth, broker_of
+from broker.identity.auth import ManagementAuth
 from broker.identity.otp import latest_messages
 from broker.identity.passwords import hash_password
 from broker.identity.sessions import revoke_sessions, sign_in

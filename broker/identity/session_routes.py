@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
+from broker.context import broker_of
 from broker.errors import UserNotFound
-from broker.identity.auth import RefreshUser, broker_of, parse_bearer, require_refresh_user
+from broker.identity.auth import RefreshUser, parse_bearer, require_refresh_user
 from broker.identity.sessions import end_all_sessions, end_session, refresh
 from broker.identity.users import user_response
 from broker.identity.wire import MyTenants

@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
+from broker.context import broker_of
 from broker.errors import MissingArguments
-from broker.identity.auth import ManagementAuth, broker_of
+from broker.identity.auth import ManagementAuth
 from broker.identity.tenants import (
     all_tenants,
     create_tenant,

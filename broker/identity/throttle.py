@@ -36,9 +36,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from broker.context import Broker
+from broker.context import Broker, broker_of
 from broker.errors import RateLimited, Unauthorized
-from broker.identity.auth import broker_of
 from broker.identity.passwords import HASH_MEMORY_MIB
 from broker.store.db import Database, now_s
 from broker.store.identity import ThrottleCounter

@@ -21,8 +21,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
+from broker.context import broker_of
 from broker.errors import InvalidArguments
-from broker.identity.auth import ManagementAuth, broker_of
+from broker.identity.auth import ManagementAuth
 from broker.lifecycle.vault import PROVIDER_METADATA_FIELD
 from broker.outbound.inventory_query import STATUSES, InventoryFilter, kpis, status_case
 from broker.store.db import now_s

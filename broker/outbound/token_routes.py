@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
-from broker.context import Broker
-from broker.identity.auth import ManagementAuth, ManagementOrUser, broker_of
+from broker.context import Broker, broker_of
+from broker.identity.auth import ManagementAuth, ManagementOrUser
 from broker.outbound import tokens, uploads
 from broker.outbound.wire import ApiKeyUpload, BatchUpload, OAuthTokenUpload, TokenFetchRequest
 from broker.store.db import now_s
