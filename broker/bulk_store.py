@@ -21,10 +21,9 @@ from sqlalchemy import insert
 from broker.context import Broker
 from broker.crypto import Secret
 from broker.lifecycle.vault import apply_grant
-from broker.outbound.apps import find_app
 from broker.project.credentials import new_id
 from broker.providers.oauth_client import TokenGrant
-from broker.providers.registration import resolve_app
+from broker.providers.registration import find_app, resolve_app
 from broker.store.identity import LoginId, User
 from broker.store.outbound import ManagedTokenRow
 

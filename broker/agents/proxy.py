@@ -49,9 +49,9 @@ from broker.errors import (
 )
 from broker.identity.auth import Caller
 from broker.lifecycle.refresh import ReauthorizationRequired
-from broker.outbound.apps import find_app
 from broker.outbound.tokens import Refreshed, fetch_token, refreshed_answer
 from broker.outbound.wire import TokenFetchRequest, TokenOptions
+from broker.providers.registration import find_app
 from broker.providers.url_policy import guarded_client
 
 log = logging.getLogger("broker.agents.proxy")

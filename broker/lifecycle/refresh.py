@@ -30,9 +30,8 @@ from broker.lifecycle.outcomes import Outcome, backoff_s, classify, is_ambiguous
 from broker.lifecycle.settings import LifecycleSettings, lifecycle_settings
 from broker.lifecycle.transitions import Trigger, store_failure, store_success
 from broker.lifecycle.vault import NEEDS_REAUTH, REFRESH_FAILED, unseal_part
-from broker.outbound.apps import find_app
 from broker.providers.oauth_client import ProviderError, TokenGrant, refresh_grant
-from broker.providers.registration import OutboundApp, resolve_app
+from broker.providers.registration import OutboundApp, find_app, resolve_app
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, StoredToken
 

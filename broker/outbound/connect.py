@@ -40,7 +40,6 @@ from sqlalchemy import select, update
 from broker.context import Broker
 from broker.errors import DescopeError, InvalidArguments, MissingArguments
 from broker.identity.auth import Caller
-from broker.outbound.apps import find_app
 from broker.outbound.connect_checks import ConnectRefused, check_issuer, check_tenant
 from broker.outbound.connect_flows import (
     LANDING_PURPOSE,
@@ -53,7 +52,7 @@ from broker.outbound.connect_settings import connect_settings
 from broker.outbound.wire import ConnectRequest
 from broker.project.credentials import new_id
 from broker.providers.oauth_client import ProviderError, exchange_code, userinfo_sub
-from broker.providers.registration import OutboundApp, resolve_app
+from broker.providers.registration import OutboundApp, find_app, resolve_app
 from broker.providers.url_policy import check_redirect
 from broker.store.db import now_s
 from broker.store.outbound import PendingAuthorizationRow

@@ -20,9 +20,8 @@ from broker.lifecycle.vault import (
     select_token,
     token_to_wire,
 )
-from broker.outbound.apps import find_app
 from broker.outbound.wire import TokenFetchRequest
-from broker.providers.registration import OutboundApp, resolve_app
+from broker.providers.registration import OutboundApp, find_app, resolve_app
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow, StoredToken
 
