@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from broker.config import BrokerSettings, refuse_unsafe_settings
@@ -42,6 +45,17 @@ def broker_of(request: Request) -> Broker:
     """The process's Broker runtime."""
     broker: Broker = request.app.state.broker
     return broker
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed when the handler returns, rolled back if it raises."""
+    with broker_of(request).db.session() as session:
+        yield session
+
+
+# A handler's database session (FastAPI's full-stack-template convention): the handler passes it
+# to the services that own the queries. ``scope="function"`` commits before the response leaves.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def bootstrap(settings: BrokerSettings, *, write_local_env: bool = True) -> Broker:

@@ -184,6 +184,14 @@ def user_responses(s: Session, users: Iterable[User]) -> list[dict[str, Any]]:
     return [_user_response(u, logins[u.id], tenants[u.id]) for u in users]
 
 
+def own_user(s: Session, user_id: str | None) -> dict[str, Any]:
+    """The signed-in user's UserResponse (404 E062108 when the user is gone)."""
+    user = s.get(User, user_id) if user_id else None
+    if user is None:
+        raise UserNotFound("User not found")
+    return user_response(s, user)
+
+
 def user_response(s: Session, user: User) -> dict[str, Any]:
     """Descope's UserResponse for one user."""
     return user_responses(s, [user])[0]

@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from broker.crypto import KeyRing
-from broker.identity import auth_routes, otp
+from broker.identity import otp, sign_in_flows
 from broker.project.credentials import new_management_key, new_project_id
 from broker.store.db import now_s
 from tests.broker.test_refresh_workers import BrokerProcess, Deployment
@@ -77,8 +77,8 @@ def test_concurrent_wrong_passwords_are_counted_atomically(
         json={"loginId": login, "password": PASSWORD},
     )
     assert created.status_code == 200, created.text
-    evaluated = Counter(auth_routes.verify_password)
-    monkeypatch.setattr(auth_routes, "verify_password", evaluated)
+    evaluated = Counter(sign_in_flows.verify_password)
+    monkeypatch.setattr(sign_in_flows, "verify_password", evaluated)
     answers = _all_at_once(60, lambda i: _sign_in(fresh_broker, login, f"guess-{i:04d}-wrong"))
     statuses = sorted({r.status_code for r in answers})
     assert set(statuses) <= {401, 429}, statuses
