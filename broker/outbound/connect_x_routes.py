@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from broker.context import broker_of
 from broker.errors import NotFound
 from broker.identity.auth import (
     ManagementAuth,
     RefreshUser,
-    broker_of,
     parse_bearer,
     require_refresh_user,
 )
