@@ -4,8 +4,8 @@
   ``broker/`` or ``dashboard/``: imports inside functions and ``TYPE_CHECKING`` blocks count,
   relative imports are resolved.
 - No module over 400 lines.
-- The broker's imports run one way: routes → services (identity, outbound, agents) → lifecycle →
-  providers → context → project → store and the foundation modules.
+- The broker's imports run one way: agents → outbound → identity (routes → services within each)
+  → lifecycle → providers → context → project → store and the foundation modules.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TREES = ("broker", "dashboard")
 MAX_LINES = 400
 
-# The broker's layers, lowest first: a module may import its own layer or a lower one. Within the
-# services layer, a service module never imports a route module (routes call services).
+# The broker's layers, lowest first: a module may import its own layer or a lower one. identity,
+# outbound and agents hold routes and services; a service never imports a route module.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("store", ("broker.store",)),
     (
@@ -41,7 +41,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("context", ("broker.context",)),
     ("providers", ("broker.providers",)),
     ("lifecycle", ("broker.lifecycle",)),
-    ("services", ("broker.identity", "broker.outbound", "broker.agents")),
+    ("identity", ("broker.identity",)),
+    ("outbound", ("broker.outbound",)),
+    ("agents", ("broker.agents",)),
     (
         "shell",
         (
@@ -55,6 +57,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
 )
+ROUTED = ("identity", "outbound", "agents")
 # The demo provider is a program of its own: it imports nothing of the broker around it.
 STANDALONE = ("broker.demo_provider",)
 
@@ -289,7 +292,7 @@ def layer_violations(graph: dict[str, set[str]]) -> list[str]:
             a, b = layer_of(source), layer_of(target)
             if rank[b] > rank[a]:
                 found.append(f"{source} ({a}) → {target} ({b})")
-            elif a == b == "services" and is_route(target) and not is_route(source):
+            elif a in ROUTED and is_route(target) and not is_route(source):
                 found.append(f"{source} (service) → {target} (route)")
     return found
 
@@ -315,12 +318,14 @@ def test_the_layer_check_catches_an_upward_import() -> None:
         "broker.providers.catalog": {"broker.outbound.apps"},
         "broker.store.db": {"broker.context"},
         "broker.outbound.tokens": {"broker.outbound.token_routes"},
+        "broker.identity.users": {"broker.outbound.apps"},
         "broker.demo_provider.app": {"broker.config"},
         "broker.outbound.token_routes": {"broker.outbound.tokens", "broker.lifecycle.vault"},
     }
     assert layer_violations(graph) == [
         "broker.demo_provider.app → broker.config (the demo provider stands alone)",
+        "broker.identity.users (identity) → broker.outbound.apps (outbound)",
         "broker.outbound.tokens (service) → broker.outbound.token_routes (route)",
-        "broker.providers.catalog (providers) → broker.outbound.apps (services)",
+        "broker.providers.catalog (providers) → broker.outbound.apps (outbound)",
         "broker.store.db (store) → broker.context (context)",
     ]
