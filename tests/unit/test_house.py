@@ -313,6 +313,34 @@ def test_broker_imports_run_one_way() -> None:
     assert not found, "imports against the layers:\n" + "\n".join(found)
 
 
+def queries_in(module: Module) -> list[str]:
+    """What in a module runs queries itself: a SQLAlchemy import, a ``….db.session()`` opened."""
+    found = [n for n in imported_names(module) if n.split(".")[0] == "sqlalchemy"]
+    for node in ast.walk(ast.parse(module.path.read_text())):
+        func = node.func if isinstance(node, ast.Call) else None
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "session"
+            and isinstance(func.value, ast.Attribute)
+            and func.value.attr == "db"
+        ):
+            found.append(f"db.session() at line {func.lineno}")
+    return found
+
+
+def test_route_handlers_run_no_queries() -> None:
+    """The route convention: a handler takes the request's ``DbSession`` (or hands the Broker
+    to a service running transactions of its own); the services own the queries."""
+    found = [
+        f"{m.name}: {', '.join(queries)}"
+        for m in modules().values()
+        if within(m.name, "broker") and layer_of(m.name) in ROUTED and is_route(m.name)
+        for queries in [queries_in(m)]
+        if queries
+    ]
+    assert not found, "route modules running queries:\n" + "\n".join(found)
+
+
 def test_the_layer_check_catches_an_upward_import() -> None:
     graph = {
         "broker.providers.catalog": {"broker.outbound.apps"},
