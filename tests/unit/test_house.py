@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "broker.errors",
             "broker.crypto",
             "broker.config",
+            "broker.area_settings",
             "broker.logs",
             "broker.edge",
             "broker.strict",
