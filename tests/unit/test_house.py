@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "broker.crypto",
             "broker.config",
             "broker.area_settings",
+            "broker.readiness",
             "broker.logs",
             "broker.edge",
             "broker.strict",
