@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from broker.cli import wait_until_up
-from broker.identity.project import new_management_key, new_project_id
+from broker.project.credentials import new_management_key, new_project_id
 from tests.support.outbound import CALLBACK_PATH, CLIENT_SECRET, create_demo_app
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import PG_URL_ENV, free_port, fresh_postgres_database

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from broker.config import BrokerSettings
-from broker.identity.project import LOCAL_ENV_FILE, read_env_file
+from broker.project.credentials import LOCAL_ENV_FILE, read_env_file
 from broker.seed import seed_bulk
 from tests.support.servers import free_port
 

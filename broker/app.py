@@ -26,7 +26,7 @@ from broker.errors import (
 )
 from broker.lifecycle.scheduler import lifecycle_lifespan
 from broker.outbound.fast_fetch import FastFetch
-from broker.outbound.url_policy import warm_up
+from broker.providers.url_policy import warm_up
 from broker.strict import strict_surface
 
 log = logging.getLogger("broker")
@@ -45,7 +45,7 @@ ROUTER_MODULES = (
     "broker.outbound.connect_routes",
     "broker.outbound.connect_x_routes",
     "broker.outbound.inventory_routes",
-    "broker.lifecycle.routes",
+    "broker.outbound.lifecycle_routes",
     "broker.agents.access_key_routes",
     "broker.agents.proxy_routes",
     "broker.outbound.flow_routes",

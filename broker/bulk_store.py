@@ -20,12 +20,11 @@ from sqlalchemy import insert
 
 from broker.context import Broker
 from broker.crypto import Secret
-from broker.identity.project import new_id
 from broker.lifecycle.status_names import TokenStatus
-from broker.outbound.apps import find_app
-from broker.outbound.oauth_client import TokenGrant
-from broker.outbound.registration import resolve_app
-from broker.outbound.vault import apply_grant
+from broker.lifecycle.vault import apply_grant
+from broker.project.credentials import new_id
+from broker.providers.oauth_client import TokenGrant
+from broker.providers.registration import find_app, resolve_app
 from broker.store.identity import LoginId, User
 from broker.store.outbound import ManagedTokenRow
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Annotated, Any, Generic, TypeVar, cast
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+from starlette.requests import Request
 
 from broker.config import BrokerSettings, refuse_unsafe_settings
 from broker.crypto import KeyRing, Secret
-from broker.identity.mail import SmtpServer
-from broker.identity.project import (
+from broker.project.credentials import (
     LOCAL_ENV_FILE,
     LOCAL_ENV_HEADER,
     ManagementKeys,
@@ -18,7 +21,8 @@ from broker.identity.project import (
     read_env_file,
     write_env_file,
 )
-from broker.identity.signing import SigningKeys
+from broker.project.mail import SmtpServer
+from broker.project.signing import SigningKeys
 from broker.store.db import Database
 from broker.store.files import secure_data_dir
 
@@ -70,6 +74,23 @@ class Broker:
     def service(self, key: ServiceKey[_Service]) -> _Service:
         """The area service of ``key`` (``Services.get``)."""
         return self.services.get(self, key)
+
+
+def broker_of(request: Request) -> Broker:
+    """The process's Broker runtime."""
+    broker: Broker = request.app.state.broker
+    return broker
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed when the handler returns, rolled back if it raises."""
+    with broker_of(request).db.session() as session:
+        yield session
+
+
+# A handler's database session (FastAPI's full-stack-template convention): the handler passes it
+# to the services that own the queries. ``scope="function"`` commits before the response leaves.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def bootstrap(settings: BrokerSettings, *, write_local_env: bool = True) -> Broker:

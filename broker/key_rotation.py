@@ -7,7 +7,7 @@ import os
 from broker.config import BrokerSettings
 from broker.context import bootstrap
 from broker.crypto import MASTER_KEY_ENV, KeyRing
-from broker.identity.project import LOCAL_ENV_FILE, read_env_file, write_env_file
+from broker.project.credentials import LOCAL_ENV_FILE, read_env_file, write_env_file
 
 
 def rotate_master_key(settings: BrokerSettings) -> str:

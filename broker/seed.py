@@ -22,7 +22,7 @@ import httpx
 from broker.config import BrokerSettings
 from broker.demo_provider.consent_form import approve
 from broker.demo_provider.directory import USERS as PROVIDER_USERS
-from broker.identity.project import LOCAL_ENV_FILE, read_env_file, write_env_file
+from broker.project.credentials import LOCAL_ENV_FILE, read_env_file, write_env_file
 
 ADMIN_ROLE = "outbound-admin"
 DEMO_APP_ID = "acme-calendar"

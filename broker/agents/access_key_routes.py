@@ -17,8 +17,9 @@ from broker.agents.wire import (
     AccessKeySearch,
     AccessKeyUpdate,
 )
-from broker.auth import ManagementAuth, ProjectAuth, broker_of
+from broker.context import broker_of
 from broker.errors import Unauthorized
+from broker.identity.auth import ManagementAuth, ProjectAuth
 from broker.identity.throttle import client_address, throttle_of
 
 router = APIRouter(tags=["access keys"])

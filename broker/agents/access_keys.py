@@ -30,9 +30,9 @@ from broker.errors import (
     NotFound,
     Unauthorized,
 )
-from broker.identity.project import new_id
 from broker.identity.sessions import jwt_response, mint_pair
 from broker.identity.users import get_user
+from broker.project.credentials import new_id
 from broker.store.agents import AccessKeyRow
 from broker.store.db import now_s
 from broker.store.identity import RefreshSession

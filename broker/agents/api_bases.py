@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from broker.config import origin_of
-from broker.outbound.catalog import ProviderTemplate, find_template
+from broker.providers.catalog import ProviderTemplate, find_template
 from broker.store.outbound import OutboundAppRow
 
 _VARIABLE = re.compile(r"\\\{([a-z_]+)\\\}")

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from broker.agents.access_keys import key_of_session
 from broker.agents.api_bases import api_bases
-from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import Forbidden
+from broker.identity.auth import Caller
 from broker.lifecycle.status import token_status
 from broker.lifecycle.status_names import TokenStatus
 from broker.store.db import now_s

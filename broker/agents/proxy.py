@@ -38,7 +38,6 @@ from broker.agents.access_keys import key_of_session
 from broker.agents.api_bases import ApiBase, api_bases
 from broker.agents.calls import OK, record_agent_call
 from broker.agents.wire import ProxyRequest
-from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import (
     DescopeError,
@@ -48,11 +47,12 @@ from broker.errors import (
     ProxyUpstreamError,
     TokenNotFound,
 )
-from broker.outbound.apps import find_app
-from broker.outbound.refresh import ReauthorizationRequired
+from broker.identity.auth import Caller
+from broker.lifecycle.refresh import ReauthorizationRequired
 from broker.outbound.tokens import Refreshed, fetch_token, refreshed_answer
-from broker.outbound.url_policy import guarded_client
 from broker.outbound.wire import TokenFetchRequest, TokenOptions
+from broker.providers.registration import find_app
+from broker.providers.url_policy import guarded_client
 
 log = logging.getLogger("broker.agents.proxy")
 

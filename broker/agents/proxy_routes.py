@@ -24,8 +24,9 @@ from broker.agents.calls import agent_call_summary, record_agent_call
 from broker.agents.connections import connection_health, is_admin, user_connections
 from broker.agents.proxy import proxy_call
 from broker.agents.wire import AgentCallReport, ProxyRequest
-from broker.auth import Caller, SessionUser, broker_of, parse_bearer, require_session_user
+from broker.context import broker_of
 from broker.errors import Forbidden
+from broker.identity.auth import Caller, SessionUser, parse_bearer, require_session_user
 from broker.identity.throttle import management_key_ok
 from broker.store.db import now_s
 

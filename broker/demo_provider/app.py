@@ -61,6 +61,7 @@ from fastapi.responses import JSONResponse
 from broker.demo_provider import admin, oauth_routes, resources
 from broker.demo_provider.context import DemoProvider
 from broker.demo_provider.faults import Faults
+from broker.demo_provider.grants import register_grants
 from broker.demo_provider.server import DEFAULT_ACCESS_TOKEN_TTL_S, AcmeAuthorizationServer
 from broker.demo_provider.state import ProviderState
 from broker.demo_provider.stats import ProviderStats
@@ -87,6 +88,7 @@ def create_provider_app(
         ProviderStats(),
         default_ttl_s=access_token_ttl_s,
     )
+    register_grants(server)
     app = FastAPI(title="Acme Calendar (demo OAuth provider)", docs_url=None, redoc_url=None)
     app.state.provider = DemoProvider(
         issuer=issuer,

@@ -319,3 +319,11 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     def introspect_token(self, token: PresentedToken) -> dict[str, Any]:
         """The RFC 7662 fields of an active token."""
         return token.describe(self.server.signer.issuer)
+
+
+def register_grants(server: AcmeAuthorizationServer) -> None:
+    """The code grant (PKCE S256 required), refresh, revocation and introspection on ``server``."""
+    server.register_grant(CodeGrant, [S256Required()])
+    server.register_grant(RefreshGrant)
+    server.register_endpoint(Revocation)
+    server.register_endpoint(Introspection)

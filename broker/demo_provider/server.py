@@ -72,7 +72,10 @@ class FormRequest(OAuth2Request):  # type: ignore[misc]
 
 
 class AcmeAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
-    """The authorization server: Authlib's protocol logic over our state, signer and faults."""
+    """The authorization server: Authlib's protocol logic over our state, signer and faults.
+
+    Its grants and endpoints are registered by ``grants.register_grants`` (they build on it).
+    """
 
     def __init__(
         self,
@@ -82,18 +85,12 @@ class AcmeAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         stats: ProviderStats,
         default_ttl_s: int = DEFAULT_ACCESS_TOKEN_TTL_S,
     ) -> None:
-        from broker.demo_provider import grants
-
         super().__init__(scopes_supported=list(SCOPES))
         self.state = state
         self.signer = signer
         self.faults = faults
         self.stats = stats
         self.default_ttl_s = default_ttl_s
-        self.register_grant(grants.CodeGrant, [grants.S256Required()])
-        self.register_grant(grants.RefreshGrant)
-        self.register_endpoint(grants.Revocation)
-        self.register_endpoint(grants.Introspection)
 
     def query_client(self, client_id: str) -> Client | None:
         """The registered client with this id."""

@@ -3,7 +3,7 @@
 A code reaches its person one of two ways, and no other (docs/security.md, "Email codes and
 demo mode"):
 
-- through the SMTP server of ``OUTBOUND_SMTP_URL`` (``broker/identity/mail.py``); a send that
+- through the SMTP server of ``OUTBOUND_SMTP_URL`` (``broker/project/mail.py``); a send that
   fails withdraws the code and answers 502 ``E061202``, so no code is ever live but lost;
 - in demo mode only (``outbound up``, loopback only), into the local outbox, sealed at rest,
   which ``GET /v1/x/outbox`` opens to the holder of the management key.
@@ -31,7 +31,7 @@ from broker.errors import (
     EmailNotSent,
     Unauthorized,
 )
-from broker.identity.mail import SmtpServer, code_message
+from broker.project.mail import SmtpServer, code_message
 from broker.store.db import now_s
 from broker.store.identity import OtpCode, OutboxMessage
 

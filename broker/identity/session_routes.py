@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 
-from broker.auth import RefreshUser, broker_of, parse_bearer, require_refresh_user
-from broker.errors import UserNotFound
+from broker.context import DbSession, broker_of
+from broker.identity.auth import RefreshUser, parse_bearer, require_refresh_user
 from broker.identity.sessions import end_all_sessions, end_session, refresh
-from broker.identity.users import user_response
+from broker.identity.tenants import tenants_of
+from broker.identity.users import own_user
 from broker.identity.wire import MyTenants
-from broker.store.identity import Tenant, User, UserTenant
 
 router = APIRouter(tags=["auth"])
 
@@ -47,30 +46,15 @@ def logout_all(caller: RefreshUser, request: Request) -> dict[str, Any]:
 
 
 @router.get("/v1/auth/me")
-def me(caller: RefreshUser, request: Request) -> dict[str, Any]:
+def me(caller: RefreshUser, s: DbSession) -> dict[str, Any]:
     """The caller's UserResponse, bare (not wrapped in ``user``)."""
-    with broker_of(request).db.session() as s:
-        user = s.get(User, caller.user_id)
-        if user is None:
-            raise UserNotFound("User not found")
-        return user_response(s, user)
+    return own_user(s, caller.user_id)
 
 
 @router.post("/v1/auth/me/tenants")
-def my_tenants(body: MyTenants, caller: RefreshUser, request: Request) -> dict[str, Any]:
+def my_tenants(body: MyTenants, caller: RefreshUser, s: DbSession) -> dict[str, Any]:
     """The caller's tenants: the selected one (``dct``) or those with the given ids."""
     wanted = set(body.ids or [])
     if body.dct:
         wanted.add(str(caller.claims.get("dct", "")))
-    with broker_of(request).db.session() as s:
-        rows = s.scalars(
-            select(Tenant)
-            .join(UserTenant, UserTenant.tenant_id == Tenant.id)
-            .where(UserTenant.user_id == caller.user_id, Tenant.id.in_(wanted))
-            .order_by(Tenant.name)
-        )
-        tenants = [
-            {"id": t.id, "name": t.name, "customAttributes": dict(t.custom_attributes)}
-            for t in rows
-        ]
-    return {"tenants": tenants}
+    return {"tenants": tenants_of(s, caller.user_id, wanted)}

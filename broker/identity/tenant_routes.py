@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from broker.auth import ManagementAuth, broker_of
+from broker.context import DbSession
 from broker.errors import MissingArguments
+from broker.identity.auth import ManagementAuth
 from broker.identity.tenants import (
     all_tenants,
     create_tenant,
@@ -22,41 +23,36 @@ router = APIRouter(tags=["management"])
 
 
 @router.post("/v1/mgmt/tenant/create")
-def create(body: TenantBody, request: Request, _: ManagementAuth) -> dict[str, str]:
+def create(body: TenantBody, s: DbSession, _: ManagementAuth) -> dict[str, str]:
     """Create a tenant (the SDK sends ``id: null`` to have one generated) → ``{id}``."""
-    with broker_of(request).db.session() as s:
-        return {"id": create_tenant(s, body).id}
+    return {"id": create_tenant(s, body).id}
 
 
 @router.get("/v1/mgmt/tenant/all")
-def load_all(request: Request, _: ManagementAuth) -> dict[str, Any]:
+def load_all(s: DbSession, _: ManagementAuth) -> dict[str, Any]:
     """Every tenant → ``{tenants}``."""
-    with broker_of(request).db.session() as s:
-        return {"tenants": [tenant_response(t) for t in all_tenants(s)]}
+    return {"tenants": [tenant_response(t) for t in all_tenants(s)]}
 
 
 @router.get("/v1/mgmt/tenant")
 def load(
-    request: Request, _: ManagementAuth, tenant_id: str = Query(default="", alias="id")
+    s: DbSession, _: ManagementAuth, tenant_id: str = Query(default="", alias="id")
 ) -> dict[str, Any]:
     """One tenant, bare (as the SDK's ``tenant.load`` returns it); 404 if none."""
-    with broker_of(request).db.session() as s:
-        return tenant_response(get_tenant(s, tenant_id))
+    return tenant_response(get_tenant(s, tenant_id))
 
 
 @router.post("/v1/mgmt/tenant/update")
-def update(body: TenantBody, request: Request, _: ManagementAuth) -> dict[str, Any]:
+def update(body: TenantBody, s: DbSession, _: ManagementAuth) -> dict[str, Any]:
     """Replace a tenant's name, domains, attributes and flags → ``{}``."""
     if not body.id:
         raise MissingArguments("id is required")
-    with broker_of(request).db.session() as s:
-        update_tenant(s, body)
+    update_tenant(s, body)
     return {}
 
 
 @router.post("/v1/mgmt/tenant/delete")
-def delete(body: TenantRef, request: Request, _: ManagementAuth) -> dict[str, Any]:
+def delete(body: TenantRef, s: DbSession, _: ManagementAuth) -> dict[str, Any]:
     """Delete a tenant and its memberships → ``{}``."""
-    with broker_of(request).db.session() as s:
-        delete_tenant(s, body.id)
+    delete_tenant(s, body.id)
     return {}

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.errors import VALIDATION_FAILED, Conflict, NotFound
-from broker.identity.project import new_id
 from broker.identity.wire import TenantBody
+from broker.project.credentials import new_id
 from broker.store.db import now_s
-from broker.store.identity import Tenant
+from broker.store.identity import Tenant, UserTenant
 
 
 class TenantNotFound(NotFound):
@@ -86,3 +86,16 @@ def delete_tenant(s: Session, tenant_id: str) -> None:
     tenant = s.get(Tenant, tenant_id)
     if tenant is not None:
         s.delete(tenant)
+
+
+def tenants_of(s: Session, user_id: str | None, tenant_ids: set[str]) -> list[dict[str, Any]]:
+    """Those of ``tenant_ids`` the user belongs to, by name, as ``/v1/auth/me/tenants`` lists them."""
+    rows = s.scalars(
+        select(Tenant)
+        .join(UserTenant, UserTenant.tenant_id == Tenant.id)
+        .where(UserTenant.user_id == user_id, Tenant.id.in_(tenant_ids))
+        .order_by(Tenant.name)
+    )
+    return [
+        {"id": t.id, "name": t.name, "customAttributes": dict(t.custom_attributes)} for t in rows
+    ]

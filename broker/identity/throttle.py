@@ -36,8 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from broker.area_settings import ThrottlePolicy
-from broker.auth import broker_of
-from broker.context import Broker, ServiceKey
+from broker.context import Broker, ServiceKey, broker_of
 from broker.errors import RateLimited, Unauthorized
 from broker.identity.passwords import HASH_MEMORY_MIB
 from broker.store.db import Database, now_s

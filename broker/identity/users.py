@@ -17,8 +17,8 @@ from broker.errors import (
     MissingArguments,
     UserNotFound,
 )
-from broker.identity.project import new_id
 from broker.identity.wire import AssociatedTenant, UserCreate
+from broker.project.credentials import new_id
 from broker.store.db import now_s
 from broker.store.identity import LoginId, Tenant, User, UserTenant
 
@@ -188,6 +188,14 @@ def user_responses(s: Session, users: Iterable[User]) -> list[dict[str, Any]]:
             }
         )
     return [_user_response(u, logins[u.id], tenants[u.id]) for u in users]
+
+
+def own_user(s: Session, user_id: str | None) -> dict[str, Any]:
+    """The signed-in user's UserResponse (404 E062108 when the user is gone)."""
+    user = s.get(User, user_id) if user_id else None
+    if user is None:
+        raise UserNotFound("User not found")
+    return user_response(s, user)
 
 
 def user_response(s: Session, user: User) -> dict[str, Any]:

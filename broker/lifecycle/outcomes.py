@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 from typing import Literal
 
-from broker.outbound.oauth_client import ProviderError
+from broker.providers.oauth_client import ProviderError
 
 Outcome = Literal["success", "transient", "permanent", "configuration"]
 

@@ -24,9 +24,9 @@ from sqlalchemy import select
 from broker.context import Broker
 from broker.errors import DescopeError
 from broker.lifecycle import lease, metrics
+from broker.lifecycle.refresh import refresh_token
 from broker.lifecycle.status_names import TokenStatus
 from broker.lifecycle.webhooks import deliver_due
-from broker.outbound.refresh import refresh_token
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow
 

@@ -18,9 +18,9 @@ from broker.context import Broker
 from broker.lifecycle.events import record_event
 from broker.lifecycle.outcomes import Outcome
 from broker.lifecycle.status_names import TokenStatus
-from broker.outbound.oauth_client import TokenGrant
-from broker.outbound.registration import OutboundApp
-from broker.outbound.vault import apply_grant
+from broker.lifecycle.vault import apply_grant
+from broker.providers.oauth_client import TokenGrant
+from broker.providers.registration import OutboundApp
 from broker.store.outbound import ManagedTokenRow
 
 log = logging.getLogger("broker.refresh")

@@ -28,7 +28,7 @@ from broker.crypto import Secret
 from broker.errors import DescopeError
 from broker.lifecycle import metrics
 from broker.lifecycle.events import event_to_wire
-from broker.outbound.url_policy import guarded_client
+from broker.providers.url_policy import guarded_client
 from broker.store.db import now_s
 from broker.store.lifecycle import LifecycleEventRow, WebhookDeliveryRow
 

@@ -13,30 +13,23 @@ from sqlalchemy.orm import Session
 
 from broker.config import origin_of
 from broker.context import Broker
-from broker.crypto import Secret
 from broker.errors import (
-    APP_NOT_FOUND,
     InvalidArguments,
     MissingArguments,
-    NotFound,
     ValidationFailed,
 )
-from broker.identity.project import new_id
-from broker.outbound.catalog import ProviderTemplate, find_template, get_template
-from broker.outbound.oauth_client import ProviderError, fetch_metadata
-from broker.outbound.url_policy import check_authorization_url, check_outbound_url
 from broker.outbound.wire import AppFields, ByTemplateRequest, UrlParam
+from broker.project.credentials import new_id
+from broker.providers.catalog import ProviderTemplate, find_template, get_template
+from broker.providers.oauth_client import ProviderError, fetch_metadata
+from broker.providers.registration import find_app, secret_context
+from broker.providers.url_policy import check_authorization_url, check_outbound_url
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow
 
 DEMO_PROVIDER_URL = "http://127.0.0.1:8788"
 _ACCESS_TYPES = {"", "offline", "online"}
 _PROMPTS = {"none", "login", "consent", "select_account"}
-
-
-def secret_context(app_id: str) -> str:
-    """The sealing context of an app's client secret."""
-    return f"app:{app_id}:client_secret"
 
 
 def _params(params: list[UrlParam] | None) -> list[dict[str, str]]:
@@ -70,14 +63,6 @@ def app_to_wire(row: OutboundAppRow) -> dict[str, Any]:
         "tenantId": row.tenant_id,
         "hasClientSecret": row.client_secret_sealed is not None,
     }
-
-
-def find_app(session: Session, app_id: str) -> OutboundAppRow:
-    """The app row; 404 (Descope error body) when there is none."""
-    row = session.get(OutboundAppRow, app_id) if app_id else None
-    if row is None:
-        raise NotFound(f"Outbound app {app_id!r} not found", code=APP_NOT_FOUND)
-    return row
 
 
 def _apply(broker: Broker, row: OutboundAppRow, fields: AppFields) -> None:
@@ -268,10 +253,3 @@ def list_apps(broker: Broker) -> list[dict[str, Any]]:
     with broker.db.session() as s:
         rows = s.scalars(select(OutboundAppRow).order_by(OutboundAppRow.name)).all()
         return [app_to_wire(r) for r in rows]
-
-
-def client_secret_of(broker: Broker, row: OutboundAppRow) -> Secret | None:
-    """The app's client secret, unsealed, or None."""
-    if row.client_secret_sealed is None:
-        return None
-    return Secret(broker.ring.unseal(row.client_secret_sealed, context=secret_context(row.id)))

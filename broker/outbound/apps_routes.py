@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from broker.auth import ManagementAuth, ManagementOrUser, broker_of
+from broker.context import broker_of
+from broker.identity.auth import ManagementAuth, ManagementOrUser
 from broker.outbound import apps
 from broker.outbound.wire import AppFields, AppIdRequest, ByTemplateRequest, UpdateAppRequest
 

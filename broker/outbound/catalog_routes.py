@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from broker.auth import ManagementOrUser
-from broker.outbound.catalog import load_catalog
+from broker.identity.auth import ManagementOrUser
+from broker.providers.catalog import load_catalog
 
 router = APIRouter(tags=["extensions"])
 

@@ -37,11 +37,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from authlib.oauth2.client import OAuth2Client
 from sqlalchemy import select, update
 
-from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import DescopeError, InvalidArguments, MissingArguments
-from broker.identity.project import new_id
-from broker.outbound.apps import find_app
+from broker.identity.auth import Caller
 from broker.outbound.connect_checks import ConnectRefused, check_issuer, check_tenant
 from broker.outbound.connect_flows import (
     LANDING_PURPOSE,
@@ -51,10 +49,11 @@ from broker.outbound.connect_flows import (
     sweep_flows,
 )
 from broker.outbound.connect_settings import connect_settings
-from broker.outbound.oauth_client import ProviderError, exchange_code, userinfo_sub
-from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.url_policy import check_redirect
 from broker.outbound.wire import ConnectRequest
+from broker.project.credentials import new_id
+from broker.providers.oauth_client import ProviderError, exchange_code, userinfo_sub
+from broker.providers.registration import OutboundApp, find_app, resolve_app
+from broker.providers.url_policy import check_redirect
 from broker.store.db import now_s
 from broker.store.outbound import PendingAuthorizationRow
 

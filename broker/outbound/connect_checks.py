@@ -20,7 +20,7 @@ from broker.config import origin_of
 from broker.context import Broker
 from broker.errors import Forbidden
 from broker.outbound.connect_settings import connect_settings
-from broker.outbound.registration import OutboundApp
+from broker.providers.registration import OutboundApp
 from broker.store.identity import UserTenant
 from broker.store.outbound import PendingAuthorizationRow
 

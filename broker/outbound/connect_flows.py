@@ -30,11 +30,10 @@ from sqlalchemy import delete, select, update
 from broker.context import Broker
 from broker.crypto import Secret
 from broker.errors import FlowNotFound, NotFound
-from broker.outbound.apps import find_app
+from broker.lifecycle.vault import TokenOwner, store_grant
 from broker.outbound.connect_checks import ConnectRefused, tenant_refusal
-from broker.outbound.oauth_client import TokenGrant, revoke
-from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.vault import TokenOwner, store_grant
+from broker.providers.oauth_client import TokenGrant, revoke
+from broker.providers.registration import OutboundApp, find_app, resolve_app
 from broker.store.db import now_s
 from broker.store.outbound import PendingAuthorizationRow
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from broker.auth import RefreshUser, broker_of
+from broker.context import broker_of
+from broker.identity.auth import RefreshUser
 from broker.outbound.connect import complete_callback, start_connect
 from broker.outbound.wire import ConnectRequest
 

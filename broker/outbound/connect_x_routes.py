@@ -10,8 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from broker.auth import ManagementAuth, RefreshUser, broker_of, parse_bearer, require_refresh_user
+from broker.context import broker_of
 from broker.errors import NotFound
+from broker.identity.auth import (
+    ManagementAuth,
+    RefreshUser,
+    parse_bearer,
+    require_refresh_user,
+)
 from broker.outbound.connect_flows import confirm_flow, flow_status
 from broker.outbound.connect_settings import connect_settings
 from broker.outbound.reconnect import create_link, start_reconnect

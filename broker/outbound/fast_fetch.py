@@ -25,9 +25,10 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.requests import Request
 
-from broker.auth import broker_of, parse_bearer
+from broker.context import broker_of
 from broker.edge import ASGIApp, Receive, Scope, Send
 from broker.errors import DescopeError
+from broker.identity.auth import parse_bearer
 from broker.outbound import tokens
 from broker.outbound.wire import TokenFetchRequest
 

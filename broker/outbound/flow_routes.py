@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from broker.auth import RefreshUser, broker_of
+from broker.context import broker_of
+from broker.identity.auth import RefreshUser
 from broker.outbound.flows import next_flow, start_flow
 from broker.outbound.wire import FlowNextRequest, FlowStartRequest
 

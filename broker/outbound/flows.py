@@ -46,16 +46,16 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from broker.auth import Caller
 from broker.context import Broker
 from broker.crypto import SealError
 from broker.errors import InvalidArguments, MissingArguments, NotFound, Unauthorized
-from broker.outbound.apps import find_app
+from broker.identity.auth import Caller
 from broker.outbound.connect import PENDING_TTL_S, start_connect
 from broker.outbound.connect_flows import CONFIRM_WINDOW_S, confirm_started_flow
 from broker.outbound.tokens import apps_with_user_token, delete_user_tokens
-from broker.outbound.url_policy import check_redirect
 from broker.outbound.wire import ConnectOptions, ConnectRequest, FlowNextRequest, FlowStartRequest
+from broker.providers.registration import find_app
+from broker.providers.url_policy import check_redirect
 from broker.store.db import now_s
 
 CONNECT_FLOW = "outbound-apps-connect"

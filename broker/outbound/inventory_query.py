@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from broker.identity.user_search import user_text_match
 from broker.lifecycle.status import status_sql
 from broker.lifecycle.status_names import STATUSES, STORED_FAILING, TokenStatus
-from broker.outbound.vault import token_fields
+from broker.lifecycle.vault import token_fields
 from broker.store.db import Database
 from broker.store.identity import LoginId, Tenant, User
 from broker.store.outbound import ManagedTokenRow

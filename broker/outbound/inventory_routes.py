@@ -20,10 +20,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from broker.auth import ManagementAuth, broker_of
+from broker.context import broker_of
 from broker.errors import InvalidArguments
+from broker.identity.auth import ManagementAuth
 from broker.lifecycle.status_names import STATUSES
-from broker.outbound.inventory_query import InventoryFilter, inventory_page
+from broker.outbound.inventory_query import (
+    InventoryFilter,
+    inventory_page,
+)
 from broker.store.db import now_s
 
 DEFAULT_LIMIT = 500

@@ -17,17 +17,16 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import InvalidArguments, ReconnectLinkRefused, TokenNotFound
-from broker.identity.project import new_id
+from broker.identity.auth import Caller
 from broker.lifecycle.status_names import STORED_FAILING
-from broker.outbound.apps import find_app
 from broker.outbound.connect import FlowStart, begin_flow
 from broker.outbound.connect_checks import check_tenant
 from broker.outbound.connect_settings import connect_settings
-from broker.outbound.registration import resolve_app
-from broker.outbound.url_policy import check_redirect
+from broker.project.credentials import new_id
+from broker.providers.registration import find_app, resolve_app
+from broker.providers.url_policy import check_redirect
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, ReconnectLinkRow
 

@@ -7,16 +7,13 @@ Deletes answer ``{}`` plus the extension field ``revocations``: one
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
-from starlette.concurrency import run_in_threadpool
 
-from broker.auth import ManagementAuth, ManagementOrUser, broker_of
-from broker.context import Broker
+from broker.context import broker_of
+from broker.identity.auth import ManagementAuth, ManagementOrUser
 from broker.outbound import tokens, uploads
 from broker.outbound.wire import ApiKeyUpload, BatchUpload, OAuthTokenUpload, TokenFetchRequest
 from broker.store.db import now_s
@@ -41,44 +38,12 @@ async def _token_answer(
     by_scopes: bool,
     arrived: float,
 ) -> JSONResponse:
-    # The fetch is the broker's hot path (bench/fetch.py, docs/performance.md; the common case
-    # is answered before this, by ``fast_fetch``). The lookup is one indexed read on the event
-    # loop's own connection (``Database.loop_read``), so the loop never waits on a pool
-    # checkout; a token usable now is answered here. Anything else (refresh due or forced, no
-    # token, dead grant) runs in a worker thread with what the lookup found, since it may call
-    # the provider: in a storm of forced refreshes the threads then wait on the one refresh
-    # without first queueing for the pool's connections. The body
-    # is sent as built: FastAPI's response validation would cost another hop; ``response_model``
-    # on the routes keeps the OpenAPI schema.
-    broker = broker_of(request)
-    found = tokens.lookup_on_loop(broker, body, tenant_level=tenant_level, by_scopes=by_scopes)
-    token = tokens.fresh_answer(broker, body, found) if found is not None else None
-    if token is None:
-        answered = await run_in_threadpool(
-            partial(
-                tokens.fetch_token,
-                broker,
-                body,
-                tenant_level=tenant_level,
-                by_scopes=by_scopes,
-                arrived=arrived,
-                found=found,
-            )
-        )
-        token = answered if isinstance(answered, dict) else await _refreshed(broker, answered, body)
+    # The body is sent as built: FastAPI's response validation would cost another hop;
+    # ``response_model`` on the routes keeps the OpenAPI schema.
+    token = await tokens.fetch(
+        broker_of(request), body, tenant_level=tenant_level, by_scopes=by_scopes, arrived=arrived
+    )
     return JSONResponse({"token": token})
-
-
-async def _refreshed(
-    broker: Broker, refreshed: tokens.Refreshed, body: TokenFetchRequest
-) -> dict[str, Any]:
-    """The refreshed token, read on the event loop (through the pool if that read fails)."""
-    try:
-        return tokens.refreshed_answer(broker, refreshed, body, on_loop=True)
-    except DBAPIError:
-        return await run_in_threadpool(
-            partial(tokens.refreshed_answer, broker, refreshed, body, on_loop=False)
-        )
 
 
 @router.post("/v1/mgmt/outbound/app/user/token", response_model=dict[str, Any])

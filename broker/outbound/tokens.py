@@ -1,28 +1,34 @@
-"""Handing tokens out: fetch (refreshing first when due), connection status, disconnect."""
+"""Handing tokens out: fetch (refreshing first when due), connection status, disconnect.
+
+A fetch is decided in one place: ``fresh_answer`` answers a token usable now (no refresh
+forced); anything else goes to ``fetch_token``, which answers the errors or asks the refresh
+engine. ``fetch`` runs the endpoint's whole path; ``fresh_token`` is the fast path's share.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
 
-from broker.auth import Caller
 from broker.context import Broker
 from broker.errors import Forbidden, MissingArguments, TokenNotFound
+from broker.identity.auth import Caller
 from broker.lifecycle import metrics
+from broker.lifecycle.refresh import ReauthorizationRequired, needs_refresh, refresh_token
 from broker.lifecycle.status_names import TokenStatus
-from broker.outbound.apps import find_app
-from broker.outbound.refresh import ReauthorizationRequired, needs_refresh, refresh_token
-from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.vault import (
+from broker.lifecycle.vault import (
     read_token,
     revoke_and_delete,
     select_token,
     token_to_wire,
 )
 from broker.outbound.wire import TokenFetchRequest
+from broker.providers.registration import OutboundApp, find_app, resolve_app
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, OutboundAppRow, StoredToken
 
@@ -46,10 +52,22 @@ def _lookup(
         app_id=req.app_id,
         user_id=user_id,
         tenant_id=tenant_id,
-        scopes=[s for s in req.scopes or [] if s] if by_scopes else None,
+        scopes=_scopes(req, by_scopes),
         external_identifier=req.external_identifier,
         on_loop=on_loop,
     )
+
+
+def _scopes(req: TokenFetchRequest, by_scopes: bool) -> list[str] | None:
+    return [s for s in req.scopes or [] if s] if by_scopes else None
+
+
+def _forced(req: TokenFetchRequest) -> bool:
+    return bool(req.options and req.options.force_refresh)
+
+
+def _with_refresh(req: TokenFetchRequest) -> bool:
+    return bool(req.options and req.options.with_refresh_token)
 
 
 def _usable_now(broker: Broker, row: StoredToken) -> bool:
@@ -82,19 +100,19 @@ def lookup_on_loop(
 def fresh_answer(broker: Broker, req: TokenFetchRequest, found: Found) -> dict[str, Any] | None:
     """The wire token when ``found`` is usable now and no refresh was forced; None when
     ``fetch_token`` must answer instead (forced, due for refresh, missing, dead grant)."""
-    options = req.options
     row = found.row
-    if (options and options.force_refresh) or row is None or not _usable_now(broker, row):
+    if _forced(req) or row is None or not _usable_now(broker, row):
         return None
     metrics.FETCHES.labels(result="fresh").inc()
-    return token_to_wire(broker, row, with_refresh=bool(options and options.with_refresh_token))
+    return token_to_wire(broker, row, with_refresh=_with_refresh(req))
 
 
 def fresh_token(
     broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool
 ) -> dict[str, Any] | None:
-    """``fresh_answer`` after ``lookup_on_loop`` (no read when a refresh is forced)."""
-    if req.options and req.options.force_refresh:
+    """``fresh_answer`` after ``lookup_on_loop`` (no read when a refresh is forced: the
+    endpoint reads anyway)."""
+    if _forced(req):
         return None
     found = lookup_on_loop(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
     return fresh_answer(broker, req, found) if found is not None else None
@@ -114,17 +132,14 @@ def fetch_token(
     ``arrived`` is when the request arrived: a forced refresh already in flight answers it.
     ``found``: the lookup already made on the event loop (else it is made here).
     """
-    scopes = [s for s in req.scopes or [] if s] if by_scopes else None
-    options = req.options
-    force = bool(options and options.force_refresh)
-    with_refresh = bool(options and options.with_refresh_token)
     if found is None:
         found = Found(_lookup(broker, req, tenant_level=tenant_level, by_scopes=by_scopes))
     row = found.row
     if row is None:
         with broker.db.session() as s:
             find_app(s, req.app_id)  # an unknown app answers its own error first
-        raise TokenNotFound("No token matches" + (" the requested scopes" if scopes else ""))
+        wanted = " the requested scopes" if _scopes(req, by_scopes) else ""
+        raise TokenNotFound("No token matches" + wanted)
     if row.status == TokenStatus.NEEDS_REAUTH:
         # The grant is dead (issue 4): its access token may be revoked too, so a fetch
         # answers the typed error rather than a token, until the user connects again.
@@ -133,12 +148,11 @@ def fetch_token(
         raise ReauthorizationRequired(f"The user must connect this app again{reason}")
     # The hot path (bench/fetch.py): a token usable now is answered from this one read,
     # without the refresh engine's own reads (row, lease) and a third session.
-    if not force and _usable_now(broker, row):
-        metrics.FETCHES.labels(result="fresh").inc()
-        return token_to_wire(broker, row, with_refresh=with_refresh)
-    token_id = row.id
-    refresh_token(broker, token_id, force=force, not_before=arrived)
-    return Refreshed(token_id)
+    answer = fresh_answer(broker, req, found)
+    if answer is not None:
+        return answer
+    refresh_token(broker, row.id, force=_forced(req), not_before=arrived)
+    return Refreshed(row.id)
 
 
 @dataclass(frozen=True)
@@ -157,8 +171,46 @@ def refreshed_answer(
     row = read_token(broker.db, refreshed.token_id, on_loop=on_loop)
     if row is None:
         raise TokenNotFound("The token was deleted")
-    options = req.options
-    return token_to_wire(broker, row, with_refresh=bool(options and options.with_refresh_token))
+    return token_to_wire(broker, row, with_refresh=_with_refresh(req))
+
+
+async def fetch(
+    broker: Broker, req: TokenFetchRequest, *, tenant_level: bool, by_scopes: bool, arrived: float
+) -> dict[str, Any]:
+    """The fetch endpoints' answer: the wire token, refreshed first when due or forced.
+
+    The broker's hot path (bench/fetch.py, docs/performance.md; the common case is answered
+    before this, by ``fast_fetch``). The lookup is one indexed read on the event loop's own
+    connection (``Database.loop_read``), so the loop never waits on a pool checkout; a token
+    usable now is answered here. Anything else (refresh due or forced, no token, dead grant)
+    runs in a worker thread with what the lookup found, since it may call the provider: in a
+    storm of forced refreshes the threads then wait on the one refresh without first queueing
+    for the pool's connections. The refreshed token is read on the loop again (through the pool
+    if that read fails).
+    """
+    found = lookup_on_loop(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
+    token = fresh_answer(broker, req, found) if found is not None else None
+    if token is not None:
+        return token
+    answered = await run_in_threadpool(
+        partial(
+            fetch_token,
+            broker,
+            req,
+            tenant_level=tenant_level,
+            by_scopes=by_scopes,
+            arrived=arrived,
+            found=found,
+        )
+    )
+    if isinstance(answered, dict):
+        return answered
+    try:
+        return refreshed_answer(broker, answered, req, on_loop=True)
+    except DBAPIError:
+        return await run_in_threadpool(
+            partial(refreshed_answer, broker, answered, req, on_loop=False)
+        )
 
 
 def _holds_valid_token(row: ManagedTokenRow, now: float) -> bool:

@@ -10,13 +10,12 @@ from sqlalchemy.orm import Session
 from broker.context import Broker
 from broker.crypto import Secret
 from broker.errors import DescopeError, InvalidArguments, MissingArguments
-from broker.identity.project import new_id
 from broker.lifecycle.status_names import TokenStatus
-from broker.outbound.apps import find_app
-from broker.outbound.oauth_client import ProviderError, TokenGrant, id_token_sub, refresh_grant
-from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.vault import TokenOwner, seal_into, upsert_grant
+from broker.lifecycle.vault import TokenOwner, seal_into, upsert_grant
 from broker.outbound.wire import ApiKeyUpload, OAuthTokenUpload
+from broker.project.credentials import new_id
+from broker.providers.oauth_client import ProviderError, TokenGrant, id_token_sub, refresh_grant
+from broker.providers.registration import OutboundApp, find_app, resolve_app
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow
 

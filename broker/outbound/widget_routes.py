@@ -26,8 +26,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from broker.auth import RefreshUser, broker_of
+from broker.context import broker_of
 from broker.errors import NotFound
+from broker.identity.auth import RefreshUser
 from broker.outbound.flows import FLOW_IDS
 
 router = APIRouter(tags=["widgets"])

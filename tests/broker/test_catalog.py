@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from broker.errors import InvalidArguments
-from broker.outbound.catalog import load_catalog
-from broker.outbound.quirks import ProviderQuirks
+from broker.providers.catalog import load_catalog
+from broker.providers.quirks import ProviderQuirks
 from tests.support.identity import sign_in_new_user
 from tests.support.servers import LiveBroker
 

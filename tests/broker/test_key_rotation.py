@@ -77,8 +77,8 @@ def test_a_new_management_key_works_and_revoking_others_keeps_only_it(
 def test_a_key_revoked_by_another_worker_stops_working_in_a_running_broker(
     tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from broker.identity import project
-    from broker.identity.project import ManagementKeys
+    from broker.project import credentials as project
+    from broker.project.credentials import ManagementKeys
 
     live = start_broker(tmp_path / "data")
     try:

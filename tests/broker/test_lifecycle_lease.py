@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from broker.lifecycle import lease
 from broker.lifecycle.outcomes import backoff_s, classify, is_ambiguous
-from broker.outbound.oauth_client import ProviderError
+from broker.providers.oauth_client import ProviderError
 from tests.support.servers import LiveBroker
 
 

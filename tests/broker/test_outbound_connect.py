@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from broker.area_settings import ConnectOptions
 from broker.config import BrokerSettings
-from broker.outbound.url_policy import redirect_allowed
+from broker.providers.url_policy import redirect_allowed
 from broker.store.outbound import ManagedTokenRow, PendingAuthorizationRow
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import (

@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from broker.cli import wait_until_up
-from broker.identity.project import new_management_key, new_project_id
+from broker.project.credentials import new_management_key, new_project_id
 from broker.store.db import Database
 from broker.store.lifecycle import LeaseRow
 from broker.store.outbound import ManagedTokenRow

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from broker.identity.project import LOCAL_ENV_FILE, read_env_file
+from broker.project.credentials import LOCAL_ENV_FILE, read_env_file
 from broker.seed import ADMIN_LOGIN, DEMO_APP_ID, USER_LOGIN, seed_first_run
 from tests.support.provider import start_provider
 from tests.support.servers import start_broker

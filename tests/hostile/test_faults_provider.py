@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-import broker.outbound.url_policy as url_policy
+import broker.providers.url_policy as url_policy
 from broker.store.outbound import ManagedTokenRow
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import (

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from broker.config import BrokerSettings
-from broker.outbound.url_policy import redirect_allowed
+from broker.providers.url_policy import redirect_allowed
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import CALLBACK_PATH, LANDING, consent, start_connect
 from tests.support.servers import LiveBroker

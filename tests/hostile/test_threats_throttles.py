@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from broker.area_settings import ThrottlePolicy
 from broker.crypto import KeyRing
-from broker.identity import auth_routes, otp
-from broker.identity.project import new_management_key, new_project_id
+from broker.identity import otp, sign_in_flows
+from broker.project.credentials import new_management_key, new_project_id
 from broker.store.db import now_s
 from tests.broker.test_refresh_workers import BrokerProcess, Deployment
 from tests.conftest import BACKENDS
@@ -78,8 +78,8 @@ def test_concurrent_wrong_passwords_are_counted_atomically(
         json={"loginId": login, "password": PASSWORD},
     )
     assert created.status_code == 200, created.text
-    evaluated = Counter(auth_routes.verify_password)
-    monkeypatch.setattr(auth_routes, "verify_password", evaluated)
+    evaluated = Counter(sign_in_flows.verify_password)
+    monkeypatch.setattr(sign_in_flows, "verify_password", evaluated)
     answers = _all_at_once(60, lambda i: _sign_in(fresh_broker, login, f"guess-{i:04d}-wrong"))
     statuses = sorted({r.status_code for r in answers})
     assert set(statuses) <= {401, 429}, statuses

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from broker.identity.project import new_id
 from broker.identity.sessions import start_session
+from broker.project.credentials import new_id
 from broker.store.db import now_s
 from broker.store.identity import LoginId, User
 from tests.support.servers import LiveBroker

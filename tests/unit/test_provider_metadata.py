@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jwt
 
-from broker.outbound.catalog import load_catalog
+from broker.providers.catalog import load_catalog
 
 
 def test_provider_metadata_reads_id_token_claims_and_nested_fields() -> None:

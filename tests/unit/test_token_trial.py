@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from broker.outbound.catalog import load_catalog
+from broker.providers.catalog import load_catalog
 from dashboard.descope.outbound import CatalogTemplate, OutboundApp
 from dashboard.token_trial import looks_expired, trial_request, variables_from
 

@@ -26,8 +26,8 @@ from authlib.oauth2.client import OAuth2Client
 from broker.config import BrokerSettings
 from broker.crypto import Secret
 from broker.errors import DescopeError
-from broker.outbound.quirks import ProviderQuirks
-from broker.outbound.url_policy import guarded_client
+from broker.providers.quirks import ProviderQuirks
+from broker.providers.url_policy import guarded_client
 
 # RFC 6749 §5.2 codes that mean the grant or the client registration is unusable as is.
 PERMANENT_ERRORS = frozenset(

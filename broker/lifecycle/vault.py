@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from broker.context import Broker
 from broker.crypto import Secret
-from broker.identity.project import new_id
 from broker.lifecycle.events import record_event
 from broker.lifecycle.status import token_status
 from broker.lifecycle.status_names import TokenStatus
-from broker.outbound.oauth_client import TokenGrant, revoke
-from broker.outbound.registration import OutboundApp
+from broker.project.credentials import new_id
+from broker.providers.oauth_client import TokenGrant, revoke
+from broker.providers.registration import OutboundApp
 from broker.store.db import Database, now_s
 from broker.store.outbound import ManagedTokenRow, StoredToken
 

@@ -18,8 +18,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from broker.auth import ManagementAuth, broker_of, require_refresh_user
+from broker.context import broker_of
 from broker.errors import InvalidArguments
+from broker.identity.auth import ManagementAuth, require_refresh_user
 from broker.identity.wire import MAX_WIRE_INT
 from broker.lifecycle import metrics
 from broker.lifecycle.events import EVENT_KINDS, EventQuery, list_events, record_reveal

@@ -1,14 +1,18 @@
-"""An app as the OAuth flow sees it: the stored fields merged with its template's quirks."""
+"""An app as the OAuth flow sees it: the stored row (found by id, client secret unsealed)
+merged with its template's quirks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from broker.context import Broker
-from broker.outbound.apps import client_secret_of
-from broker.outbound.catalog import ProviderTemplate, find_template
-from broker.outbound.oauth_client import ClientRegistration
-from broker.outbound.quirks import ProviderQuirks
+from broker.crypto import Secret
+from broker.errors import APP_NOT_FOUND, NotFound
+from broker.providers.catalog import ProviderTemplate, find_template
+from broker.providers.oauth_client import ClientRegistration
+from broker.providers.quirks import ProviderQuirks
 from broker.store.outbound import OutboundAppRow
 
 # When neither the token response nor a template says how long a token lives, assume an hour
@@ -55,6 +59,26 @@ class OutboundApp:
     def split_scopes(self, text: str) -> list[str]:
         """A ``scope`` value from the provider as a list (either separator is accepted)."""
         return [s for s in text.replace(",", " ").split() if s] if text else []
+
+
+def secret_context(app_id: str) -> str:
+    """The sealing context of an app's client secret."""
+    return f"app:{app_id}:client_secret"
+
+
+def client_secret_of(broker: Broker, row: OutboundAppRow) -> Secret | None:
+    """The app's client secret, unsealed, or None."""
+    if row.client_secret_sealed is None:
+        return None
+    return Secret(broker.ring.unseal(row.client_secret_sealed, context=secret_context(row.id)))
+
+
+def find_app(session: Session, app_id: str) -> OutboundAppRow:
+    """The app row; 404 (Descope error body) when there is none."""
+    row = session.get(OutboundAppRow, app_id) if app_id else None
+    if row is None:
+        raise NotFound(f"Outbound app {app_id!r} not found", code=APP_NOT_FOUND)
+    return row
 
 
 def _auth_method(template: ProviderTemplate | None, row: OutboundAppRow, has_secret: bool) -> str:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import yaml
 
 from broker.errors import APP_NOT_FOUND, InvalidArguments, MissingArguments, NotFound
-from broker.outbound.quirks import ProviderQuirks
+from broker.providers.quirks import ProviderQuirks
 
 CATALOG_FILE = Path(__file__).with_name("providers.yaml")
 ClientAuthMethod = Literal["client_secret_basic", "client_secret_post"]

@@ -35,10 +35,9 @@ from broker.lifecycle.flight import Flights
 from broker.lifecycle.outcomes import Outcome, backoff_s, classify, is_ambiguous
 from broker.lifecycle.status_names import TokenStatus
 from broker.lifecycle.transitions import Trigger, store_failure, store_success
-from broker.outbound.apps import find_app
-from broker.outbound.oauth_client import ProviderError, TokenGrant, refresh_grant
-from broker.outbound.registration import OutboundApp, resolve_app
-from broker.outbound.vault import unseal_part
+from broker.lifecycle.vault import unseal_part
+from broker.providers.oauth_client import ProviderError, TokenGrant, refresh_grant
+from broker.providers.registration import OutboundApp, find_app, resolve_app
 from broker.store.db import now_s
 from broker.store.outbound import ManagedTokenRow, StoredToken
 

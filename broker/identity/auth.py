@@ -13,14 +13,10 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from broker.context import Broker
+from broker.context import broker_of
 from broker.errors import Unauthorized
-
-
-def broker_of(request: Request) -> Broker:
-    """The process's Broker runtime."""
-    broker: Broker = request.app.state.broker
-    return broker
+from broker.identity.sessions import check_session_live
+from broker.identity.throttle import management_key_ok
 
 
 @dataclass(frozen=True)
@@ -76,8 +72,6 @@ async def require_management(request: Request) -> Bearer:
 
 
 def _checked_management(request: Request, bearer: Bearer) -> Bearer:
-    from broker.identity.throttle import management_key_ok
-
     if not management_key_ok(request, bearer.management_key):
         raise Unauthorized("Invalid management key")
     return bearer
@@ -111,8 +105,6 @@ def _jwt_from(request: Request, bearer: Bearer, cookie: str) -> str:
 
 def require_refresh_user(request: Request) -> Caller:
     """A valid, not-logged-out refresh JWT (bearer second part or ``DSR`` cookie)."""
-    from broker.identity.sessions import check_session_live
-
     bearer = parse_bearer(request)
     broker = broker_of(request)
     claims = broker.signing.verify(_jwt_from(request, bearer, "DSR"), drn="DSR")
@@ -122,8 +114,6 @@ def require_refresh_user(request: Request) -> Caller:
 
 def require_session_user(request: Request) -> Caller:
     """A valid session JWT (bearer or ``DS`` cookie); a refresh JWT is accepted too."""
-    from broker.identity.sessions import check_session_live
-
     bearer = parse_bearer(request)
     broker = broker_of(request)
     claims = broker.signing.verify(_jwt_from(request, bearer, "DS"))
@@ -133,8 +123,6 @@ def require_session_user(request: Request) -> Caller:
 
 def require_management_or_user(request: Request) -> Caller:
     """A management key, or else a user's refresh JWT (as Descope's outbound widget sends)."""
-    from broker.identity.throttle import management_key_ok
-
     bearer = parse_bearer(request)
     if management_key_ok(request, bearer.management_key):
         return Caller(kind="management", user_id=None, claims={})
