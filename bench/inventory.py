@@ -21,7 +21,7 @@ from descope import DescopeClient
 
 from bench.servers import BrokerProcess, seed_connections, start_broker
 from dashboard.descope.transport import Transport
-from dashboard.inventory import collect_inventory
+from dashboard.inventory.collect import collect_inventory
 from dashboard.settings import Secret
 
 SDK_PAGE_SIZE = 100

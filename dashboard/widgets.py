@@ -54,7 +54,7 @@ from dashboard.authorization_url import with_login_hint
 from dashboard.descope.connect_flows import flow_status
 from dashboard.descope.errors import DashboardError, Unauthorized
 from dashboard.descope.outbound import TOKEN_REFUSED, ConnectRequest, OutboundApp, connect
-from dashboard.inventory_cache import forget_inventories
+from dashboard.inventory.cache import forget_inventories
 from dashboard.keeper import with_session
 from dashboard.plain_text import literal as literal  # re-exported: the pages import it from here
 from dashboard.settings import Secret

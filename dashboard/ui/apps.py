@@ -17,8 +17,8 @@ from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import CatalogTemplate, load_catalog
 from dashboard.descope.tokens import delete_user_tokens
 from dashboard.gates import is_admin
-from dashboard.inventory import InventoryQuery, collect_inventory
-from dashboard.inventory_cache import SHARED, cache_key, forget_inventories
+from dashboard.inventory.collect import InventoryQuery, collect_inventory
+from dashboard.inventory.cache import SHARED, cache_key, forget_inventories
 from dashboard.keeper import with_session
 from dashboard.session import Session
 from dashboard.target import current_target

@@ -24,8 +24,8 @@ from dashboard.descope.outbound import (
     with_defaults,
 )
 from dashboard.descope.transport import Transport
-from dashboard.inventory import InventoryQuery, collect_inventory
-from dashboard.inventory_cache import forget_inventories
+from dashboard.inventory.collect import InventoryQuery, collect_inventory
+from dashboard.inventory.cache import forget_inventories
 from dashboard.settings import Secret
 from dashboard.target import current_target
 from dashboard.ui.apps_notice import notify

@@ -27,7 +27,7 @@ from dashboard.descope.connect_flows import confirm_flow
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import list_apps
 from dashboard.descope.tokens import apps_with_user_token
-from dashboard.inventory_cache import forget_inventories
+from dashboard.inventory.cache import forget_inventories
 from dashboard.navigation import HOME, SIGN_IN, page
 from dashboard.state import current_session
 from dashboard.target import current_target

@@ -1,7 +1,7 @@
 """The managed-tokens page: whose tokens, the inventory with progress, the views and the detail.
 
 An admin sees every user's connections (or only their own); anyone else sees only their own,
-on the same page. The inventory is kept per target and query (``dashboard.inventory_cache``)
+on the same page. The inventory is kept per target and query (``dashboard.inventory.cache``)
 for at most ``SHARED.max_age_s``; while the page is open a ``run_every`` fragment shows the
 data's age and rescans once it is that old, so the page never shows stale tokens for long.
 Without a management key the page says exactly what to configure.
@@ -17,10 +17,10 @@ import streamlit as st
 from dashboard.descope import outbound, tokens
 from dashboard.descope.errors import DashboardError
 from dashboard.gates import is_admin, require_admin, require_session
-from dashboard.inventory import collect_inventory
-from dashboard.inventory_cache import SHARED, CacheKey, cache_key
-from dashboard.inventory_records import Inventory, InventoryQuery, Progress
-from dashboard.inventory_views import Classified
+from dashboard.inventory.collect import collect_inventory
+from dashboard.inventory.cache import SHARED, CacheKey, cache_key
+from dashboard.inventory.records import Inventory, InventoryQuery, Progress
+from dashboard.inventory.views import Classified
 from dashboard.session import Session
 from dashboard.state import now
 from dashboard.target import Target, current_target

@@ -18,8 +18,8 @@ from dashboard.descope import tokens
 from dashboard.descope.errors import DashboardError, NotAllowed, NotFound
 from dashboard.descope.tokens import ManagedToken
 from dashboard.descope.transport import call_url
-from dashboard.inventory_cache import SHARED, Change, removing, replacing
-from dashboard.inventory_records import Connection
+from dashboard.inventory.cache import SHARED, Change, removing, replacing
+from dashboard.inventory.records import Connection
 from dashboard.target import current_target
 from dashboard.token_trial import TrialRequest, looks_expired
 from dashboard.ui.failures import UNEXPECTED

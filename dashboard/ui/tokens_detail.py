@@ -17,8 +17,8 @@ import streamlit as st
 from dashboard.descope import events
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import CatalogTemplate, OutboundApp
-from dashboard.inventory_cache import forget_inventories
-from dashboard.inventory_records import Connection
+from dashboard.inventory.cache import forget_inventories
+from dashboard.inventory.records import Connection
 from dashboard.keeper import with_session
 from dashboard.state import REVEALED_KEY
 from dashboard.target import current_target

@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard.descope.connect_flows import create_reconnect_link, start_reconnect
 from dashboard.descope.errors import DashboardError
-from dashboard.inventory_records import Connection
+from dashboard.inventory.records import Connection
 from dashboard.navigation import SIGN_IN, page
 from dashboard.state import current_session
 from dashboard.target import current_target

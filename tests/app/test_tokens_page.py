@@ -15,7 +15,7 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.inventory_cache import SHARED
+from dashboard.inventory.cache import SHARED
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, is_strict, point_dashboard_at
 from tests.support.identity import sign_in_new_user
 from tests.support.provider import LiveProvider, start_provider

@@ -1,5 +1,5 @@
 """Server-side paging of the inventory, tested from both ends: the broker's filters and KPIs
-(``inventory_query``) and the dashboard's client (``dashboard.inventory_page``) reading them."""
+(``inventory_query``) and the dashboard's client (``dashboard.inventory.page``) reading them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.transport import Transport
-from dashboard.inventory_page import InventoryPage, PageQuery, fetch_inventory_page
+from dashboard.inventory.page import InventoryPage, PageQuery, fetch_inventory_page
 from dashboard.settings import Secret
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, MAIL, SeededTokens

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from streamlit.testing.v1 import AppTest
 
-from dashboard.inventory_cache import SHARED
+from dashboard.inventory.cache import SHARED
 from dashboard.remember import COOKIE_NAME
 from tests.app.conftest import app, live, signed_in_app  # noqa: F401  (AppTest fixtures)
 

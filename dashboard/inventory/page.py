@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from dashboard.descope.parsing import mapping, number
 from dashboard.descope.transport import Transport
-from dashboard.inventory_bulk import PATH, connection_from_bulk
-from dashboard.inventory_records import Connection
+from dashboard.inventory.bulk import PATH, connection_from_bulk
+from dashboard.inventory.records import Connection
 
 PAGE_SIZE = 100
 # The broker's ``status`` values a page may be filtered by (``broker.outbound.inventory_query``).

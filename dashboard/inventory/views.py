@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dashboard.inventory_records import Connection
+from dashboard.inventory.records import Connection
 from dashboard.token_status import (
     DEFAULT_WINDOWS,
     SEVERITY,

@@ -23,8 +23,8 @@ from dashboard.descope import management, outbound, tokens
 from dashboard.descope.errors import DashboardError, NotFound
 from dashboard.descope.models import User
 from dashboard.descope.transport import Transport
-from dashboard.inventory_records import Connection, Failure, InventoryQuery, Step
-from dashboard.inventory_scan import Scan, Task
+from dashboard.inventory.records import Connection, Failure, InventoryQuery, Step
+from dashboard.inventory.scan import Scan, Task
 
 
 class FanOut:

@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
 from dashboard.descope.errors import Throttled
-from dashboard.inventory_records import Connection, Failure, Progress
+from dashboard.inventory.records import Connection, Failure, Progress
 
 T = TypeVar("T")
 Task = Callable[[], Iterable["Task"]]

@@ -15,8 +15,8 @@ from dashboard.descope.errors import DashboardError, NotFound, Unauthorized
 from dashboard.descope.parsing import mapping, number, text
 from dashboard.descope.tokens import ManagedToken
 from dashboard.descope.transport import Transport
-from dashboard.inventory_records import Connection, Failure, InventoryQuery
-from dashboard.inventory_scan import Scan, Task
+from dashboard.inventory.records import Connection, Failure, InventoryQuery
+from dashboard.inventory.scan import Scan, Task
 
 PATH = "/v1/x/outbound/inventory"
 BULK_PAGE_SIZE = 500

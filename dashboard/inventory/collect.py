@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 
 from dashboard.descope.management import USER_PAGE_SIZE
 from dashboard.descope.transport import Transport
-from dashboard.inventory_bulk import BULK_PAGE_SIZE, Bulk, offers_bulk_inventory
-from dashboard.inventory_fanout import FanOut
-from dashboard.inventory_records import (
+from dashboard.inventory.bulk import BULK_PAGE_SIZE, Bulk, offers_bulk_inventory
+from dashboard.inventory.fanout import FanOut
+from dashboard.inventory.records import (
     Connection,
     Failure,
     Inventory,
@@ -31,7 +31,7 @@ from dashboard.inventory_records import (
     Progress,
     Source,
 )
-from dashboard.inventory_scan import DEFAULT_WORKERS, ProgressCallback, Scan
+from dashboard.inventory.scan import DEFAULT_WORKERS, ProgressCallback, Scan
 
 __all__ = [
     "Connection",
