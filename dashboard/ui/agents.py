@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard.agent_setup import ProbeFailed, ServerCommand, client_config, list_tools
 from dashboard.descope import access_keys
 from dashboard.descope.access_keys import AccessKey
-from dashboard.gates import is_admin
+from dashboard.frame.gates import is_admin
 from dashboard.session import Session
 from dashboard.settings import Secret, Settings
 from dashboard.target import current_target

@@ -16,17 +16,17 @@ from dashboard.app_listing import AppListing, load_listing, search_and_sort
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import CatalogTemplate, load_catalog
 from dashboard.descope.tokens import delete_user_tokens
-from dashboard.gates import is_admin
+from dashboard.frame.gates import is_admin
 from dashboard.inventory.collect import InventoryQuery, collect_inventory
 from dashboard.inventory.cache import SHARED, cache_key, forget_inventories
-from dashboard.keeper import with_session
+from dashboard.frame.keeper import with_session
 from dashboard.session import Session
 from dashboard.target import current_target
 from dashboard.ui.apps_admin import render_admin
 from dashboard.ui.apps_connect import SELECTED_KEY, render_connect_options, render_pending
 from dashboard.ui.apps_notice import notify, show_notice
 from dashboard.ui.welcome import welcome_on_apps
-from dashboard.widgets import (
+from dashboard.frame.widgets import (
     app_logo,
     current_connect,
     literal,

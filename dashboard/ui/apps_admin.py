@@ -29,7 +29,7 @@ from dashboard.inventory.cache import forget_inventories
 from dashboard.settings import Secret
 from dashboard.target import current_target
 from dashboard.ui.apps_notice import notify
-from dashboard.widgets import literal
+from dashboard.frame.widgets import literal
 
 DELETE_KEY = "apps__delete"
 VARIABLES_HELP = (

@@ -13,11 +13,11 @@ import streamlit as st
 from dashboard.authorization_url import decode_authorization_url, split_scopes
 from dashboard.descope.errors import DashboardError, NotFound
 from dashboard.descope.outbound import CatalogTemplate, OutboundApp
-from dashboard.gates import sees_advanced
+from dashboard.frame.gates import sees_advanced
 from dashboard.session import Session
 from dashboard.settings import Secret
 from dashboard.ui.apps_notice import notify
-from dashboard.widgets import (
+from dashboard.frame.widgets import (
     ConnectAction,
     PendingConnect,
     current_connect,

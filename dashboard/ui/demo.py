@@ -19,7 +19,7 @@ from dashboard.descope.errors import (
     NotFound,
     Unauthorized,
 )
-from dashboard.plain_text import literal
+from dashboard.frame.plain_text import literal
 from dashboard.settings import Secret, get_settings
 from dashboard.target import Target
 

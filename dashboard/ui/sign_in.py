@@ -9,10 +9,10 @@ import streamlit as st
 from dashboard.descope import auth
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.models import AuthResult
-from dashboard.keeper import start_session
-from dashboard.navigation import HOME, is_page, page
-from dashboard.plain_text import literal
-from dashboard.state import flash
+from dashboard.frame.keeper import start_session
+from dashboard.frame.navigation import HOME, is_page, page
+from dashboard.frame.plain_text import literal
+from dashboard.frame.state import flash
 from dashboard.target import Target, current_target
 from dashboard.ui.demo import developer_outbox
 

@@ -23,7 +23,7 @@ from dashboard.inventory.records import Connection
 from dashboard.target import current_target
 from dashboard.token_trial import TrialRequest, looks_expired
 from dashboard.ui.failures import UNEXPECTED
-from dashboard.widgets import literal
+from dashboard.frame.widgets import literal
 
 Action = Literal["refresh", "try", "delete", "disconnect"]
 Level = Literal["success", "warning", "error"]

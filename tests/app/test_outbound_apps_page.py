@@ -13,7 +13,7 @@ from broker.demo_provider.consent_form import approve
 from broker.demo_provider.directory import USERS
 from broker.store.outbound import OutboundAppRow
 from dashboard.descope.outbound import APP_GONE, CONNECT_REFUSED, NAME_TAKEN, REDIRECT_NOT_ALLOWED
-from dashboard.gates import DEVELOPER_ROLES
+from dashboard.frame.gates import DEVELOPER_ROLES
 from dashboard.ui.apps import NO_CATALOG
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, is_strict
 from tests.support.identity import sign_in_new_user

@@ -17,7 +17,7 @@ from dashboard.descope.errors import (
 )
 from dashboard.session import Session
 from dashboard.settings import Secret, get_settings
-from dashboard.state import CLOCK_KEY, SESSION_KEY
+from dashboard.frame.state import CLOCK_KEY, SESSION_KEY
 from dashboard.target import current_target
 from dashboard.ui.demo import DEMO_NOTICE, OUTBOX_TITLE, WRONG_KEY
 from tests.app.conftest import sign_in

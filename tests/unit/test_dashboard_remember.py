@@ -8,7 +8,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from dashboard.remember import COOKIE_NAME, HANDOFFS, ROUTE_PATH, browser_script, routes
+from dashboard.frame.remember import COOKIE_NAME, HANDOFFS, ROUTE_PATH, browser_script, routes
 from dashboard.settings import Secret
 from tests.support.servers import ThreadedServer
 

@@ -3,7 +3,7 @@
 Any page (or another Streamlit app using this package) can offer "Connect to Google" in three
 calls; the outbound apps page uses exactly these::
 
-    from dashboard.widgets import ConnectAction, follow_link, outbound_app_button, watch_connect
+    from dashboard.frame.widgets import ConnectAction, follow_link, outbound_app_button, watch_connect
 
     connect_to = ConnectAction(default_app_id="google-calendar")   # the app it connects to
     watch_connect()                         # unconditionally, once per page: the tab updates
@@ -55,10 +55,10 @@ from dashboard.descope.connect_flows import flow_status
 from dashboard.descope.errors import DashboardError, Unauthorized
 from dashboard.descope.outbound import TOKEN_REFUSED, ConnectRequest, OutboundApp, connect
 from dashboard.inventory.cache import forget_inventories
-from dashboard.keeper import with_session
-from dashboard.plain_text import literal as literal  # re-exported: the pages import it from here
+from dashboard.frame.keeper import with_session
+from dashboard.frame.plain_text import literal as literal  # re-exported: the pages import it from here
 from dashboard.settings import Secret
-from dashboard.state import current_session, flash
+from dashboard.frame.state import current_session, flash
 from dashboard.target import current_target
 
 PENDING_KEY = "widgets__pending_connect"

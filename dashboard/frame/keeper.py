@@ -15,9 +15,9 @@ import streamlit as st
 from dashboard.descope import auth
 from dashboard.descope.errors import DashboardError, SessionExpired, Unauthorized
 from dashboard.descope.models import AuthResult
-from dashboard.navigation import SIGN_IN, page
-from dashboard.plain_text import literal
-from dashboard.remember import COOKIE_NAME, HANDOFFS, browser_script
+from dashboard.frame.navigation import SIGN_IN, page
+from dashboard.frame.plain_text import literal
+from dashboard.frame.remember import COOKIE_NAME, HANDOFFS, browser_script
 from dashboard.session import (
     Session,
     call_refreshing,
@@ -25,7 +25,7 @@ from dashboard.session import (
     refresh_session,
     restore_session,
 )
-from dashboard.state import current_session, drop_session, flash, keep_session, now
+from dashboard.frame.state import current_session, drop_session, flash, keep_session, now
 from dashboard.target import current_target
 
 T = TypeVar("T")

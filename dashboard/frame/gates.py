@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.navigation import SIGN_IN, page
+from dashboard.frame.navigation import SIGN_IN, page
 from dashboard.session import Session
-from dashboard.state import CURRENT_PAGE_KEY, current_session
+from dashboard.frame.state import CURRENT_PAGE_KEY, current_session
 from dashboard.target import current_target
 
 # People who build with the connect flow see its advanced options (redirect, tenant, on behalf).
