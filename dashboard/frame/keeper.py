@@ -18,7 +18,7 @@ from dashboard.descope.models import AuthResult
 from dashboard.frame.navigation import SIGN_IN, page
 from dashboard.frame.plain_text import literal
 from dashboard.frame.remember import COOKIE_NAME, HANDOFFS, browser_script
-from dashboard.session import (
+from dashboard.descope.session import (
     Session,
     call_refreshing,
     open_session,

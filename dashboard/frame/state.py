@@ -13,7 +13,7 @@ from typing import cast
 
 import streamlit as st
 
-from dashboard.session import Session
+from dashboard.descope.session import Session
 
 SESSION_KEY = "session"
 FLASH_KEY = "flash"

@@ -20,7 +20,7 @@ from dashboard.frame.gates import is_admin
 from dashboard.inventory.collect import InventoryQuery, collect_inventory
 from dashboard.inventory.cache import SHARED, cache_key, forget_inventories
 from dashboard.frame.keeper import with_session
-from dashboard.session import Session
+from dashboard.descope.session import Session
 from dashboard.target import current_target
 from dashboard.ui.apps_admin import render_admin
 from dashboard.ui.apps_connect import SELECTED_KEY, render_connect_options, render_pending

@@ -14,7 +14,7 @@ from dashboard.authorization_url import decode_authorization_url, split_scopes
 from dashboard.descope.errors import DashboardError, NotFound
 from dashboard.descope.outbound import CatalogTemplate, OutboundApp
 from dashboard.frame.gates import sees_advanced
-from dashboard.session import Session
+from dashboard.descope.session import Session
 from dashboard.settings import Secret
 from dashboard.ui.apps_notice import notify
 from dashboard.frame.widgets import (

@@ -21,7 +21,7 @@ from dashboard.inventory.collect import collect_inventory
 from dashboard.inventory.cache import SHARED, CacheKey, cache_key
 from dashboard.inventory.records import Inventory, InventoryQuery, Progress
 from dashboard.inventory.views import Classified
-from dashboard.session import Session
+from dashboard.descope.session import Session
 from dashboard.frame.state import now
 from dashboard.target import Target, current_target
 from dashboard.token_status import DEFAULT_WINDOWS, StatusWindows

@@ -15,7 +15,7 @@ from dashboard.descope.errors import (
     Unreachable,
     WrongPassword,
 )
-from dashboard.session import Session
+from dashboard.descope.session import Session
 from dashboard.settings import Secret, get_settings
 from dashboard.frame.state import CLOCK_KEY, SESSION_KEY
 from dashboard.target import current_target
