@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.frame.navigation import SIGN_IN, page
 from dashboard.descope.session import Session
+from dashboard.frame.navigation import SIGN_IN, page
 from dashboard.frame.state import CURRENT_PAGE_KEY, current_session
 from dashboard.target import current_target
 

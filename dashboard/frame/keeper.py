@@ -15,9 +15,6 @@ import streamlit as st
 from dashboard.descope import auth
 from dashboard.descope.errors import DashboardError, SessionExpired, Unauthorized
 from dashboard.descope.models import AuthResult
-from dashboard.frame.navigation import SIGN_IN, page
-from dashboard.frame.plain_text import literal
-from dashboard.frame.remember import COOKIE_NAME, HANDOFFS, browser_script
 from dashboard.descope.session import (
     Session,
     call_refreshing,
@@ -25,6 +22,9 @@ from dashboard.descope.session import (
     refresh_session,
     restore_session,
 )
+from dashboard.frame.navigation import SIGN_IN, page
+from dashboard.frame.plain_text import literal
+from dashboard.frame.remember import COOKIE_NAME, HANDOFFS, browser_script
 from dashboard.frame.state import current_session, drop_session, flash, keep_session, now
 from dashboard.target import current_target
 

@@ -54,11 +54,13 @@ from dashboard.authorization_url import with_login_hint
 from dashboard.descope.connect_flows import flow_status
 from dashboard.descope.errors import DashboardError, Unauthorized
 from dashboard.descope.outbound import TOKEN_REFUSED, ConnectRequest, OutboundApp, connect
-from dashboard.inventory.cache import forget_inventories
 from dashboard.frame.keeper import with_session
-from dashboard.frame.plain_text import literal as literal  # re-exported: the pages import it from here
-from dashboard.settings import Secret
+from dashboard.frame.plain_text import (
+    literal as literal,  # re-exported: the pages import it from here
+)
 from dashboard.frame.state import current_session, flash
+from dashboard.inventory.cache import forget_inventories
+from dashboard.settings import Secret
 from dashboard.target import current_target
 
 PENDING_KEY = "widgets__pending_connect"

@@ -14,8 +14,8 @@ import streamlit as st
 from dashboard.agent_setup import ProbeFailed, ServerCommand, client_config, list_tools
 from dashboard.descope import access_keys
 from dashboard.descope.access_keys import AccessKey
-from dashboard.frame.gates import is_admin
 from dashboard.descope.session import Session
+from dashboard.frame.gates import is_admin
 from dashboard.settings import Secret, Settings
 from dashboard.target import current_target
 from dashboard.ui.failures import errors_as_sentences

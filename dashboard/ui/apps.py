@@ -15,17 +15,10 @@ import streamlit as st
 from dashboard.app_listing import AppListing, load_listing, search_and_sort
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import CatalogTemplate, load_catalog
+from dashboard.descope.session import Session
 from dashboard.descope.tokens import delete_user_tokens
 from dashboard.frame.gates import is_admin
-from dashboard.inventory.collect import InventoryQuery, collect_inventory
-from dashboard.inventory.cache import SHARED, cache_key, forget_inventories
 from dashboard.frame.keeper import with_session
-from dashboard.descope.session import Session
-from dashboard.target import current_target
-from dashboard.ui.apps_admin import render_admin
-from dashboard.ui.apps_connect import SELECTED_KEY, render_connect_options, render_pending
-from dashboard.ui.apps_notice import notify, show_notice
-from dashboard.ui.welcome import welcome_on_apps
 from dashboard.frame.widgets import (
     app_logo,
     current_connect,
@@ -34,6 +27,13 @@ from dashboard.frame.widgets import (
     scope_chips,
     watch_connect,
 )
+from dashboard.inventory.cache import SHARED, cache_key, forget_inventories
+from dashboard.inventory.collect import InventoryQuery, collect_inventory
+from dashboard.target import current_target
+from dashboard.ui.apps_admin import render_admin
+from dashboard.ui.apps_connect import SELECTED_KEY, render_connect_options, render_pending
+from dashboard.ui.apps_notice import notify, show_notice
+from dashboard.ui.welcome import welcome_on_apps
 
 DISCONNECT_KEY = "apps__disconnect"
 NO_CATALOG = (

@@ -24,12 +24,12 @@ from dashboard.descope.outbound import (
     with_defaults,
 )
 from dashboard.descope.transport import Transport
-from dashboard.inventory.collect import InventoryQuery, collect_inventory
+from dashboard.frame.widgets import literal
 from dashboard.inventory.cache import forget_inventories
+from dashboard.inventory.collect import InventoryQuery, collect_inventory
 from dashboard.settings import Secret
 from dashboard.target import current_target
 from dashboard.ui.apps_notice import notify
-from dashboard.frame.widgets import literal
 
 DELETE_KEY = "apps__delete"
 VARIABLES_HELP = (

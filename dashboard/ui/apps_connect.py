@@ -13,10 +13,8 @@ import streamlit as st
 from dashboard.authorization_url import decode_authorization_url, split_scopes
 from dashboard.descope.errors import DashboardError, NotFound
 from dashboard.descope.outbound import CatalogTemplate, OutboundApp
-from dashboard.frame.gates import sees_advanced
 from dashboard.descope.session import Session
-from dashboard.settings import Secret
-from dashboard.ui.apps_notice import notify
+from dashboard.frame.gates import sees_advanced
 from dashboard.frame.widgets import (
     ConnectAction,
     PendingConnect,
@@ -27,6 +25,8 @@ from dashboard.frame.widgets import (
     literal,
     scope_chips,
 )
+from dashboard.settings import Secret
+from dashboard.ui.apps_notice import notify
 
 SELECTED_KEY = "apps__selected"
 CONNECT_ERROR_KEY = "apps__connect_error"

@@ -27,12 +27,12 @@ from dashboard.descope.connect_flows import confirm_flow
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import list_apps
 from dashboard.descope.tokens import apps_with_user_token
-from dashboard.inventory.cache import forget_inventories
 from dashboard.frame.navigation import HOME, SIGN_IN, page
 from dashboard.frame.state import current_session
+from dashboard.frame.widgets import app_logo, literal
+from dashboard.inventory.cache import forget_inventories
 from dashboard.target import current_target
 from dashboard.ui.tokens_reconnect import RECONNECT_PARAM, keep_reconnect_link, render_link_use
-from dashboard.frame.widgets import app_logo, literal
 
 OUTCOME_KEY = "landing__outcome"
 

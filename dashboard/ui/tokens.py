@@ -16,13 +16,14 @@ import streamlit as st
 
 from dashboard.descope import outbound, tokens
 from dashboard.descope.errors import DashboardError
+from dashboard.descope.session import Session
 from dashboard.frame.gates import is_admin, require_admin, require_session
-from dashboard.inventory.collect import collect_inventory
+from dashboard.frame.state import now
+from dashboard.frame.widgets import literal
 from dashboard.inventory.cache import SHARED, CacheKey, cache_key
+from dashboard.inventory.collect import collect_inventory
 from dashboard.inventory.records import Inventory, InventoryQuery, Progress
 from dashboard.inventory.views import Classified
-from dashboard.descope.session import Session
-from dashboard.frame.state import now
 from dashboard.target import Target, current_target
 from dashboard.token_status import DEFAULT_WINDOWS, StatusWindows
 from dashboard.ui.tokens_actions import SELECTED_KEY, render_outcome
@@ -35,7 +36,6 @@ from dashboard.ui.tokens_views import (
     render_table,
     shown_count,
 )
-from dashboard.frame.widgets import literal
 
 EVERYONE, MINE = "All users", "My connections"
 STOPPED_KEY = "tokens__stopped"

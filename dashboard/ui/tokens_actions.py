@@ -18,12 +18,12 @@ from dashboard.descope import tokens
 from dashboard.descope.errors import DashboardError, NotAllowed, NotFound
 from dashboard.descope.tokens import ManagedToken
 from dashboard.descope.transport import call_url
+from dashboard.frame.widgets import literal
 from dashboard.inventory.cache import SHARED, Change, removing, replacing
 from dashboard.inventory.records import Connection
 from dashboard.target import current_target
 from dashboard.token_trial import TrialRequest, looks_expired
 from dashboard.ui.failures import UNEXPECTED
-from dashboard.frame.widgets import literal
 
 Action = Literal["refresh", "try", "delete", "disconnect"]
 Level = Literal["success", "warning", "error"]

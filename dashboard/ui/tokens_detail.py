@@ -17,10 +17,11 @@ import streamlit as st
 from dashboard.descope import events
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.outbound import CatalogTemplate, OutboundApp
-from dashboard.inventory.cache import forget_inventories
-from dashboard.inventory.records import Connection
 from dashboard.frame.keeper import with_session
 from dashboard.frame.state import REVEALED_KEY
+from dashboard.frame.widgets import literal, scope_chips
+from dashboard.inventory.cache import forget_inventories
+from dashboard.inventory.records import Connection
 from dashboard.target import current_target
 from dashboard.token_inspection import UNVERIFIED, decode_unverified, scope_findings
 from dashboard.token_status import TokenStatus
@@ -33,7 +34,6 @@ from dashboard.ui.tokens_actions import (
 )
 from dashboard.ui.tokens_reconnect import render_reconnect
 from dashboard.ui.tokens_views import browser_timezone
-from dashboard.frame.widgets import literal, scope_chips
 
 MASK = "••••••••••••••••"
 VIEW_KEY = "tokens__view_now"

@@ -18,12 +18,12 @@ import streamlit as st
 
 from dashboard.descope.connect_flows import create_reconnect_link, start_reconnect
 from dashboard.descope.errors import DashboardError
-from dashboard.inventory.records import Connection
 from dashboard.frame.navigation import SIGN_IN, page
 from dashboard.frame.state import current_session
+from dashboard.frame.widgets import landing_url, literal, scope_chips
+from dashboard.inventory.records import Connection
 from dashboard.target import current_target
 from dashboard.token_status import TokenStatus
-from dashboard.frame.widgets import landing_url, literal, scope_chips
 
 RECONNECT_PARAM = "reconnect"
 LINK_KEY = "reconnect__link"

@@ -16,8 +16,8 @@ from dashboard.descope.errors import (
     WrongPassword,
 )
 from dashboard.descope.session import Session
-from dashboard.settings import Secret, get_settings
 from dashboard.frame.state import CLOCK_KEY, SESSION_KEY
+from dashboard.settings import Secret, get_settings
 from dashboard.target import current_target
 from dashboard.ui.demo import DEMO_NOTICE, OUTBOX_TITLE, WRONG_KEY
 from tests.app.conftest import sign_in

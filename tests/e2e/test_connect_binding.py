@@ -47,7 +47,9 @@ def _signed_in(browser: Browser, dashboard: RunningDashboard, login_id: str) -> 
     page.goto(dashboard.url + "/")
     wait_for_app(page)
     sign_in_through_the_form(page, login_id)
-    for _ in range(100):  # the page hands the session to its cookie route (dashboard/frame/remember.py)
+    for _ in range(
+        100
+    ):  # the page hands the session to its cookie route (dashboard/frame/remember.py)
         if any(c["name"] == COOKIE_NAME for c in page.context.cookies()):
             return page
         page.wait_for_timeout(100)

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from dashboard.descope.transport import Transport
-from dashboard.inventory.collect import Inventory, collect_inventory
 from dashboard.inventory.bulk import offers_bulk_inventory
+from dashboard.inventory.collect import Inventory, collect_inventory
 from dashboard.settings import Secret
 from dashboard.token_status import TokenStatus
 from tests.support.gateway import Gateway, start_gateway

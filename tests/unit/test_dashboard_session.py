@@ -11,8 +11,8 @@ from dashboard.descope import auth
 from dashboard.descope.errors import SessionExpired, Unauthorized
 from dashboard.descope.keys import KeySet, issuer_matches
 from dashboard.descope.models import User
-from dashboard.descope.transport import Transport
 from dashboard.descope.session import Session, call_refreshing, open_session, restore_session
+from dashboard.descope.transport import Transport
 from dashboard.settings import Secret
 from tests.support.dashboard import PASSWORD, create_user
 from tests.support.servers import LiveBroker
