@@ -20,9 +20,9 @@ from pathlib import Path
 from descope import DescopeClient
 
 from bench.servers import BrokerProcess, seed_connections, start_broker
+from dashboard.descope import Secret
 from dashboard.descope.transport import Transport
 from dashboard.inventory.collect import collect_inventory
-from dashboard.settings import Secret
 
 SDK_PAGE_SIZE = 100
 

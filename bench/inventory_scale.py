@@ -24,9 +24,9 @@ from pathlib import Path
 
 from bench.servers import BrokerProcess, start_broker
 from broker.seed import seed_bulk
+from dashboard.descope import Secret
 from dashboard.descope.transport import Transport
 from dashboard.inventory.page import InventoryPage, PageQuery, fetch_inventory_page
-from dashboard.settings import Secret
 
 PREFIX = "seeded"
 

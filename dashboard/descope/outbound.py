@@ -1,7 +1,7 @@
 """Outbound apps (reference §2, §3.1–§3.2): the app and catalog models, CRUD, catalog, connect.
 
 Management calls (``Bearer pid:key``) create, update, delete and load apps. Listing apps and
-connecting work with a user's refresh JWT alone (``token=``), as Descope's widget does. The
+connecting work with a user's refresh JWT alone (``as_user``), as Descope's widget does. The
 catalog (``GET /v1/x/outbound/catalog``) is an extension of the embedded broker: Descope cloud
 answers 404, which ``load_catalog`` reports as ``None``.
 
@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dashboard.descope.client import DescopeClient
 from dashboard.descope.errors import (
     ApiError,
     BadRequest,
@@ -23,8 +24,7 @@ from dashboard.descope.errors import (
     Unauthorized,
 )
 from dashboard.descope.parsing import mapping, text, texts
-from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
+from dashboard.descope.secret import Secret
 
 APP_GONE = "That app no longer exists (it may have just been deleted); the list has been reloaded."
 REDIRECT_NOT_ALLOWED = (
@@ -224,19 +224,24 @@ def _app_gone(exc: NotFound) -> ApiError:
     return _as(NotFound, APP_GONE, exc)
 
 
-def list_apps(transport: Transport, *, token: str | None = None) -> tuple[OutboundApp, ...]:
-    """Every outbound app: with the management key, or with a user's refresh JWT (``token``)."""
-    data = transport.request("GET", "/v1/mgmt/outbound/apps", token=token, management=token is None)
+def list_apps(client: DescopeClient, *, as_user: bool = False) -> tuple[OutboundApp, ...]:
+    """Every outbound app: with the management key, or as the client's user (``as_user``)."""
+    data = client.call(
+        "GET",
+        "/v1/mgmt/outbound/apps",
+        as_user="refresh" if as_user else None,
+        management=not as_user,
+    )
     items = mapping(data).get("apps")
     return tuple(
         OutboundApp.from_api(a) for a in items or [] if isinstance(a, Mapping) and a.get("id")
     )
 
 
-def load_app(transport: Transport, app_id: str) -> OutboundApp:
+def load_app(client: DescopeClient, app_id: str) -> OutboundApp:
     """One app by id (management key); NotFound with APP_GONE when it does not exist."""
     try:
-        data = transport.request("GET", f"/v1/mgmt/outbound/app/{app_id}", management=True)
+        data = client.call("GET", f"/v1/mgmt/outbound/app/{app_id}", management=True)
     except NotFound as exc:
         raise _app_gone(exc) from exc
     return OutboundApp.from_api(mapping(mapping(data).get("app")))
@@ -251,23 +256,21 @@ def _name_taken(exc: BadRequest) -> ApiError:
 
 
 def create_app(
-    transport: Transport, app: OutboundApp, client_secret: Secret | None = None
+    client: DescopeClient, app: OutboundApp, client_secret: Secret | None = None
 ) -> OutboundApp:
     """Create a custom OAuth app (the secret is sent once and never read back)."""
     body = app.to_api()
     if client_secret:
         body["clientSecret"] = client_secret.reveal()
     try:
-        data = transport.request(
-            "POST", "/v1/mgmt/outbound/app/create", management=True, json_body=body
-        )
+        data = client.call("POST", "/v1/mgmt/outbound/app/create", management=True, json_body=body)
     except BadRequest as exc:
         raise _name_taken(exc) from exc
     return _created(data)
 
 
 def create_by_template(
-    transport: Transport,
+    client: DescopeClient,
     template_id: str,
     *,
     app_id: str = "",
@@ -289,7 +292,7 @@ def create_by_template(
     if variables:
         body["variables"] = dict(variables)
     try:
-        data = transport.request(
+        data = client.call(
             "POST", "/v1/mgmt/outbound/app/create/bytemplate", management=True, json_body=body
         )
     except BadRequest as exc:
@@ -298,14 +301,14 @@ def create_by_template(
 
 
 def update_app(
-    transport: Transport, app: OutboundApp, client_secret: Secret | None = None
+    client: DescopeClient, app: OutboundApp, client_secret: Secret | None = None
 ) -> OutboundApp:
     """Replace an app's fields (``{app:{…}}``); the stored secret is kept unless one is given."""
     body = app.to_api()
     if client_secret:
         body["clientSecret"] = client_secret.reveal()
     try:
-        data = transport.request(
+        data = client.call(
             "POST", "/v1/mgmt/outbound/app/update", management=True, json_body={"app": body}
         )
     except NotFound as exc:
@@ -321,10 +324,10 @@ def with_defaults(app: OutboundApp, scopes: Sequence[str], redirect_url: str) ->
     return replace(app, default_scopes=cleaned, default_redirect_url=redirect_url.strip())
 
 
-def delete_app(transport: Transport, app_id: str) -> None:
+def delete_app(client: DescopeClient, app_id: str) -> None:
     """Delete an app (and, on the service, every token stored for it)."""
     try:
-        transport.request(
+        client.call(
             "POST", "/v1/mgmt/outbound/app/delete", management=True, json_body={"id": app_id}
         )
     except NotFound as exc:
@@ -332,12 +335,15 @@ def delete_app(transport: Transport, app_id: str) -> None:
 
 
 def load_catalog(
-    transport: Transport, *, token: str | None = None
+    client: DescopeClient, *, as_user: bool = False
 ) -> tuple[CatalogTemplate, ...] | None:
     """The broker's provider catalog, or None where the target has none (Descope cloud: 404)."""
     try:
-        data = transport.request(
-            "GET", "/v1/x/outbound/catalog", token=token, management=token is None
+        data = client.call(
+            "GET",
+            "/v1/x/outbound/catalog",
+            as_user="refresh" if as_user else None,
+            management=not as_user,
         )
     except NotFound:
         return None
@@ -386,26 +392,24 @@ CONNECT_PATH = "/v1/outbound/oauth/connect"  # core-js, Descope's sample (refere
 MANAGEMENT_CONNECT_PATH = "/v1/mgmt/outbound/app/connect"  # the API docs, agent-auth
 
 
-def _start_connect(transport: Transport, refresh_jwt: str, request: ConnectRequest) -> Any:
+def _start_connect(client: DescopeClient, request: ConnectRequest) -> Any:
     """POST connect as core-js does; where that path is unknown (404 ``E011006``, "endpoint not
     found"), the documented management connect with the same refresh JWT and body."""
     body = request.to_api()
     try:
-        return transport.request("POST", CONNECT_PATH, token=refresh_jwt, json_body=body)
+        return client.call("POST", CONNECT_PATH, as_user="refresh", json_body=body)
     except NotFound as exc:
         if exc.code != "E011006" or "endpoint" not in exc.detail.lower():
             raise
-    return transport.request("POST", MANAGEMENT_CONNECT_PATH, token=refresh_jwt, json_body=body)
+    return client.call("POST", MANAGEMENT_CONNECT_PATH, as_user="refresh", json_body=body)
 
 
-def connect(
-    transport: Transport, refresh_jwt: str, request: ConnectRequest, *, explicit_token: bool = False
-) -> str:
-    """Start a connect for the holder of ``refresh_jwt``; answers the authorization URL."""
+def connect(client: DescopeClient, request: ConnectRequest) -> str:
+    """Start a connect as the client's user; answers the authorization URL."""
     try:
-        data = _start_connect(transport, refresh_jwt, request)
+        data = _start_connect(client, request)
     except ApiError as exc:
-        raise _connect_error(exc, explicit_token=explicit_token) from exc
+        raise _connect_error(exc, explicit_token=client.acts_on_behalf) from exc
     url = text(mapping(data).get("url"))
     if not url.startswith(("https://", "http://")):
         raise BadRequest("The service answered no usable authorization URL; try again.")

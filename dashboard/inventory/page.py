@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dashboard.descope.parsing import mapping, number
-from dashboard.descope.transport import Transport
+from dashboard.descope import (
+    DescopeClient,
+    mapping,
+    number,
+)
 from dashboard.inventory.bulk import PATH, connection_from_bulk
 from dashboard.inventory.records import Connection
 
@@ -115,9 +118,9 @@ class InventoryPage:
         return max(1, -(-self.total // self.limit)) if self.limit else 1
 
 
-def fetch_inventory_page(transport: Transport, query: PageQuery) -> InventoryPage:
+def fetch_inventory_page(client: DescopeClient, query: PageQuery) -> InventoryPage:
     """The page ``query`` asks for; raises ``DashboardError`` (one sentence) on failure."""
-    data = mapping(transport.request("GET", PATH, management=True, params=query.params()))
+    data = mapping(client.call("GET", PATH, management=True, params=query.params()))
     items = data.get("tokens")
     connections = tuple(
         connection_from_bulk(item)

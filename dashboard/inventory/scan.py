@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
-from dashboard.descope.errors import Throttled
+from dashboard.descope import (
+    Throttled,
+)
 from dashboard.inventory.records import Connection, Failure, Progress
 
 T = TypeVar("T")

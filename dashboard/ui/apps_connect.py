@@ -11,9 +11,14 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.authorization_url import decode_authorization_url, split_scopes
-from dashboard.descope.errors import DashboardError, NotFound
-from dashboard.descope.outbound import CatalogTemplate, OutboundApp
-from dashboard.descope.session import Session
+from dashboard.descope import (
+    CatalogTemplate,
+    DashboardError,
+    NotFound,
+    OutboundApp,
+    Secret,
+    Session,
+)
 from dashboard.frame.gates import sees_advanced
 from dashboard.frame.widgets import (
     ConnectAction,
@@ -25,7 +30,6 @@ from dashboard.frame.widgets import (
     literal,
     scope_chips,
 )
-from dashboard.settings import Secret
 from dashboard.ui.apps_notice import notify
 
 SELECTED_KEY = "apps__selected"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.descope import auth
+from dashboard.descope import Secret, auth
 from dashboard.descope.errors import (
     EmailNotConfigured,
     SessionExpired,
@@ -17,7 +17,7 @@ from dashboard.descope.errors import (
 )
 from dashboard.descope.session import Session
 from dashboard.frame.state import CLOCK_KEY, SESSION_KEY
-from dashboard.settings import Secret, get_settings
+from dashboard.settings import get_settings
 from dashboard.target import current_target
 from dashboard.ui.demo import DEMO_NOTICE, OUTBOX_TITLE, WRONG_KEY
 from tests.app.conftest import sign_in

@@ -6,9 +6,9 @@ import secrets
 
 import httpx
 
+from dashboard.descope import Secret
 from dashboard.descope.events import token_history
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
 from tests.support.agents import app_and_holder, proxy, user_with_key
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider

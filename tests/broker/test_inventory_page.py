@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.descope import Secret
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.transport import Transport
 from dashboard.inventory.page import InventoryPage, PageQuery, fetch_inventory_page
-from dashboard.settings import Secret
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, MAIL, SeededTokens
 

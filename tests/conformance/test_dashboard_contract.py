@@ -24,10 +24,9 @@ import pytest
 from descope import AuthException, DeliveryMethod, DescopeClient
 from descope.management.common import AccessType, PromptType, URLParam
 
-from dashboard.descope import auth, management, outbound, tokens
+from dashboard.descope import Secret, auth, management, outbound, tokens
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
 from tests.support.dashboard import PASSWORD, create_user
 from tests.support.gateway import Gateway, Recorded, start_gateway
 from tests.support.identity import SignedInUser, sign_in_new_user

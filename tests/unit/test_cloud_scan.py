@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from dashboard.descope import Secret
 from dashboard.descope.transport import Transport
 from dashboard.inventory.bulk import offers_bulk_inventory
 from dashboard.inventory.collect import Inventory, collect_inventory
-from dashboard.settings import Secret
 from dashboard.token_status import TokenStatus
 from tests.support.gateway import Gateway, start_gateway
 from tests.support.outbound import fetch_latest

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dashboard.descope import auth
+from dashboard.descope import Secret, auth
 from dashboard.descope.errors import (
     AlreadyExists,
     EmailNotConfigured,
@@ -24,7 +24,6 @@ from dashboard.descope.errors import (
 )
 from dashboard.descope.management import list_tenants
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
 from tests.support.dashboard import PASSWORD, create_user, start_dashboard_broker
 from tests.support.servers import LiveBroker, free_port
 

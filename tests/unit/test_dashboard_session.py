@@ -7,13 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from dashboard.descope import auth
+from dashboard.descope import Secret, auth
 from dashboard.descope.errors import SessionExpired, Unauthorized
 from dashboard.descope.keys import KeySet, issuer_matches
 from dashboard.descope.models import User
 from dashboard.descope.session import Session, call_refreshing, open_session, restore_session
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
 from tests.support.dashboard import PASSWORD, create_user
 from tests.support.servers import LiveBroker
 

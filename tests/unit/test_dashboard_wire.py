@@ -17,11 +17,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from dashboard.descope import events, tokens
+from dashboard.descope import Secret, events, tokens
 from dashboard.descope.errors import NotFound, Unauthorized
 from dashboard.descope.transport import Transport
 from dashboard.inventory.collect import InventoryQuery, collect_inventory
-from dashboard.settings import Secret
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from dashboard.app_listing import load_listing, search_and_sort
+from dashboard.descope import Secret
 from dashboard.descope.connect_flows import confirm_flow
 from dashboard.descope.errors import BadRequest, NotAllowed, NotFound, Unauthorized
 from dashboard.descope.outbound import (
@@ -29,7 +30,6 @@ from dashboard.descope.outbound import (
     with_defaults,
 )
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import CLIENT_SECRET, LANDING, consent, create_demo_app, outcome_of
 from tests.support.provider import LiveProvider
