@@ -12,8 +12,9 @@ The area modules (``auth``, ``outbound``, ``tokens``, ...) are functions taking 
 * neither: an anonymous call (sign-in, sign-up, OTP).
 
 The session lifecycle is the client's own: ``start`` (a sign-in answer), ``restore`` (a
-remembered refresh JWT), ``renew``, ``me`` and ``sign_out``. ``on_behalf_of`` answers a client
-acting as the holder of a refresh JWT someone pasted; that one is never renewed (it is not ours).
+remembered refresh JWT), ``renew``, ``me`` and ``sign_out``. ``holding`` answers a client
+acting as the holder of a refresh JWT it is given (one a person pasted to connect on someone's
+behalf); that one is never renewed: it is not this tab's session.
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ class DescopeClient:
         return None if self._held is not None else self._sessions.get()
 
     @property
-    def acts_on_behalf(self) -> bool:
-        """Whether calls go out with a refresh JWT someone pasted (see ``on_behalf_of``)."""
+    def holds_given_jwt(self) -> bool:
+        """Whether calls go out with a refresh JWT the client was given (see ``holding``)."""
         return self._held is not None
 
     @property
@@ -113,7 +114,7 @@ class DescopeClient:
             return self._holder_id
         return self._signed_in().user.user_id
 
-    def on_behalf_of(self, refresh_jwt: Secret) -> DescopeClient:
+    def holding(self, refresh_jwt: Secret) -> DescopeClient:
         """A client acting as the holder of ``refresh_jwt`` (verified; Unauthorized if not)."""
         claims = self.keys.verify(refresh_jwt.reveal(), drn="DSR")
         other = DescopeClient(self._transport, self.keys, clock=self._clock)

@@ -409,7 +409,7 @@ def connect(client: DescopeClient, request: ConnectRequest) -> str:
     try:
         data = _start_connect(client, request)
     except ApiError as exc:
-        raise _connect_error(exc, explicit_token=client.acts_on_behalf) from exc
+        raise _connect_error(exc, explicit_token=client.holds_given_jwt) from exc
     url = text(mapping(data).get("url"))
     if not url.startswith(("https://", "http://")):
         raise BadRequest("The service answered no usable authorization URL; try again.")

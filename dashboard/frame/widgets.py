@@ -188,7 +188,7 @@ def _client_for(token: Secret | None) -> DescopeClient:
     if token is None:
         return client
     try:
-        return client.on_behalf_of(token)
+        return client.holding(token)
     except Unauthorized as exc:
         raise Unauthorized(TOKEN_REFUSED, status=401) from exc
 
@@ -225,7 +225,7 @@ class ConnectAction:
             tenant_id=tenant_id.strip(),
         )
         client = _client_for(token or None)
-        if not client.acts_on_behalf and client.session is None:
+        if not client.holds_given_jwt and client.session is None:
             raise Unauthorized()
         url = connect(client, request)
         if client.session is not None:  # the provider starts on this person
@@ -260,7 +260,7 @@ def follow_link(pending: PendingConnect, *, label: str = "Open the consent page"
 def _client_of(pending: PendingConnect) -> DescopeClient | None:
     """The client the connect was started with (None once the tab has signed out)."""
     if pending.on_behalf:
-        return current_client().on_behalf_of(pending.on_behalf)
+        return current_client().holding(pending.on_behalf)
     return current_client() if current_session() is not None else None
 
 

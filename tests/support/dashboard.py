@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dashboard.descope import DescopeClient, Secret, Transport
 from tests.support.servers import LiveBroker, free_port, start_broker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,12 @@ def start_dashboard_broker(data_dir: Path, mode: str = "local", **settings: Any)
     serves only Descope's surface (the cloud's stand-in)."""
     extra = {"throttle": TEST_THROTTLE, **settings.pop("extra", {})}
     return start_broker(data_dir, extra=extra, strict_descope=mode == "strict", **settings)
+
+
+def client_of(transport: Transport, refresh_jwt: str | None = None) -> DescopeClient:
+    """A dashboard client over ``transport``, acting as the holder of ``refresh_jwt`` if given."""
+    client = DescopeClient(transport)
+    return client.holding(Secret(refresh_jwt)) if refresh_jwt else client
 
 
 def is_strict(live: LiveBroker) -> bool:
