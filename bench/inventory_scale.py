@@ -24,8 +24,7 @@ from pathlib import Path
 
 from bench.servers import BrokerProcess, start_broker
 from broker.seed import seed_bulk
-from dashboard.descope import Secret
-from dashboard.descope.transport import Transport
+from dashboard.descope import DescopeClient, Secret, Transport
 from dashboard.inventory.page import InventoryPage, PageQuery, fetch_inventory_page
 
 PREFIX = "seeded"
@@ -33,7 +32,7 @@ PREFIX = "seeded"
 
 def _timed(transport: Transport, query: PageQuery) -> tuple[float, InventoryPage]:
     started = time.perf_counter()
-    page = fetch_inventory_page(transport, query)
+    page = fetch_inventory_page(DescopeClient(transport), query)
     return time.perf_counter() - started, page
 
 

@@ -9,13 +9,14 @@ from dashboard.descope import Secret
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.transport import Transport
 from dashboard.inventory.page import InventoryPage, PageQuery, fetch_inventory_page
+from tests.support.dashboard import client_of
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, MAIL, SeededTokens
 
 
 def _page(live: LiveBroker, query: PageQuery) -> InventoryPage:
     with Transport(live.url, live.project_id, Secret(live.management_key)) as transport:
-        return fetch_inventory_page(transport, query)
+        return fetch_inventory_page(client_of(transport), query)
 
 
 def _owners(page: InventoryPage) -> set[tuple[str, str]]:
