@@ -114,15 +114,14 @@ def restore_from_cookie() -> None:
 
 def sign_out() -> None:
     """Log the session out at the target, forget it here and in the browser."""
-    client = current_client()
-    signed_in = current_session() is not None
-    drop_session()
-    _remember(None)
-    if signed_in:
-        try:
-            client.sign_out()
-        except DashboardError as exc:
-            log.info("logout answered %s", type(exc).__name__)
+    try:
+        if current_session() is not None:
+            current_client().sign_out()
+    except DashboardError as exc:
+        log.info("logout answered %s", type(exc).__name__)
+    finally:
+        drop_session()
+        _remember(None)
 
 
 def _minutes(seconds: float) -> str:
