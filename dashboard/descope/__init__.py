@@ -5,7 +5,7 @@ Import from here, never from the modules inside (``__all__`` is the public surfa
 * ``DescopeClient`` (``client.py``) owns the pooled ``Transport``, the tab's ``Session`` (through
   a ``SessionStore``) and refresh-on-401; the UI never handles a JWT or the transport.
 * Calls are functions taking the client: sign-in (``auth``), outbound apps and connect
-  (``outbound``), managed tokens (``tokens``), connect flows and reconnect links
+  (``outbound``), the provider catalog (``catalog``), managed tokens (``tokens``), connect flows and reconnect links
   (``connect_flows``), token history (``events``), access keys and agent calls
   (``access_keys``), users and tenants (``management``).
 * Models are frozen dataclasses parsed at the edge (``models``, and beside their calls);
@@ -30,6 +30,11 @@ from dashboard.descope.auth import (
     password_sign_in,
     password_sign_up,
     read_outbox,
+)
+from dashboard.descope.catalog import (
+    CatalogTemplate,
+    KnownScope,
+    load_catalog,
 )
 from dashboard.descope.client import (
     DescopeClient,
@@ -103,9 +108,7 @@ from dashboard.descope.outbound import (
     NAME_TAKEN,
     REDIRECT_NOT_ALLOWED,
     TOKEN_REFUSED,
-    CatalogTemplate,
     ConnectRequest,
-    KnownScope,
     OutboundApp,
     connect,
     create_app,
@@ -113,7 +116,6 @@ from dashboard.descope.outbound import (
     delete_app,
     list_apps,
     load_app,
-    load_catalog,
     update_app,
     with_defaults,
 )

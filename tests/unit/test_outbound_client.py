@@ -8,10 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from dashboard.app_listing import load_listing, search_and_sort
-from dashboard.descope import Secret
-from dashboard.descope.connect_flows import confirm_flow
-from dashboard.descope.errors import BadRequest, NotAllowed, NotFound, Unauthorized
-from dashboard.descope.outbound import (
+from dashboard.descope import (
     APP_GONE,
     CONNECT_REFUSED,
     NAME_TAKEN,
@@ -19,6 +16,7 @@ from dashboard.descope.outbound import (
     TOKEN_REFUSED,
     ConnectRequest,
     OutboundApp,
+    Secret,
     connect,
     create_app,
     create_by_template,
@@ -29,6 +27,8 @@ from dashboard.descope.outbound import (
     update_app,
     with_defaults,
 )
+from dashboard.descope.connect_flows import confirm_flow
+from dashboard.descope.errors import BadRequest, NotAllowed, NotFound, Unauthorized
 from dashboard.descope.transport import Transport
 from tests.support.dashboard import client_of
 from tests.support.identity import sign_in_new_user

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from broker.outbound.catalog import load_catalog
-from dashboard.descope.outbound import CatalogTemplate, OutboundApp
+from dashboard.descope import CatalogTemplate, OutboundApp
 from dashboard.token_trial import looks_expired, trial_request, variables_from
 
 # The dashboard parses what the broker's catalog endpoint answers (one wire, both ends).
