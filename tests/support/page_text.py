@@ -52,7 +52,9 @@ def rendered_strings(at: AppTest) -> list[tuple[str, str, str]]:
         if hasattr(proto, "ListFields"):
             found.extend(_strings(proto, type(proto).__name__))
         value = getattr(node, "value", None)
-        if hasattr(value, "to_numpy"):  # a table: its cells, as drawn (text, never markdown)
+        if value is not None and hasattr(
+            value, "to_numpy"
+        ):  # a table: its cells, as drawn (text, never markdown)
             found.extend(("Cell", "value", str(cell)) for cell in value.to_numpy().ravel())
     return found
 
