@@ -204,6 +204,33 @@ def test_only_the_transport_imports_httpx() -> None:
     assert importers == ["descope/transport.py"]
 
 
+def _dashboard_sources() -> dict[str, str]:
+    root = Path(__file__).resolve().parents[2]
+    files = [*(root / "dashboard").rglob("*.py"), *(root / "pages").glob("*.py")]
+    return {str(p.relative_to(root)): p.read_text() for p in files}
+
+
+def test_the_ui_imports_the_client_through_its_public_surface() -> None:
+    inner = sorted(
+        path
+        for path, source in _dashboard_sources().items()
+        if not path.startswith("dashboard/descope/") and "from dashboard.descope." in source
+    )
+    assert inner == []
+
+
+def test_only_the_client_and_the_cookie_route_handle_the_session_jwts() -> None:
+    # The client sends them; the cookie route hands the refresh JWT to the browser's HttpOnly
+    # cookie (dashboard/frame/remember.py). No page reveals them or passes them on.
+    revealing = sorted(
+        path
+        for path, source in _dashboard_sources().items()
+        if not path.startswith("dashboard/descope/")
+        and any(f"{jwt}.reveal()" in source for jwt in ("refresh_jwt", "session_jwt"))
+    )
+    assert revealing == ["dashboard/frame/remember.py"]
+
+
 def test_a_broker_that_cannot_email_a_code_is_one_sentence(tmp_path: Path) -> None:
     nowhere = Secret(f"smtp://127.0.0.1:{free_port()}")
     for name, settings, error in (
