@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dashboard.inventory.records import Connection
-from dashboard.token_status import (
+from dashboard.inventory.status import (
     DEFAULT_WINDOWS,
     SEVERITY,
     StatusWindows,

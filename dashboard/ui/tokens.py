@@ -31,9 +31,9 @@ from dashboard.frame.widgets import literal
 from dashboard.inventory.cache import SHARED, CacheKey, cache_key
 from dashboard.inventory.collect import collect_inventory
 from dashboard.inventory.records import Inventory, InventoryQuery, Progress
+from dashboard.inventory.status import DEFAULT_WINDOWS, StatusWindows
 from dashboard.inventory.views import Classified
 from dashboard.settings import get_settings
-from dashboard.token_status import DEFAULT_WINDOWS, StatusWindows
 from dashboard.ui.tokens_actions import SELECTED_KEY, render_outcome
 from dashboard.ui.tokens_detail import hide_reveal_unless, render_detail
 from dashboard.ui.tokens_views import (

@@ -32,7 +32,7 @@ from dashboard.frame.keeper import current_client
 from dashboard.frame.widgets import literal
 from dashboard.inventory.cache import SHARED, Change, removing, replacing
 from dashboard.inventory.records import Connection
-from dashboard.token_trial import TrialRequest, looks_expired
+from dashboard.inventory.trial import TrialRequest, looks_expired
 from dashboard.ui.failures import UNEXPECTED
 
 Action = Literal["refresh", "try", "delete", "disconnect"]

@@ -28,10 +28,10 @@ from dashboard.frame.keeper import current_client
 from dashboard.frame.state import REVEALED_KEY
 from dashboard.frame.widgets import literal, scope_chips
 from dashboard.inventory.cache import forget_inventories
+from dashboard.inventory.inspection import UNVERIFIED, decode_unverified, scope_findings
 from dashboard.inventory.records import Connection
-from dashboard.token_inspection import UNVERIFIED, decode_unverified, scope_findings
-from dashboard.token_status import TokenStatus
-from dashboard.token_trial import trial_request
+from dashboard.inventory.status import TokenStatus
+from dashboard.inventory.trial import trial_request
 from dashboard.ui.tokens_actions import (
     clear_selection,
     fetch_secret_token,

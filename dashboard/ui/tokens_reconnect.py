@@ -26,7 +26,7 @@ from dashboard.frame.navigation import SIGN_IN, page
 from dashboard.frame.state import current_session
 from dashboard.frame.widgets import landing_url, literal, scope_chips
 from dashboard.inventory.records import Connection
-from dashboard.token_status import TokenStatus
+from dashboard.inventory.status import TokenStatus
 
 RECONNECT_PARAM = "reconnect"
 LINK_KEY = "reconnect__link"

@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 import streamlit as st
 
+from dashboard.inventory.status import SEVERITY, TokenStatus
 from dashboard.inventory.views import (
     COLUMNS,
     ENDING,
@@ -20,7 +21,6 @@ from dashboard.inventory.views import (
     status_counts,
     table_rows,
 )
-from dashboard.token_status import SEVERITY, TokenStatus
 from dashboard.ui.tokens_actions import SELECTED_KEY, TABLE_GENERATION_KEY
 
 MATRIX_MAX_OWNERS = 200

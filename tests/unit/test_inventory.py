@@ -17,7 +17,7 @@ from dashboard.descope import Secret
 from dashboard.descope.transport import Transport
 from dashboard.inventory.bulk import offers_bulk_inventory
 from dashboard.inventory.collect import Inventory, InventoryQuery, Progress, collect_inventory
-from dashboard.token_status import TokenStatus
+from dashboard.inventory.status import TokenStatus
 from tests.support.dashboard import client_of
 from tests.support.gateway import Gateway, start_gateway
 from tests.support.provider import start_provider
