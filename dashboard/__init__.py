@@ -7,10 +7,10 @@ root → ``descope`` (the client); ``settings`` is read by the frame and the UI,
 * ``settings.py``, ``demo_mode.py``: where the dashboard points, read once from the environment.
 * ``descope/``: the client: ``DescopeClient`` (transport, session, refresh-on-401), the calls,
   models and errors. No Streamlit.
-* ``inventory/``: the token inventory across users (collect, cache, views). No Streamlit.
+* ``inventory/``: the token inventory across users and what the tokens page computes of it
+  and of one token (status, inspection, trial). No Streamlit.
 * ``frame/``: the Streamlit glue every page runs in (navigation, gates, state, keeper, widgets).
 * ``ui/``: what each page draws.
-* ``app_listing``, ``agent_setup``, ``authorization_url``, ``token_status``,
-  ``token_inspection``, ``token_trial``: the logic behind a page, free of Streamlit (tested
-  without it).
+* ``app_listing``, ``authorization_url``, ``agent_setup``: what the Outbound apps and agents
+  pages compute, free of Streamlit (tested without it).
 """
