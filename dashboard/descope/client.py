@@ -63,7 +63,11 @@ def _as_session_call(exc: Unauthorized) -> SessionExpired:
 
 
 class DescopeClient:
-    """Calls to one Descope project (or the broker) as this tab's user, or with the key."""
+    """Calls to one Descope project (or the broker) as this tab's user, or with the key.
+
+    ``keys`` is the project's key set (the JWKS, shared by the process) that verifies every JWT
+    the client keeps or is given.
+    """
 
     def __init__(
         self,
@@ -99,7 +103,7 @@ class DescopeClient:
 
     @property
     def session(self) -> Session | None:
-        """The signed-in Session (None for a client acting on behalf of a pasted JWT)."""
+        """The signed-in Session (None for a client holding a given refresh JWT)."""
         return None if self._held is not None else self._sessions.get()
 
     @property
