@@ -20,9 +20,9 @@ from pathlib import Path
 from descope import DescopeClient
 
 from bench.servers import BrokerProcess, seed_connections, start_broker
-from dashboard.descope.transport import Transport
-from dashboard.inventory import collect_inventory
-from dashboard.settings import Secret
+from dashboard.descope import DescopeClient as DashboardClient
+from dashboard.descope import Secret, Transport
+from dashboard.inventory.collect import collect_inventory
 
 SDK_PAGE_SIZE = 100
 
@@ -32,7 +32,7 @@ def dashboard_inventory(broker: BrokerProcess) -> tuple[float, int]:
     transport = Transport(broker.url, broker.project_id, Secret(broker.management_key))
     try:
         started = time.perf_counter()
-        inventory = collect_inventory(transport)
+        inventory = collect_inventory(DashboardClient(transport))
         elapsed = time.perf_counter() - started
     finally:
         transport.close()

@@ -4,7 +4,7 @@ One broker process (SQLite, one worker) holding 20,000 users × 5 catalog apps, 
 ``outbound seed``'s ``broker.seed.seed_bulk`` (catalog apps through the management API, users
 and tokens in bulk through the store; not timed in the figure, reported as
 ``inventory_100k_seed_s``). Then, timed, what the
-tokens page asks for with server-side paging (``dashboard.inventory_page.fetch_inventory_page``,
+tokens page asks for with server-side paging (``dashboard.inventory.page.fetch_inventory_page``,
 the broker's inventory extension filtering, paging and counting in the database):
 
 * ``inventory_100k_first_s``: the first page (100 rows) with the KPIs of all 100,000 tokens;
@@ -24,16 +24,15 @@ from pathlib import Path
 
 from bench.servers import BrokerProcess, start_broker
 from broker.seed import seed_bulk
-from dashboard.descope.transport import Transport
-from dashboard.inventory_page import InventoryPage, PageQuery, fetch_inventory_page
-from dashboard.settings import Secret
+from dashboard.descope import DescopeClient, Secret, Transport
+from dashboard.inventory.page import InventoryPage, PageQuery, fetch_inventory_page
 
 PREFIX = "seeded"
 
 
 def _timed(transport: Transport, query: PageQuery) -> tuple[float, InventoryPage]:
     started = time.perf_counter()
-    page = fetch_inventory_page(transport, query)
+    page = fetch_inventory_page(DescopeClient(transport), query)
     return time.perf_counter() - started, page
 
 

@@ -125,7 +125,7 @@ def run_100k(users: int = 20_000, apps: int = 5) -> dict[str, float]:
     """The tokens page at 100,000 tokens (``users`` × ``apps``): the admin's cold load, then a
     filter typed until the table shows the one user's ``apps`` rows.
 
-    Ready for the tokens page's switch to server-side paging (``dashboard.inventory_page``),
+    Ready for the tokens page's switch to server-side paging (``dashboard.inventory.page``),
     and it expects the "Connections" KPI to follow the filters (issue 15); not in
     ``make bench`` until then: today's page collects all 100,000 rows first.
     """

@@ -17,7 +17,10 @@ from pathlib import Path
 import anyio
 from mcp import Client, StdioServerParameters
 
-from dashboard.settings import Secret, Settings
+from dashboard.descope import (
+    Secret,
+)
+from dashboard.settings import Settings
 
 KEY_PLACEHOLDER = "<your access key>"
 PROBE_TIMEOUT_S = 60.0

@@ -14,11 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from dashboard.descope.connect_flows import FlowAnswer
-from dashboard.descope.errors import NotFound
-from dashboard.descope.outbound import OutboundApp, list_apps
-from dashboard.descope.tokens import ManagedToken, apps_with_user_token, latest_user_token
-from dashboard.descope.transport import Transport
+from dashboard.descope import (
+    DescopeClient,
+    FlowAnswer,
+    ManagedToken,
+    NotFound,
+    OutboundApp,
+    apps_with_user_token,
+    latest_user_token,
+    list_apps,
+)
 
 
 @dataclass(frozen=True)
@@ -40,16 +45,17 @@ class AppListing:
         return self.latest.access_token_expiry if self.latest else None
 
 
-def load_listing(transport: Transport, user_id: str, refresh_jwt: str) -> tuple[AppListing, ...]:
+def load_listing(client: DescopeClient) -> tuple[AppListing, ...]:
     """Every app with the user's connection state; token details when a key is configured."""
-    apps = list_apps(transport, token=refresh_jwt)
-    connected = set(apps_with_user_token(transport, user_id, token=refresh_jwt))
+    user_id = client.user_id
+    apps = list_apps(client, as_user=True)
+    connected = set(apps_with_user_token(client, user_id, as_user=True))
     result = []
     for app in apps:
         latest = None
-        if app.id in connected and transport.has_management_key:
+        if app.id in connected and client.has_management_key:
             try:
-                latest = latest_user_token(transport, app.id, user_id)
+                latest = latest_user_token(client, app.id, user_id)
             except NotFound:
                 latest = None
         result.append(AppListing(app=app, connected=app.id in connected, latest=latest))
@@ -72,19 +78,18 @@ def search_and_sort(
     return tuple(sorted(found, key=lambda c: (c.app.name.casefold(), c.app.id), reverse=descending))
 
 
-def connect_fingerprint(
-    transport: Transport, refresh_jwt: str, app_id: str, user_id: str
-) -> tuple[tuple[str, ...], str]:
+def connect_fingerprint(client: DescopeClient, app_id: str) -> tuple[tuple[str, ...], str]:
     """What changes when a connect completes: the connected app ids and the app's latest token id.
 
     The token id (management key only) also changes when an already connected app is connected
     again, e.g. with other scopes.
     """
-    ids = tuple(sorted(apps_with_user_token(transport, user_id, token=refresh_jwt)))
+    user_id = client.user_id
+    ids = tuple(sorted(apps_with_user_token(client, user_id, as_user=True)))
     token_id = ""
-    if transport.has_management_key and app_id in ids:
+    if client.has_management_key and app_id in ids:
         try:
-            token_id = latest_user_token(transport, app_id, user_id).id
+            token_id = latest_user_token(client, app_id, user_id).id
         except NotFound:
             token_id = ""
     return ids, token_id

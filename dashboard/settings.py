@@ -17,40 +17,15 @@ from typing import Literal
 from dotenv import dotenv_values
 
 from dashboard.demo_mode import demo_mode_on
-from dashboard.descope.errors import ConfigurationError
+from dashboard.descope import (
+    ConfigurationError,
+    Secret,
+)
 
 DESCOPE_DEFAULT_BASE_URL = "https://api.descope.com"
 DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8501"
 DEFAULT_ADMIN_ROLES = ("outbound-admin",)
 LOCAL_ENV_FILE = "local.env"
-
-
-class Secret:
-    """A string that never shows itself in a repr, str or traceback; ``reveal()`` to use it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The value in clear, for the one place that sends it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    def __str__(self) -> str:
-        return "**********"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 def base_url_for_project_id(project_id: str) -> str:
@@ -79,6 +54,11 @@ class Settings:
     dashboard_url: str
     # ``outbound up``'s demo, against the embedded broker only (dashboard/demo_mode.py).
     demo_mode: bool = False
+
+    @property
+    def is_local(self) -> bool:
+        """Whether this is the embedded broker (not Descope's cloud)."""
+        return self.target == "local"
 
     @property
     def target_label(self) -> str:

@@ -1,7 +1,7 @@
 """Entrypoint: ``python -m streamlit run dashboard`` (from the repository root).
 
 Streamlit imports this file as a module to find ``app`` (an ``st.App`` with the session-cookie
-route, dashboard/remember.py), then runs the same file as ``__main__`` for every page view.
+route, dashboard/frame/remember.py), then runs the same file as ``__main__`` for every page view.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ if __name__ != "__main__":
     from starlette.middleware import Middleware
 
     from dashboard.demo_mode import LoopbackOnly, demo_mode_on, refusal
-    from dashboard.remember import routes
+    from dashboard.frame.remember import routes
     from dashboard.settings import environment
 
     # Imported once at start-up, before the server answers anything: demo mode refuses to run
@@ -24,9 +24,9 @@ if __name__ != "__main__":
     guard = [Middleware(LoopbackOnly)] if demo_mode_on(env) else []
     app = st.App(__file__, routes=routes(), middleware=guard)
 else:
-    from dashboard.keeper import restore_from_cookie, session_keeper, sync_cookie
-    from dashboard.navigation import build_navigation
-    from dashboard.state import current_session, enter_page, show_flash
+    from dashboard.frame.keeper import restore_from_cookie, session_keeper, sync_cookie
+    from dashboard.frame.navigation import build_navigation
+    from dashboard.frame.state import current_session, enter_page, show_flash
     from dashboard.ui.demo import demo_notice
     from dashboard.ui.failures import errors_as_sentences
 

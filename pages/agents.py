@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.gates import require_session
+from dashboard.frame.gates import require_session
 from dashboard.ui.agents import render_agents_page
 
 render_agents_page(require_session())

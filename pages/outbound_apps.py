@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.gates import require_session
+from dashboard.frame.gates import require_session
 from dashboard.ui.apps import render_outbound_apps
 
 session = require_session()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.navigation import HOME, page
-from dashboard.state import current_session
+from dashboard.frame.navigation import HOME, page
+from dashboard.frame.state import current_session
 from dashboard.ui.sign_in import render_sign_in
 from dashboard.ui.welcome import welcome_on_sign_in
 

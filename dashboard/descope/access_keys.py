@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dashboard.descope.client import DescopeClient
 from dashboard.descope.parsing import mapping, number, text, texts, timestamp
-from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
+from dashboard.descope.secret import Secret
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class AppAgentCalls:
 
 
 def create_access_key(
-    transport: Transport,
+    client: DescopeClient,
     user_id: str,
     name: str,
     *,
@@ -77,15 +77,15 @@ def create_access_key(
     if app_ids:
         body["appIds"] = list(app_ids)
     data = mapping(
-        transport.request("POST", "/v1/mgmt/accesskey/create", management=True, json_body=body)
+        client.call("POST", "/v1/mgmt/accesskey/create", management=True, json_body=body)
     )
     return AccessKey.from_api(mapping(data.get("key"))), Secret(text(data.get("cleartext")))
 
 
-def user_access_keys(transport: Transport, user_id: str) -> tuple[AccessKey, ...]:
+def user_access_keys(client: DescopeClient, user_id: str) -> tuple[AccessKey, ...]:
     """The keys bound to ``user_id``, newest first."""
     data = mapping(
-        transport.request(
+        client.call(
             "POST",
             "/v1/mgmt/accesskey/search",
             management=True,
@@ -101,20 +101,18 @@ def user_access_keys(transport: Transport, user_id: str) -> tuple[AccessKey, ...
     return tuple(keys)
 
 
-def delete_access_key(transport: Transport, key_id: str) -> None:
+def delete_access_key(client: DescopeClient, key_id: str) -> None:
     """Delete a key for good (the sessions it was exchanged for end at once)."""
-    transport.request(
-        "POST", "/v1/mgmt/accesskey/delete", management=True, json_body={"id": key_id}
-    )
+    client.call("POST", "/v1/mgmt/accesskey/delete", management=True, json_body={"id": key_id})
 
 
-def agent_calls(transport: Transport, session_jwt: str, days: int = 7) -> tuple[AppAgentCalls, ...]:
+def agent_calls(client: DescopeClient, days: int = 7) -> tuple[AppAgentCalls, ...]:
     """Agent calls per app over the last ``days`` (the broker checks the admin role)."""
     data = mapping(
-        transport.request(
+        client.call(
             "GET",
             "/v1/x/agents/calls/summary",
-            token=session_jwt,
+            as_user="session",
             params={"days": str(days)},
         )
     )

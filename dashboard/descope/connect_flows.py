@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dashboard.descope.client import DescopeClient
 from dashboard.descope.errors import ApiError, BadRequest, NotAllowed, NotFound
 from dashboard.descope.parsing import mapping, text, texts, timestamp
-from dashboard.descope.transport import Transport
 
 # Descope's code for a path that does not exist; any other 404 is about the thing asked for.
 NO_SUCH_PATH = "E011006"
@@ -67,14 +67,17 @@ def _unsupported(exc: NotFound) -> bool:
     return exc.code in ("", NO_SUCH_PATH)
 
 
-def confirm_flow(transport: Transport, flow: str, token: str | None) -> FlowAnswer | None:
-    """The flow's outcome, confirmed as the holder of ``token`` (None: nobody signed in).
+def confirm_flow(client: DescopeClient, flow: str, *, as_user: bool) -> FlowAnswer | None:
+    """The flow's outcome, confirmed as the client's user (``as_user``) or by nobody signed in.
 
     None where the target has no such extension (Descope cloud, a strict broker).
     """
     try:
-        data = transport.request(
-            "POST", "/v1/x/outbound/oauth/confirm", token=token, json_body={"flow": flow}
+        data = client.call(
+            "POST",
+            "/v1/x/outbound/oauth/confirm",
+            as_user="refresh" if as_user else None,
+            json_body={"flow": flow},
         )
     except NotFound as exc:
         if _unsupported(exc):
@@ -91,12 +94,12 @@ class FlowStatus:
     error: str = ""
 
 
-def flow_status(transport: Transport, token: str, state: str) -> FlowStatus | None:
+def flow_status(client: DescopeClient, state: str) -> FlowStatus | None:
     """The status of the caller's own connect, or None when the target cannot say."""
     try:
         data = mapping(
-            transport.request(
-                "POST", "/v1/x/outbound/oauth/status", token=token, json_body={"state": state}
+            client.call(
+                "POST", "/v1/x/outbound/oauth/status", as_user="refresh", json_body={"state": state}
             )
         )
     except NotFound:
@@ -116,11 +119,11 @@ class ReconnectLink:
     expires_at: datetime | None
 
 
-def create_reconnect_link(transport: Transport, token_id: str) -> ReconnectLink | None:
+def create_reconnect_link(client: DescopeClient, token_id: str) -> ReconnectLink | None:
     """A new reconnect link for a dead token (management key); None where unsupported."""
     try:
         data = mapping(
-            transport.request(
+            client.call(
                 "POST",
                 "/v1/x/mgmt/outbound/reconnect/link",
                 management=True,
@@ -151,13 +154,13 @@ def create_reconnect_link(transport: Transport, token_id: str) -> ReconnectLink 
     )
 
 
-def start_reconnect(transport: Transport, token: str, link: str, redirect_url: str) -> str:
+def start_reconnect(client: DescopeClient, link: str, redirect_url: str) -> str:
     """Use a reconnect link as the signed-in user; answers the authorization URL."""
     try:
-        data = transport.request(
+        data = client.call(
             "POST",
             "/v1/x/outbound/oauth/reconnect",
-            token=token,
+            as_user="refresh",
             json_body={"link": link, "redirectUrl": redirect_url},
         )
     except (BadRequest, NotAllowed, NotFound) as exc:

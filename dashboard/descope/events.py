@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dashboard.descope.client import DescopeClient
 from dashboard.descope.errors import NotFound
 from dashboard.descope.parsing import mapping, number, text, texts, timestamp
-from dashboard.descope.transport import Transport
 
 _LABELS = {
     "connected": "Connected",
@@ -121,12 +121,10 @@ class TokenEvent:
         )
 
 
-def token_history(transport: Transport, token_id: str) -> tuple[TokenEvent, ...] | None:
+def token_history(client: DescopeClient, token_id: str) -> tuple[TokenEvent, ...] | None:
     """A token's events, oldest first; None where the service keeps no readable history."""
     try:
-        data = transport.request(
-            "GET", "/v1/x/events", management=True, params={"tokenId": token_id}
-        )
+        data = client.call("GET", "/v1/x/events", management=True, params={"tokenId": token_id})
     except NotFound:
         return None
     items = mapping(data).get("events")
@@ -146,13 +144,13 @@ def was_deleted(events: tuple[TokenEvent, ...]) -> bool:
     return any(e.kind == "disconnected" for e in events)
 
 
-def record_reveal(transport: Transport, token_id: str, refresh_jwt: str) -> bool:
-    """Record that the holder of ``refresh_jwt`` revealed the token; False where not offered."""
+def record_reveal(client: DescopeClient, token_id: str) -> bool:
+    """Record that the client's user revealed the token; False where not offered."""
     try:
-        transport.request(
+        client.call(
             "POST",
             "/v1/x/outbound/token/revealed",
-            token=refresh_jwt,
+            as_user="refresh",
             management=True,
             json_body={"tokenId": token_id},
         )

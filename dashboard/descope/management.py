@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dashboard.descope.client import DescopeClient
 from dashboard.descope.models import User
 from dashboard.descope.parsing import mapping, number, text
-from dashboard.descope.transport import Transport
 
 USER_PAGE_SIZE = 100
 
@@ -42,7 +42,7 @@ class Tenant:
 
 
 def search_users(
-    transport: Transport,
+    client: DescopeClient,
     *,
     page: int = 0,
     limit: int = USER_PAGE_SIZE,
@@ -55,9 +55,7 @@ def search_users(
         body["text"] = text_filter
     if user_ids:
         body["userIds"] = list(user_ids)
-    data = mapping(
-        transport.request("POST", "/v2/mgmt/user/search", management=True, json_body=body)
-    )
+    data = mapping(client.call("POST", "/v2/mgmt/user/search", management=True, json_body=body))
     items = data.get("users")
     users = (
         tuple(User.from_api(u) for u in items if isinstance(u, Mapping))
@@ -70,9 +68,9 @@ def search_users(
     return UserPage(users=users, total=known, page=page, limit=limit)
 
 
-def list_tenants(transport: Transport) -> tuple[Tenant, ...]:
+def list_tenants(client: DescopeClient) -> tuple[Tenant, ...]:
     """Every tenant of the project (``GET /v1/mgmt/tenant/all``)."""
-    data = mapping(transport.request("GET", "/v1/mgmt/tenant/all", management=True))
+    data = mapping(client.call("GET", "/v1/mgmt/tenant/all", management=True))
     items = data.get("tenants")
     if not isinstance(items, list):
         return ()

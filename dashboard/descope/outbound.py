@@ -1,9 +1,8 @@
 """Outbound apps (reference §2, §3.1–§3.2): the app and catalog models, CRUD, catalog, connect.
 
 Management calls (``Bearer pid:key``) create, update, delete and load apps. Listing apps and
-connecting work with a user's refresh JWT alone (``token=``), as Descope's widget does. The
-catalog (``GET /v1/x/outbound/catalog``) is an extension of the embedded broker: Descope cloud
-answers 404, which ``load_catalog`` reports as ``None``.
+connecting work with a user's refresh JWT alone (``as_user``), as Descope's widget does. The
+provider catalog is in ``catalog.py``.
 
 Errors keep their class but carry a sentence for what they mean here: an app that is gone, a
 redirect URL that is not allowed, a connect the service refused.
@@ -12,9 +11,10 @@ redirect URL that is not allowed, a connect the service refused.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from dashboard.descope.client import DescopeClient
 from dashboard.descope.errors import (
     ApiError,
     BadRequest,
@@ -23,8 +23,7 @@ from dashboard.descope.errors import (
     Unauthorized,
 )
 from dashboard.descope.parsing import mapping, text, texts
-from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
+from dashboard.descope.secret import Secret
 
 APP_GONE = "That app no longer exists (it may have just been deleted); the list has been reloaded."
 REDIRECT_NOT_ALLOWED = (
@@ -146,75 +145,6 @@ class OutboundApp:
         return body
 
 
-@dataclass(frozen=True)
-class KnownScope:
-    """A scope the catalog knows for a provider, with what it lets the app do."""
-
-    name: str
-    description: str
-
-
-@dataclass(frozen=True)
-class CatalogTemplate:
-    """A provider template of the broker's catalog extension (endpoints, known scopes, quirks)."""
-
-    id: str
-    name: str
-    description: str
-    logo: str
-    default_scopes: tuple[str, ...]
-    scopes: tuple[KnownScope, ...]
-    variables: tuple[str, ...] = ()
-    relative: bool = False
-    test_url: str = ""
-    notes: str = ""
-    # "Try the token" and URL placeholders (extensions of the catalog; empty when absent).
-    authorization_url: str = ""
-    token_url: str = ""
-    test_method: str = "GET"
-    test_headers: Mapping[str, str] = field(default_factory=dict)
-    test_body: str = ""
-    variable_defaults: Mapping[str, str] = field(default_factory=dict)
-    expired_token_codes: tuple[str, ...] = ()
-
-    def describe(self, scope: str) -> str:
-        """What ``scope`` lets the app do, or ``""`` when the catalog does not say."""
-        return next((s.description for s in self.scopes if s.name == scope), "")
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> CatalogTemplate:
-        """Parse one template of ``{templates:[…]}``."""
-        scopes = tuple(
-            KnownScope(text(mapping(s).get("name")), text(mapping(s).get("description")))
-            for s in data.get("scopes") or []
-            if text(mapping(s).get("name"))
-        )
-        return cls(
-            id=text(data.get("id")),
-            name=text(data.get("name")),
-            description=text(data.get("description")),
-            logo=text(data.get("logo")),
-            default_scopes=texts(data.get("defaultScopes")),
-            scopes=scopes,
-            variables=texts(data.get("variables")),
-            relative=bool(data.get("relative")),
-            test_url=text(data.get("testUrl")),
-            notes=text(data.get("notes")),
-            authorization_url=text(data.get("authorizationUrl")),
-            token_url=text(data.get("tokenUrl")),
-            test_method=text(data.get("testMethod")).upper() or "GET",
-            test_headers=_strings(data.get("testHeaders")),
-            test_body=text(data.get("testBody")),
-            variable_defaults=_strings(data.get("variableDefaults")),
-            expired_token_codes=texts(data.get("expiredTokenCodes")),
-        )
-
-
-def _strings(value: Any) -> dict[str, str]:
-    """A JSON object of strings (anything else dropped)."""
-    return {str(k): v for k, v in mapping(value).items() if isinstance(v, str) and k}
-
-
 def _as(kind: type[ApiError], sentence: str, exc: ApiError) -> ApiError:
     """``exc`` re-raised as ``kind`` with the sentence of what it means here."""
     return kind(sentence, status=exc.status, code=exc.code, detail=exc.detail)
@@ -224,19 +154,24 @@ def _app_gone(exc: NotFound) -> ApiError:
     return _as(NotFound, APP_GONE, exc)
 
 
-def list_apps(transport: Transport, *, token: str | None = None) -> tuple[OutboundApp, ...]:
-    """Every outbound app: with the management key, or with a user's refresh JWT (``token``)."""
-    data = transport.request("GET", "/v1/mgmt/outbound/apps", token=token, management=token is None)
+def list_apps(client: DescopeClient, *, as_user: bool = False) -> tuple[OutboundApp, ...]:
+    """Every outbound app: with the management key, or as the client's user (``as_user``)."""
+    data = client.call(
+        "GET",
+        "/v1/mgmt/outbound/apps",
+        as_user="refresh" if as_user else None,
+        management=not as_user,
+    )
     items = mapping(data).get("apps")
     return tuple(
         OutboundApp.from_api(a) for a in items or [] if isinstance(a, Mapping) and a.get("id")
     )
 
 
-def load_app(transport: Transport, app_id: str) -> OutboundApp:
+def load_app(client: DescopeClient, app_id: str) -> OutboundApp:
     """One app by id (management key); NotFound with APP_GONE when it does not exist."""
     try:
-        data = transport.request("GET", f"/v1/mgmt/outbound/app/{app_id}", management=True)
+        data = client.call("GET", f"/v1/mgmt/outbound/app/{app_id}", management=True)
     except NotFound as exc:
         raise _app_gone(exc) from exc
     return OutboundApp.from_api(mapping(mapping(data).get("app")))
@@ -251,23 +186,21 @@ def _name_taken(exc: BadRequest) -> ApiError:
 
 
 def create_app(
-    transport: Transport, app: OutboundApp, client_secret: Secret | None = None
+    client: DescopeClient, app: OutboundApp, client_secret: Secret | None = None
 ) -> OutboundApp:
     """Create a custom OAuth app (the secret is sent once and never read back)."""
     body = app.to_api()
     if client_secret:
         body["clientSecret"] = client_secret.reveal()
     try:
-        data = transport.request(
-            "POST", "/v1/mgmt/outbound/app/create", management=True, json_body=body
-        )
+        data = client.call("POST", "/v1/mgmt/outbound/app/create", management=True, json_body=body)
     except BadRequest as exc:
         raise _name_taken(exc) from exc
     return _created(data)
 
 
 def create_by_template(
-    transport: Transport,
+    client: DescopeClient,
     template_id: str,
     *,
     app_id: str = "",
@@ -289,7 +222,7 @@ def create_by_template(
     if variables:
         body["variables"] = dict(variables)
     try:
-        data = transport.request(
+        data = client.call(
             "POST", "/v1/mgmt/outbound/app/create/bytemplate", management=True, json_body=body
         )
     except BadRequest as exc:
@@ -298,14 +231,14 @@ def create_by_template(
 
 
 def update_app(
-    transport: Transport, app: OutboundApp, client_secret: Secret | None = None
+    client: DescopeClient, app: OutboundApp, client_secret: Secret | None = None
 ) -> OutboundApp:
     """Replace an app's fields (``{app:{…}}``); the stored secret is kept unless one is given."""
     body = app.to_api()
     if client_secret:
         body["clientSecret"] = client_secret.reveal()
     try:
-        data = transport.request(
+        data = client.call(
             "POST", "/v1/mgmt/outbound/app/update", management=True, json_body={"app": body}
         )
     except NotFound as exc:
@@ -321,30 +254,14 @@ def with_defaults(app: OutboundApp, scopes: Sequence[str], redirect_url: str) ->
     return replace(app, default_scopes=cleaned, default_redirect_url=redirect_url.strip())
 
 
-def delete_app(transport: Transport, app_id: str) -> None:
+def delete_app(client: DescopeClient, app_id: str) -> None:
     """Delete an app (and, on the service, every token stored for it)."""
     try:
-        transport.request(
+        client.call(
             "POST", "/v1/mgmt/outbound/app/delete", management=True, json_body={"id": app_id}
         )
     except NotFound as exc:
         raise _app_gone(exc) from exc
-
-
-def load_catalog(
-    transport: Transport, *, token: str | None = None
-) -> tuple[CatalogTemplate, ...] | None:
-    """The broker's provider catalog, or None where the target has none (Descope cloud: 404)."""
-    try:
-        data = transport.request(
-            "GET", "/v1/x/outbound/catalog", token=token, management=token is None
-        )
-    except NotFound:
-        return None
-    items = mapping(data).get("templates")
-    return tuple(
-        CatalogTemplate.from_api(t) for t in items or [] if isinstance(t, Mapping) and t.get("id")
-    )
 
 
 @dataclass(frozen=True)
@@ -386,26 +303,24 @@ CONNECT_PATH = "/v1/outbound/oauth/connect"  # core-js, Descope's sample (refere
 MANAGEMENT_CONNECT_PATH = "/v1/mgmt/outbound/app/connect"  # the API docs, agent-auth
 
 
-def _start_connect(transport: Transport, refresh_jwt: str, request: ConnectRequest) -> Any:
+def _start_connect(client: DescopeClient, request: ConnectRequest) -> Any:
     """POST connect as core-js does; where that path is unknown (404 ``E011006``, "endpoint not
     found"), the documented management connect with the same refresh JWT and body."""
     body = request.to_api()
     try:
-        return transport.request("POST", CONNECT_PATH, token=refresh_jwt, json_body=body)
+        return client.call("POST", CONNECT_PATH, as_user="refresh", json_body=body)
     except NotFound as exc:
         if exc.code != "E011006" or "endpoint" not in exc.detail.lower():
             raise
-    return transport.request("POST", MANAGEMENT_CONNECT_PATH, token=refresh_jwt, json_body=body)
+    return client.call("POST", MANAGEMENT_CONNECT_PATH, as_user="refresh", json_body=body)
 
 
-def connect(
-    transport: Transport, refresh_jwt: str, request: ConnectRequest, *, explicit_token: bool = False
-) -> str:
-    """Start a connect for the holder of ``refresh_jwt``; answers the authorization URL."""
+def connect(client: DescopeClient, request: ConnectRequest) -> str:
+    """Start a connect as the client's user; answers the authorization URL."""
     try:
-        data = _start_connect(transport, refresh_jwt, request)
+        data = _start_connect(client, request)
     except ApiError as exc:
-        raise _connect_error(exc, explicit_token=explicit_token) from exc
+        raise _connect_error(exc, explicit_token=client.holds_given_jwt) from exc
     url = text(mapping(data).get("url"))
     if not url.startswith(("https://", "http://")):
         raise BadRequest("The service answered no usable authorization URL; try again.")

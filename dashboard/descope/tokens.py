@@ -1,7 +1,7 @@
 """Managed outbound tokens: fetch, list the apps a user is connected to, delete (§3.3–§3.5).
 
 Every call is a management call (``Bearer pid:key``) except ``apps_with_user_token``, which a
-signed-in user may also make about themselves with their refresh JWT (``token=``). Tokens come
+signed-in user may also make about themselves with their refresh JWT (``as_user``). Tokens come
 back as ``ManagedToken`` with the access and refresh tokens wrapped in ``Secret``: a repr, a log
 line or a cache never shows them; ``reveal()`` is the one explicit way out.
 """
@@ -13,14 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from dashboard.descope.client import DescopeClient
 from dashboard.descope.errors import ApiError, NotFound
 from dashboard.descope.fetch_errors import NOT_CONNECTED as NOT_CONNECTED
 from dashboard.descope.fetch_errors import ProviderUnavailable as ProviderUnavailable
 from dashboard.descope.fetch_errors import TokenRefused as TokenRefused
 from dashboard.descope.fetch_errors import fetch_error
 from dashboard.descope.parsing import mapping, number, text, texts, timestamp
-from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
+from dashboard.descope.secret import Secret
 
 _UNFETCHED = "unfetched:"
 
@@ -225,9 +225,9 @@ def _options(force_refresh: bool, with_refresh_token: bool) -> dict[str, bool] |
     return options or None
 
 
-def _fetch(transport: Transport, path: str, body: dict[str, Any]) -> ManagedToken:
+def _fetch(client: DescopeClient, path: str, body: dict[str, Any]) -> ManagedToken:
     try:
-        data = transport.request("POST", path, management=True, json_body=body)
+        data = client.call("POST", path, management=True, json_body=body)
     except ApiError as exc:
         refused = fetch_error(exc)
         if refused is exc:
@@ -255,7 +255,7 @@ def _body(
 
 
 def latest_user_token(
-    transport: Transport,
+    client: DescopeClient,
     app_id: str,
     user_id: str,
     *,
@@ -270,11 +270,11 @@ def latest_user_token(
         force_refresh=force_refresh,
         with_refresh_token=with_refresh_token,
     )
-    return _fetch(transport, "/v1/mgmt/outbound/app/user/token/latest", body)
+    return _fetch(client, "/v1/mgmt/outbound/app/user/token/latest", body)
 
 
 def user_token_by_scopes(
-    transport: Transport,
+    client: DescopeClient,
     app_id: str,
     user_id: str,
     scopes: Sequence[str],
@@ -291,11 +291,11 @@ def user_token_by_scopes(
         force_refresh=force_refresh,
         with_refresh_token=with_refresh_token,
     )
-    return _fetch(transport, "/v1/mgmt/outbound/app/user/token", body)
+    return _fetch(client, "/v1/mgmt/outbound/app/user/token", body)
 
 
 def latest_tenant_token(
-    transport: Transport,
+    client: DescopeClient,
     app_id: str,
     tenant_id: str,
     *,
@@ -309,11 +309,11 @@ def latest_tenant_token(
         force_refresh=force_refresh,
         with_refresh_token=with_refresh_token,
     )
-    return _fetch(transport, "/v1/mgmt/outbound/app/tenant/token/latest", body)
+    return _fetch(client, "/v1/mgmt/outbound/app/tenant/token/latest", body)
 
 
 def tenant_token_by_scopes(
-    transport: Transport,
+    client: DescopeClient,
     app_id: str,
     tenant_id: str,
     scopes: Sequence[str],
@@ -329,50 +329,48 @@ def tenant_token_by_scopes(
         force_refresh=force_refresh,
         with_refresh_token=with_refresh_token,
     )
-    return _fetch(transport, "/v1/mgmt/outbound/app/tenant/token", body)
+    return _fetch(client, "/v1/mgmt/outbound/app/tenant/token", body)
 
 
 def apps_with_user_token(
-    transport: Transport,
+    client: DescopeClient,
     user_id: str,
     *,
     tenant_id: str | None = None,
-    token: str | None = None,
+    as_user: bool = False,
 ) -> tuple[str, ...]:
     """Ids of the apps a user holds a usable token for.
 
-    With the management key by default; with ``token`` (a user's refresh JWT) the user asks
+    With the management key by default; ``as_user`` (the client's user's refresh JWT) asks
     about themselves and sends ``userId=<me>``, as Descope's outbound-applications widget does
     (reference §8).
     """
     params = {k: v for k, v in (("userId", user_id), ("tenantId", tenant_id)) if v}
-    data = transport.request(
+    data = client.call(
         "GET",
         "/v1/mgmt/outbound/apps-with-user-token",
-        token=token,
-        management=token is None,
+        as_user="refresh" if as_user else None,
+        management=not as_user,
         params=params,
     )
     return texts(mapping(data).get("appIds"))
 
 
 def delete_user_tokens(
-    transport: Transport, *, app_id: str | None = None, user_id: str | None = None
+    client: DescopeClient, *, app_id: str | None = None, user_id: str | None = None
 ) -> DeleteOutcome:
     """Delete (and, on the broker, revoke) the tokens of an app and/or a user."""
     params = {k: v for k, v in (("appId", app_id), ("userId", user_id)) if v}
     if not params:
         raise ValueError("delete_user_tokens needs an app id or a user id")
-    data = transport.request(
-        "DELETE", "/v1/mgmt/outbound/user/tokens", management=True, params=params
-    )
+    data = client.call("DELETE", "/v1/mgmt/outbound/user/tokens", management=True, params=params)
     return DeleteOutcome.from_api(data)
 
 
-def delete_token(transport: Transport, token_id: str) -> DeleteOutcome:
+def delete_token(client: DescopeClient, token_id: str) -> DeleteOutcome:
     """Delete (and, on the broker, revoke) one token by its id."""
     try:
-        data = transport.request(
+        data = client.call(
             "DELETE", "/v1/mgmt/outbound/token", management=True, params={"id": token_id}
         )
     except NotFound as exc:

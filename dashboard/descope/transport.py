@@ -3,7 +3,12 @@
 One pooled ``httpx.Client`` per target is shared by every Streamlit session (httpx documents
 ``Client`` as safe to share between threads). Nothing per user is ever set on it: the bearer is
 composed per request (reference §1.1: ``Bearer <projectId>[:<jwt>][:<managementKey>]``) and
-cookies are neither kept nor sent. Area modules call ``Transport.request``; they never see httpx.
+cookies are neither kept nor sent. Area modules call the client (``client.py``), which calls
+``Transport.request``; neither sees httpx.
+
+A user call's JWT is a ``Credential``: where the JWT comes from and how to renew it. It is sent
+through ``RenewingAuth``, an ``httpx.Auth`` whose ``auth_flow`` adds the bearer, and on a 401
+renews the credential once and sends the request again (httpx's documented refresh pattern).
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,7 +38,7 @@ from dashboard.descope.errors import (
     Unreachable,
     WrongCode,
 )
-from dashboard.settings import Secret, Settings
+from dashboard.descope.secret import Secret
 
 SDK_NAME = "outbound-dashboard"
 SDK_VERSION = "0.1.0"
@@ -89,6 +95,36 @@ def error_for(response: httpx.Response) -> ApiError:
     if kind is None:
         return ServerError(status=status, code=code, detail=detail)
     return kind(status=status, code=code, detail=detail)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A user call's JWT, read when the call is sent, and how to renew it after a 401.
+
+    ``renew`` is None for a JWT the dashboard cannot renew (one a person pasted).
+    """
+
+    jwt: Callable[[], str]
+    renew: Callable[[], object] | None = None
+
+
+class RenewingAuth(httpx.Auth):
+    """The bearer of ``credential``; after a 401, renew it once and send the request again."""
+
+    requires_response_body = True  # the 401's body is read before the retry
+
+    def __init__(self, bearer: Callable[[str], str], credential: Credential) -> None:
+        self._bearer = bearer
+        self._credential = credential
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Send with the credential; on a 401 renew it (if it can be) and send once more."""
+        request.headers["Authorization"] = self._bearer(self._credential.jwt())
+        response = yield request
+        if response.status_code == 401 and self._credential.renew is not None:
+            self._credential.renew()
+            request.headers["Authorization"] = self._bearer(self._credential.jwt())
+            yield request
 
 
 class Transport:
@@ -154,6 +190,7 @@ class Transport:
         path: str,
         *,
         token: str | None = None,
+        credential: Credential | None = None,
         management: bool = False,
         management_key: Secret | None = None,
         json_body: Mapping[str, Any] | None = None,
@@ -161,20 +198,27 @@ class Transport:
     ) -> Any:
         """Send one call and return its parsed JSON; raise a DashboardError on any failure.
 
-        A 429 is waited out once when ``Retry-After`` is within ``max_wait_s``; otherwise, or
-        when it comes again, it raises Throttled with the wait.
+        The JWT is ``token``, or ``credential``'s (renewed once after a 401). A 429 is waited
+        out once when ``Retry-After`` is within ``max_wait_s``; otherwise, or when it comes
+        again, it raises Throttled with the wait.
         """
-        headers = {
-            "Authorization": self.bearer(
+        headers: dict[str, str] = {}
+        auth: httpx.Auth | None = None
+        if credential is None:
+            headers["Authorization"] = self.bearer(
                 token, management=management, management_key=management_key
             )
-        }
+        else:
+            auth = RenewingAuth(
+                lambda jwt: self.bearer(jwt, management=management, management_key=management_key),
+                credential,
+            )
         content = json.dumps(json_body) if json_body is not None else None
         waited = False
         while True:
             try:
                 response = self._client.request(
-                    method, path, headers=headers, content=content, params=params
+                    method, path, headers=headers, content=content, params=params, auth=auth
                 )
             except httpx.TimeoutException as exc:
                 log.warning("%s %s timed out", method, path)
@@ -253,12 +297,14 @@ _shared: dict[tuple[str, str], Transport] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_transport(settings: Settings) -> Transport:
+def shared_transport(
+    base_url: str, project_id: str, management_key: Secret | None = None
+) -> Transport:
     """The process-wide transport for a target (one pool, shared by every session)."""
-    key = (settings.base_url, settings.project_id)
+    key = (base_url, project_id)
     with _shared_lock:
         transport = _shared.get(key)
         if transport is None:
-            transport = Transport(settings.base_url, settings.project_id, settings.management_key)
+            transport = Transport(base_url, project_id, management_key)
             _shared[key] = transport
         return transport

@@ -12,12 +12,18 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from dashboard.agent_setup import ProbeFailed, ServerCommand, client_config, list_tools
-from dashboard.descope import access_keys
-from dashboard.descope.access_keys import AccessKey
-from dashboard.gates import is_admin
-from dashboard.session import Session
-from dashboard.settings import Secret, Settings
-from dashboard.target import current_target
+from dashboard.descope import (
+    AccessKey,
+    Secret,
+    Session,
+    agent_calls,
+    create_access_key,
+    delete_access_key,
+    user_access_keys,
+)
+from dashboard.frame.gates import is_admin
+from dashboard.frame.keeper import current_client
+from dashboard.settings import Settings, get_settings
 from dashboard.ui.failures import errors_as_sentences
 
 FRESH_KEY = "agents__fresh_key"
@@ -43,8 +49,8 @@ def _create_form(session: Session) -> None:
     days = EXPIRIES[str(expiry)]
     expire_time = int((datetime.now(UTC) + timedelta(days=days)).timestamp()) if days else 0
     app_ids = [a.strip() for a in apps.split(",") if a.strip()]
-    key, cleartext = access_keys.create_access_key(
-        current_target().transport,
+    key, cleartext = create_access_key(
+        current_client(),
         session.user.user_id,
         name.strip() or "agent",
         expire_time=expire_time,
@@ -59,7 +65,7 @@ def _fresh_key(command: ServerCommand) -> None:
         return
     key_id, cleartext = fresh
     assert isinstance(cleartext, Secret)
-    settings = current_target().settings
+    settings = get_settings()
     with st.container(border=True, key="agents__fresh"):
         st.success(
             "Access key created. It is shown only now: turn on “Show the key”, copy the "
@@ -116,16 +122,14 @@ def _key_table(keys: tuple[AccessKey, ...]) -> None:
         if st.button("Revoke", icon=":material/delete:", key="agents__revoke"):
             # Only ids listed for this user can be picked: the management key never touches
             # another person's key from this page.
-            access_keys.delete_access_key(current_target().transport, str(chosen))
+            delete_access_key(current_client(), str(chosen))
             st.toast("Access key revoked; agents using it stop working now.")
             st.rerun()
 
 
-def _admin_figures(session: Session) -> None:
+def _admin_figures() -> None:
     st.subheader("Agent calls (last 7 days)")
-    figures = access_keys.agent_calls(
-        current_target().transport, session.session_jwt.reveal(), days=7
-    )
+    figures = agent_calls(current_client(), days=7)
     if not figures:
         st.caption("No agent has called a provider yet.")
         return
@@ -144,19 +148,19 @@ def _admin_figures(session: Session) -> None:
 def render_agents_page(session: Session) -> None:
     """The whole page for the signed-in user (admins see agent figures too)."""
     st.title("Use with an agent")
-    target = current_target()
+    settings = get_settings()
     st.markdown(
         "Give an AI agent your connections without giving it a token: the agent talks to "
         "`outbound mcp`, which calls providers through the broker with your tokens."
     )
-    if not target.is_local:
+    if not settings.is_local:
         st.info(LOCAL_ONLY, icon=":material/info:")
     command = ServerCommand.here()
     with errors_as_sentences():
         _create_form(session)
         _fresh_key(command)
-        _key_table(access_keys.user_access_keys(target.transport, session.user.user_id))
+        _key_table(user_access_keys(current_client(), session.user.user_id))
         st.subheader("MCP client configuration")
-        st.code(client_config(target.settings, None, command), language="json")
-        if target.is_local and is_admin(session):
-            _admin_figures(session)
+        st.code(client_config(settings, None, command), language="json")
+        if settings.is_local and is_admin(session):
+            _admin_figures()

@@ -13,20 +13,16 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard.app_listing import AppListing, load_listing, search_and_sort
-from dashboard.descope.errors import DashboardError
-from dashboard.descope.outbound import CatalogTemplate, load_catalog
-from dashboard.descope.tokens import delete_user_tokens
-from dashboard.gates import is_admin
-from dashboard.inventory import InventoryQuery, collect_inventory
-from dashboard.inventory_cache import SHARED, cache_key, forget_inventories
-from dashboard.keeper import with_session
-from dashboard.session import Session
-from dashboard.target import current_target
-from dashboard.ui.apps_admin import render_admin
-from dashboard.ui.apps_connect import SELECTED_KEY, render_connect_options, render_pending
-from dashboard.ui.apps_notice import notify, show_notice
-from dashboard.ui.welcome import welcome_on_apps
-from dashboard.widgets import (
+from dashboard.descope import (
+    CatalogTemplate,
+    DashboardError,
+    Session,
+    delete_user_tokens,
+    load_catalog,
+)
+from dashboard.frame.gates import is_admin
+from dashboard.frame.keeper import current_client
+from dashboard.frame.widgets import (
     app_logo,
     current_connect,
     literal,
@@ -34,6 +30,13 @@ from dashboard.widgets import (
     scope_chips,
     watch_connect,
 )
+from dashboard.inventory.cache import SHARED, cache_key, forget_inventories
+from dashboard.inventory.collect import InventoryQuery, collect_inventory
+from dashboard.settings import get_settings
+from dashboard.ui.apps_admin import render_admin
+from dashboard.ui.apps_connect import SELECTED_KEY, render_connect_options, render_pending
+from dashboard.ui.apps_notice import notify, show_notice
+from dashboard.ui.welcome import welcome_on_apps
 
 DISCONNECT_KEY = "apps__disconnect"
 NO_CATALOG = (
@@ -75,7 +78,7 @@ def _disconnect(app_id: str, app_name: str, user_id: str) -> None:
     """Delete the user's tokens for the app; the outcome (with revocation) as the notice."""
     st.session_state.pop(DISCONNECT_KEY, None)
     try:
-        outcome = delete_user_tokens(current_target().transport, app_id=app_id, user_id=user_id)
+        outcome = delete_user_tokens(current_client(), app_id=app_id, user_id=user_id)
     except DashboardError as exc:
         notify("error", exc.sentence)
         return
@@ -113,12 +116,12 @@ def connection_counts() -> Counter[str]:
 
     Admins only (the caller checks): it reads every user's tokens through the management key.
     """
-    target = current_target()
-    key = cache_key(target.settings.base_url, target.settings.project_id, InventoryQuery())
+    settings = get_settings()
+    key = cache_key(settings.base_url, settings.project_id, InventoryQuery())
     inventory = SHARED.get(key)
     if inventory is None:
         try:
-            inventory = collect_inventory(target.transport, InventoryQuery())
+            inventory = collect_inventory(current_client(), InventoryQuery())
         except DashboardError:
             return Counter()
         if inventory.unreadable:
@@ -134,7 +137,7 @@ def _card(
     connections: int | None,
 ) -> None:
     app = listing.app
-    can_delete = current_target().transport.has_management_key
+    can_delete = current_client().has_management_key
     with st.container(border=True, key=f"apps__card__{app.id}"):
         logo, body, actions = st.columns([1, 7, 3], vertical_alignment="top")
         with logo:
@@ -190,20 +193,18 @@ def _card(
 
 def render_outbound_apps(session: Session) -> None:
     """The whole page body for the signed-in ``session``."""
-    target = current_target()
+    client = current_client()
     watch_connect()
     show_notice()
-    catalog = with_session(lambda s: load_catalog(target.transport, token=s.refresh_jwt.reveal()))
-    listings = with_session(
-        lambda s: load_listing(target.transport, s.user.user_id, s.refresh_jwt.reveal())
-    )
+    catalog = load_catalog(client, as_user=True)
+    listings = load_listing(client)
     welcome_on_apps(listings)
     if catalog is None:
         st.info(NO_CATALOG, icon=":material/info:")
-    if not target.transport.has_management_key:
+    if not client.has_management_key:
         st.caption(NO_KEY_DETAILS)
     templates = {t.id: t for t in catalog or ()}
-    if is_admin(session) and target.transport.has_management_key:
+    if is_admin(session) and client.has_management_key:
         # App management on a tab of its own, not below every card.
         connect_tab, manage_tab = st.tabs(["Apps", "Manage apps"], key="apps__tab")
         with manage_tab:
@@ -242,7 +243,7 @@ def _cards(
     pending = current_connect()
     if pending is not None and pending.app_id not in {item.app.id for item in shown}:
         render_pending()  # its card is filtered out: the link stays reachable
-    admin = is_admin(session) and current_target().transport.has_management_key
+    admin = is_admin(session) and current_client().has_management_key
     counts = connection_counts() if admin and shown else None
     for listing in shown:
         count = None if counts is None else counts[listing.app.id]

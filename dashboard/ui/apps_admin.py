@@ -12,10 +12,12 @@ import streamlit as st
 
 from dashboard.app_listing import AppListing
 from dashboard.authorization_url import split_scopes
-from dashboard.descope.errors import DashboardError
-from dashboard.descope.outbound import (
+from dashboard.descope import (
     CatalogTemplate,
+    DashboardError,
+    DescopeClient,
     OutboundApp,
+    Secret,
     create_app,
     create_by_template,
     delete_app,
@@ -23,13 +25,11 @@ from dashboard.descope.outbound import (
     update_app,
     with_defaults,
 )
-from dashboard.descope.transport import Transport
-from dashboard.inventory import InventoryQuery, collect_inventory
-from dashboard.inventory_cache import forget_inventories
-from dashboard.settings import Secret
-from dashboard.target import current_target
+from dashboard.frame.keeper import current_client
+from dashboard.frame.widgets import literal
+from dashboard.inventory.cache import forget_inventories
+from dashboard.inventory.collect import InventoryQuery, collect_inventory
 from dashboard.ui.apps_notice import notify
-from dashboard.widgets import literal
 
 DELETE_KEY = "apps__delete"
 VARIABLES_HELP = (
@@ -62,11 +62,11 @@ def _take_secret(name: str) -> Secret | None:
     return Secret(value) if value else None
 
 
-def _create(form: str, create: Callable[[Transport], OutboundApp]) -> None:
+def _create(form: str, create: Callable[[DescopeClient], OutboundApp]) -> None:
     """Run a create; its outcome as the page notice, or its sentence under the form."""
     st.session_state.pop(ADMIN_ERROR_KEY, None)
     try:
-        app = create(current_target().transport)
+        app = create(current_client())
     except DashboardError as exc:
         st.session_state[ADMIN_ERROR_KEY] = (form, exc.sentence)
         return
@@ -85,8 +85,8 @@ def _create_from_template() -> None:
     name = _field("template_name")
     _create(
         "template",
-        lambda transport: create_by_template(
-            transport,
+        lambda client: create_by_template(
+            client,
             _field("template_id"),
             app_id=_field("template_app_id"),
             client_id=_field("template_client_id"),
@@ -146,7 +146,7 @@ def _create_custom() -> None:
         default_redirect_url=_field("custom_redirect"),
         pkce=bool(st.session_state.get("apps__custom_pkce", True)),
     )
-    _create("custom", lambda transport: create_app(transport, draft, secret))
+    _create("custom", lambda client: create_app(client, draft, secret))
 
 
 def _custom_form() -> None:
@@ -193,10 +193,10 @@ def _edit_form(listings: Sequence[AppListing]) -> None:
         submitted = st.form_submit_button("Save", type="primary", key="apps__edit_save")
     if not submitted:
         return
-    transport = current_target().transport
+    client = current_client()
     try:
-        fresh = load_app(transport, app_id)
-        update_app(transport, with_defaults(fresh, split_scopes(scopes), redirect))
+        fresh = load_app(client, app_id)
+        update_app(client, with_defaults(fresh, split_scopes(scopes), redirect))
     except DashboardError as exc:
         st.error(exc.sentence, icon=":material/error:")
         return
@@ -207,7 +207,7 @@ def _edit_form(listings: Sequence[AppListing]) -> None:
 
 def tokens_of_app(app_id: str) -> tuple[int, int]:
     """How many stored tokens belong to the app, and of how many users (the delete's impact)."""
-    inventory = collect_inventory(current_target().transport, InventoryQuery(app_id=app_id))
+    inventory = collect_inventory(current_client(), InventoryQuery(app_id=app_id))
     users = {c.token.user_id for c in inventory.connections if c.token.user_id}
     return len(inventory.connections), len(users)
 
@@ -215,7 +215,7 @@ def tokens_of_app(app_id: str) -> tuple[int, int]:
 def _delete(app_id: str, app_name: str) -> None:
     st.session_state.pop(DELETE_KEY, None)
     try:
-        delete_app(current_target().transport, app_id)
+        delete_app(current_client(), app_id)
     except DashboardError as exc:
         notify("error", exc.sentence)
         return

@@ -11,13 +11,16 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.authorization_url import decode_authorization_url, split_scopes
-from dashboard.descope.errors import DashboardError, NotFound
-from dashboard.descope.outbound import CatalogTemplate, OutboundApp
-from dashboard.gates import sees_advanced
-from dashboard.session import Session
-from dashboard.settings import Secret
-from dashboard.ui.apps_notice import notify
-from dashboard.widgets import (
+from dashboard.descope import (
+    CatalogTemplate,
+    DashboardError,
+    NotFound,
+    OutboundApp,
+    Secret,
+    Session,
+)
+from dashboard.frame.gates import sees_advanced
+from dashboard.frame.widgets import (
     ConnectAction,
     PendingConnect,
     current_connect,
@@ -27,6 +30,7 @@ from dashboard.widgets import (
     literal,
     scope_chips,
 )
+from dashboard.ui.apps_notice import notify
 
 SELECTED_KEY = "apps__selected"
 CONNECT_ERROR_KEY = "apps__connect_error"

@@ -23,16 +23,18 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard.app_listing import ConnectOutcome
-from dashboard.descope.connect_flows import confirm_flow
-from dashboard.descope.errors import DashboardError
-from dashboard.descope.outbound import list_apps
-from dashboard.descope.tokens import apps_with_user_token
-from dashboard.inventory_cache import forget_inventories
-from dashboard.navigation import HOME, SIGN_IN, page
-from dashboard.state import current_session
-from dashboard.target import current_target
+from dashboard.descope import (
+    DashboardError,
+    apps_with_user_token,
+    confirm_flow,
+    list_apps,
+)
+from dashboard.frame.keeper import current_client
+from dashboard.frame.navigation import HOME, SIGN_IN, page
+from dashboard.frame.state import current_session
+from dashboard.frame.widgets import app_logo, literal
+from dashboard.inventory.cache import forget_inventories
 from dashboard.ui.tokens_reconnect import RECONNECT_PARAM, keep_reconnect_link, render_link_use
-from dashboard.widgets import app_logo, literal
 
 OUTCOME_KEY = "landing__outcome"
 
@@ -48,19 +50,12 @@ class Landing:
     failure: str = ""
 
 
-def _signed_in_token() -> str | None:
-    session = current_session()
-    return session.refresh_jwt.reveal() if session else None
-
-
 def _holds(app_id: str) -> bool | None:
     session = current_session()
     if session is None or not app_id:
         return None
     # userId=<me> with the user's own JWT, as Descope's outbound-applications widget asks.
-    mine = apps_with_user_token(
-        current_target().transport, session.user.user_id, token=session.refresh_jwt.reveal()
-    )
+    mine = apps_with_user_token(current_client(), session.user.user_id, as_user=True)
     return app_id in mine
 
 
@@ -71,9 +66,8 @@ def _learn(query: dict[str, str]) -> Landing | None:
     if not flow and not app_id:
         return None
     try:
-        answer = (
-            confirm_flow(current_target().transport, flow, _signed_in_token()) if flow else None
-        )
+        signed_in = current_session() is not None
+        answer = confirm_flow(current_client(), flow, as_user=signed_in) if flow else None
         if answer is not None:
             return Landing(app_id=answer.app_id or app_id, outcome=ConnectOutcome.from_flow(answer))
         return Landing(app_id=app_id, holds=_holds(app_id))
@@ -97,11 +91,10 @@ def _landing() -> Landing | None:
 
 def _app_name_and_logo(app_id: str) -> tuple[str, str]:
     """The app's name and logo when this tab is signed in (the cookie restores it), else its id."""
-    token = _signed_in_token()
-    if token is None:
+    if current_session() is None:
         return app_id, ""
     try:
-        apps = list_apps(current_target().transport, token=token)
+        apps = list_apps(current_client(), as_user=True)
     except DashboardError:
         return app_id, ""
     app = next((a for a in apps if a.id == app_id), None)

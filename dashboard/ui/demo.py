@@ -12,16 +12,17 @@ import time
 
 import streamlit as st
 
-from dashboard.descope import auth
-from dashboard.descope.errors import (
+from dashboard.descope import (
     ConfigurationError,
     DashboardError,
+    DescopeClient,
     NotFound,
+    Secret,
     Unauthorized,
+    read_outbox,
 )
-from dashboard.plain_text import literal
-from dashboard.settings import Secret, get_settings
-from dashboard.target import Target
+from dashboard.frame.plain_text import literal
+from dashboard.settings import get_settings
 
 DEMO_NOTICE = (
     ":orange-badge[:material/science: Demo mode] No email is sent: sign-in codes wait in the "
@@ -48,7 +49,7 @@ def demo_notice() -> None:
         st.caption(DEMO_NOTICE)
 
 
-def developer_outbox(target: Target) -> None:
+def developer_outbox(client: DescopeClient) -> None:
     """The clearly labelled panel: a login id and the management key open its latest codes."""
     with st.expander(OUTBOX_TITLE, icon=":material/developer_mode:"):
         st.caption(OUTBOX_HELP)
@@ -57,15 +58,15 @@ def developer_outbox(target: Target) -> None:
             key = st.text_input("Management key", type="password", key="demo__outbox_key")
             opened = st.form_submit_button("Show codes", key="demo__outbox_open")
         if opened:
-            _show_codes(target, login_id.strip(), key.strip())
+            _show_codes(client, login_id.strip(), key.strip())
 
 
-def _show_codes(target: Target, login_id: str, key: str) -> None:
+def _show_codes(client: DescopeClient, login_id: str, key: str) -> None:
     if not login_id or not key:
         st.error("Enter the login id and the management key.")
         return
     try:
-        messages = auth.read_outbox(target.transport, login_id, Secret(key))
+        messages = read_outbox(client, login_id, Secret(key))
     except Unauthorized:
         st.error(WRONG_KEY, icon=":material/key_off:")
         return

@@ -8,7 +8,9 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from dashboard.descope.errors import DashboardError
+from dashboard.descope import (
+    DashboardError,
+)
 
 UNEXPECTED = "Something unexpected went wrong on this page; it has been logged. Please try again."
 

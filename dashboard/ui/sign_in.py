@@ -6,14 +6,20 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from dashboard.descope import auth
-from dashboard.descope.errors import DashboardError
-from dashboard.descope.models import AuthResult
-from dashboard.keeper import start_session
-from dashboard.navigation import HOME, is_page, page
-from dashboard.plain_text import literal
-from dashboard.state import flash
-from dashboard.target import Target, current_target
+from dashboard.descope import (
+    AuthResult,
+    DashboardError,
+    DescopeClient,
+    otp_start,
+    otp_verify,
+    password_sign_in,
+    password_sign_up,
+)
+from dashboard.frame.keeper import current_client, start_session
+from dashboard.frame.navigation import HOME, is_page, page
+from dashboard.frame.plain_text import literal
+from dashboard.frame.state import flash
+from dashboard.settings import get_settings
 from dashboard.ui.demo import developer_outbox
 
 OTP_SENT_KEY = "sign_in__otp_login_id"
@@ -35,7 +41,7 @@ def _finish(attempt: Callable[[], AuthResult]) -> None:
     st.switch_page(page(_next_page()))
 
 
-def password_form(target: Target) -> None:
+def password_form(client: DescopeClient) -> None:
     """Login id and password."""
     with st.form("sign_in__password_form"):
         login_id = st.text_input("Login id or email", key="sign_in__login_id")
@@ -45,10 +51,10 @@ def password_form(target: Target) -> None:
         if not login_id or not password:
             st.error("Enter your login id and password.")
             return
-        _finish(lambda: auth.password_sign_in(target.transport, login_id.strip(), password))
+        _finish(lambda: password_sign_in(client, login_id.strip(), password))
 
 
-def otp_form(target: Target) -> None:
+def otp_form(client: DescopeClient) -> None:
     """Email a one-time code, then verify it."""
     with st.form("sign_in__otp_start_form"):
         login_id = st.text_input("Email", key="sign_in__otp_email")
@@ -58,7 +64,7 @@ def otp_form(target: Target) -> None:
             st.error("Enter your email.")
         else:
             try:
-                started = auth.otp_start(target.transport, login_id.strip())
+                started = otp_start(client, login_id.strip())
             except DashboardError as exc:
                 st.error(exc.sentence, icon=":material/error:")
             else:
@@ -75,10 +81,10 @@ def otp_form(target: Target) -> None:
         if not code:
             st.error("Enter the code from the email.")
             return
-        _finish(lambda: auth.otp_verify(target.transport, sent_to, code.strip()))
+        _finish(lambda: otp_verify(client, sent_to, code.strip()))
 
 
-def sign_up_form(target: Target) -> None:
+def sign_up_form(client: DescopeClient) -> None:
     """Create an account with a password."""
     with st.form("sign_in__sign_up_form"):
         login_id = st.text_input("Email", key="sign_in__new_login_id")
@@ -91,22 +97,22 @@ def sign_up_form(target: Target) -> None:
             return
         email = login_id.strip() if "@" in login_id else ""
         _finish(
-            lambda: auth.password_sign_up(
-                target.transport, login_id.strip(), password, name=name.strip(), email=email
+            lambda: password_sign_up(
+                client, login_id.strip(), password, name=name.strip(), email=email
             )
         )
 
 
 def render_sign_in() -> None:
     """The whole sign-in page body."""
-    target = current_target()
-    st.caption(f"Signing in to: {target.settings.target_label}")
+    settings, client = get_settings(), current_client()
+    st.caption(f"Signing in to: {settings.target_label}")
     password_tab, otp_tab, sign_up_tab = st.tabs(["Password", "Email code", "Sign up"])
     with password_tab:
-        password_form(target)
+        password_form(client)
     with otp_tab:
-        otp_form(target)
+        otp_form(client)
     with sign_up_tab:
-        sign_up_form(target)
-    if target.settings.demo_mode:
-        developer_outbox(target)
+        sign_up_form(client)
+    if settings.demo_mode:
+        developer_outbox(client)

@@ -1,7 +1,7 @@
 """The managed-tokens page: whose tokens, the inventory with progress, the views and the detail.
 
 An admin sees every user's connections (or only their own); anyone else sees only their own,
-on the same page. The inventory is kept per target and query (``dashboard.inventory_cache``)
+on the same page. The inventory is kept per target and query (``dashboard.inventory.cache``)
 for at most ``SHARED.max_age_s``; while the page is open a ``run_every`` fragment shows the
 data's age and rescans once it is that old, so the page never shows stale tokens for long.
 Without a management key the page says exactly what to configure.
@@ -14,17 +14,26 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from dashboard.descope import outbound, tokens
-from dashboard.descope.errors import DashboardError
-from dashboard.gates import is_admin, require_admin, require_session
-from dashboard.inventory import collect_inventory
-from dashboard.inventory_cache import SHARED, CacheKey, cache_key
-from dashboard.inventory_records import Inventory, InventoryQuery, Progress
-from dashboard.inventory_views import Classified
-from dashboard.session import Session
-from dashboard.state import now
-from dashboard.target import Target, current_target
-from dashboard.token_status import DEFAULT_WINDOWS, StatusWindows
+from dashboard.descope import (
+    CatalogTemplate,
+    DashboardError,
+    DescopeClient,
+    OutboundApp,
+    Session,
+    apps_with_user_token,
+    list_apps,
+    load_catalog,
+)
+from dashboard.frame.gates import is_admin, require_admin, require_session
+from dashboard.frame.keeper import current_client
+from dashboard.frame.state import now
+from dashboard.frame.widgets import literal
+from dashboard.inventory.cache import SHARED, CacheKey, cache_key
+from dashboard.inventory.collect import collect_inventory
+from dashboard.inventory.records import Inventory, InventoryQuery, Progress
+from dashboard.inventory.status import DEFAULT_WINDOWS, StatusWindows
+from dashboard.inventory.views import Classified
+from dashboard.settings import get_settings
 from dashboard.ui.tokens_actions import SELECTED_KEY, render_outcome
 from dashboard.ui.tokens_detail import hide_reveal_unless, render_detail
 from dashboard.ui.tokens_views import (
@@ -35,7 +44,6 @@ from dashboard.ui.tokens_views import (
     render_table,
     shown_count,
 )
-from dashboard.widgets import literal
 
 EVERYONE, MINE = "All users", "My connections"
 STOPPED_KEY = "tokens__stopped"
@@ -50,12 +58,10 @@ NO_KEY = """This page reads tokens through the Management API, so the dashboard 
   (`OUTBOUND_MANAGEMENT_KEY`), which the dashboard reads when no `DESCOPE_PROJECT_ID` is set."""
 
 
-def _missing_key(target: Target, session: Session) -> None:
+def _missing_key(client: DescopeClient, session: Session) -> None:
     st.info(NO_KEY, icon=":material/key:")
     try:
-        mine = tokens.apps_with_user_token(
-            target.transport, session.user.user_id, token=session.refresh_jwt.reveal()
-        )
+        mine = apps_with_user_token(client, session.user.user_id, as_user=True)
     except DashboardError as exc:
         st.caption(exc.sentence)
         return
@@ -94,7 +100,7 @@ def _describe(progress: Progress) -> str:
     return f"{progress.done} of {progress.total} calls{eta}"
 
 
-def _load(target: Target, key: CacheKey, query: InventoryQuery) -> Inventory | None:
+def _load(client: DescopeClient, key: CacheKey, query: InventoryQuery) -> Inventory | None:
     kept = SHARED.get(key)
     if kept is not None:
         return kept
@@ -112,7 +118,7 @@ def _load(target: Target, key: CacheKey, query: InventoryQuery) -> Inventory | N
     # A click on Stop reruns the page, which interrupts this call at its next progress update;
     # the scan then cancels the calls it has not made yet.
     inventory = collect_inventory(
-        target.transport,
+        client,
         query,
         on_progress=show,
         cancel=threading.Event(),
@@ -122,7 +128,7 @@ def _load(target: Target, key: CacheKey, query: InventoryQuery) -> Inventory | N
     if inventory.unreadable:
         # Not "no tokens": the service is down or broken. Its own error is the page's one
         # sentence (this call raises it), and nothing is kept, so the next run scans again.
-        outbound.list_apps(target.transport)
+        list_apps(client)
         return inventory
     SHARED.put(key, inventory)
     return inventory
@@ -212,14 +218,14 @@ def _empty(query: InventoryQuery) -> None:
 def render_tokens_page() -> None:
     """The whole page."""
     session = require_session()
-    target = current_target()
+    settings, client = get_settings(), current_client()
     st.title("Managed tokens")
-    if not target.transport.has_management_key:
-        _missing_key(target, session)
+    if not client.has_management_key:
+        _missing_key(client, session)
         return
     query = _whose(session)
-    key = cache_key(target.settings.base_url, target.settings.project_id, query)
-    inventory = _load(target, key, query)
+    key = cache_key(settings.base_url, settings.project_id, query)
+    inventory = _load(client, key, query)
     if inventory is None:
         return
     _summary(inventory, key)
@@ -230,7 +236,7 @@ def render_tokens_page() -> None:
         render_outcome()  # e.g. the disconnect that removed the last one
         _empty(query)
         return
-    apps = {a.id: a for a in _apps(target)}
+    apps = {a.id: a for a in _apps(client)}
     names = {app_id: app.name for app_id, app in apps.items()}
     numbers = st.container()  # drawn after the filters, from what they keep
     filters = filter_controls(classified, names)
@@ -266,21 +272,21 @@ def render_tokens_page() -> None:
         return
     connection, status = selected
     app = apps.get(connection.token.app_id)
-    render_detail(connection, status, app, _template(target, app))
+    render_detail(connection, status, app, _template(client, app))
 
 
-def _apps(target: Target) -> tuple[outbound.OutboundApp, ...]:
+def _apps(client: DescopeClient) -> tuple[OutboundApp, ...]:
     try:
-        return outbound.list_apps(target.transport)
+        return list_apps(client)
     except DashboardError:
         return ()
 
 
-def _template(target: Target, app: outbound.OutboundApp | None) -> outbound.CatalogTemplate | None:
+def _template(client: DescopeClient, app: OutboundApp | None) -> CatalogTemplate | None:
     if app is None or not app.template_id:
         return None
     try:
-        catalog = outbound.load_catalog(target.transport)
+        catalog = load_catalog(client)
     except DashboardError:
         return None
     return next((t for t in catalog or () if t.id == app.template_id), None)

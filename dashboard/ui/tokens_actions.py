@@ -14,16 +14,26 @@ from typing import Literal
 
 import streamlit as st
 
-from dashboard.descope import tokens
-from dashboard.descope.errors import DashboardError, NotAllowed, NotFound
-from dashboard.descope.tokens import ManagedToken
-from dashboard.descope.transport import call_url
-from dashboard.inventory_cache import SHARED, Change, removing, replacing
-from dashboard.inventory_records import Connection
-from dashboard.target import current_target
-from dashboard.token_trial import TrialRequest, looks_expired
+from dashboard.descope import (
+    NOT_CONNECTED,
+    DashboardError,
+    ManagedToken,
+    NotAllowed,
+    NotFound,
+    call_url,
+    delete_token,
+    delete_user_tokens,
+    latest_tenant_token,
+    latest_user_token,
+    tenant_token_by_scopes,
+    user_token_by_scopes,
+)
+from dashboard.frame.keeper import current_client
+from dashboard.frame.widgets import literal
+from dashboard.inventory.cache import SHARED, Change, removing, replacing
+from dashboard.inventory.records import Connection
+from dashboard.inventory.trial import TrialRequest, looks_expired
 from dashboard.ui.failures import UNEXPECTED
-from dashboard.widgets import literal
 
 Action = Literal["refresh", "try", "delete", "disconnect"]
 Level = Literal["success", "warning", "error"]
@@ -53,13 +63,13 @@ def _when(moment: datetime | None) -> str:
 
 def _fetch(connection: Connection, *, force_refresh: bool = False) -> ManagedToken:
     """The token now, with its secrets, by the owner it belongs to."""
-    token, transport = connection.token, current_target().transport
+    token, client = connection.token, current_client()
     if token.is_tenant_token:
-        return tokens.latest_tenant_token(
-            transport, token.app_id, token.tenant_id, force_refresh=force_refresh
+        return latest_tenant_token(
+            client, token.app_id, token.tenant_id, force_refresh=force_refresh
         )
-    return tokens.latest_user_token(
-        transport,
+    return latest_user_token(
+        client,
         token.app_id,
         token.user_id,
         tenant_id=token.tenant_id or None,
@@ -140,14 +150,14 @@ def _delete(connection: Connection, trial: TrialRequest | None) -> Outcome:
             raise NotAllowed(UNKNOWN_TENANT_TOKEN)
         return _disconnect(connection, trial)
     token_id = connection.token.id
-    outcome = tokens.delete_token(current_target().transport, token_id)
+    outcome = delete_token(current_client(), token_id)
     _forget(removing(lambda c: c.token.id != token_id))
     return Outcome("success", outcome.sentence)
 
 
 def _disconnect(connection: Connection, _: TrialRequest | None) -> Outcome:
     app_id, user_id = connection.token.app_id, connection.token.user_id
-    outcome = tokens.delete_user_tokens(current_target().transport, app_id=app_id, user_id=user_id)
+    outcome = delete_user_tokens(current_client(), app_id=app_id, user_id=user_id)
     _forget(removing(lambda c: not (c.token.app_id == app_id and c.token.user_id == user_id)))
     return Outcome(
         "success",
@@ -190,20 +200,20 @@ def perform(action: Action, connection: Connection, trial: TrialRequest | None =
 def check_scopes(connection: Connection) -> None:
     """Callback: does a token of this owner and app hold every scope typed in?"""
     wanted = [s for s in str(st.session_state.get(SCOPES_KEY, "")).replace(",", " ").split() if s]
-    token, transport = connection.token, current_target().transport
+    token, client = connection.token, current_client()
     if not wanted:
         st.session_state[OUTCOME_KEY] = Outcome("warning", "Type one or more scopes to look for.")
         return
     listed = literal(", ".join(wanted))
     try:
         if token.is_tenant_token:
-            found = tokens.tenant_token_by_scopes(transport, token.app_id, token.tenant_id, wanted)
+            found = tenant_token_by_scopes(client, token.app_id, token.tenant_id, wanted)
         else:
-            found = tokens.user_token_by_scopes(
-                transport, token.app_id, token.user_id, wanted, tenant_id=token.tenant_id or None
+            found = user_token_by_scopes(
+                client, token.app_id, token.user_id, wanted, tenant_id=token.tenant_id or None
             )
     except NotFound as exc:
-        if exc.sentence != tokens.NOT_CONNECTED:
+        if exc.sentence != NOT_CONNECTED:
             st.session_state[OUTCOME_KEY] = Outcome("error", exc.sentence)
             return
         st.session_state[OUTCOME_KEY] = Outcome(

@@ -14,17 +14,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 import streamlit as st
 
-from dashboard.descope import events
-from dashboard.descope.errors import DashboardError
-from dashboard.descope.outbound import CatalogTemplate, OutboundApp
-from dashboard.inventory_cache import forget_inventories
-from dashboard.inventory_records import Connection
-from dashboard.keeper import with_session
-from dashboard.state import REVEALED_KEY
-from dashboard.target import current_target
-from dashboard.token_inspection import UNVERIFIED, decode_unverified, scope_findings
-from dashboard.token_status import TokenStatus
-from dashboard.token_trial import trial_request
+from dashboard.descope import (
+    CatalogTemplate,
+    DashboardError,
+    OutboundApp,
+    TokenEvent,
+    last_refreshed,
+    record_reveal,
+    token_history,
+    was_deleted,
+)
+from dashboard.frame.keeper import current_client
+from dashboard.frame.state import REVEALED_KEY
+from dashboard.frame.widgets import literal, scope_chips
+from dashboard.inventory.cache import forget_inventories
+from dashboard.inventory.inspection import UNVERIFIED, decode_unverified, scope_findings
+from dashboard.inventory.records import Connection
+from dashboard.inventory.status import TokenStatus
+from dashboard.inventory.trial import trial_request
 from dashboard.ui.tokens_actions import (
     clear_selection,
     fetch_secret_token,
@@ -33,7 +40,6 @@ from dashboard.ui.tokens_actions import (
 )
 from dashboard.ui.tokens_reconnect import render_reconnect
 from dashboard.ui.tokens_views import browser_timezone
-from dashboard.widgets import literal, scope_chips
 
 MASK = "••••••••••••••••"
 VIEW_KEY = "tokens__view_now"
@@ -59,12 +65,12 @@ def _metadata(
     connection: Connection,
     status: TokenStatus,
     app_name: str,
-    history: tuple[events.TokenEvent, ...] | None,
+    history: tuple[TokenEvent, ...] | None,
 ) -> None:
     token = connection.token
     st.markdown(f"**{status.label}** — {status.meaning}")
     refreshed = max(
-        (t for t in (token.last_refresh_time, events.last_refreshed(history or ())) if t),
+        (t for t in (token.last_refresh_time, last_refreshed(history or ())) if t),
         default=None,
     )
     rows = {
@@ -150,11 +156,8 @@ def _reveal(token_id: str) -> None:
     asked = st.session_state.pop(ASK_REVEAL_KEY, None)
     if asked is None or asked[0] != token_id:
         return
-    transport = current_target().transport
     try:
-        recorded = with_session(
-            lambda s: events.record_reveal(transport, token_id, s.refresh_jwt.reveal())
-        )
+        recorded = record_reveal(current_client(), token_id)
     except DashboardError as exc:
         st.session_state[REVEALED_KEY] = (token_id, asked[1], exc.sentence)
         return
@@ -215,15 +218,15 @@ def _secret(connection: Connection) -> None:
     right.json(decoded.claims)
 
 
-def _history(token_id: str) -> tuple[events.TokenEvent, ...] | None:
+def _history(token_id: str) -> tuple[TokenEvent, ...] | None:
     try:
-        return events.token_history(current_target().transport, token_id)
+        return token_history(current_client(), token_id)
     except DashboardError as exc:
         st.caption(exc.sentence)
         return None
 
 
-def _show_history(history: tuple[events.TokenEvent, ...] | None) -> None:
+def _show_history(history: tuple[TokenEvent, ...] | None) -> None:
     st.markdown("**History**")
     if history is None:
         st.caption("This service keeps no token history that the dashboard can read.")
@@ -260,7 +263,7 @@ def render_detail(
 ) -> None:
     """The detail panel of one token; never of one deleted since the list was read."""
     history = _history(connection.token.id)
-    if events.was_deleted(history or ()):
+    if was_deleted(history or ()):
         # Deleted elsewhere (another tab, an agent, the SDK) while the kept list still holds
         # it: the list is read anew, where the owner's new token, if any, takes its place.
         forget_inventories()

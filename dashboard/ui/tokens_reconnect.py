@@ -16,14 +16,17 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard.descope.connect_flows import create_reconnect_link, start_reconnect
-from dashboard.descope.errors import DashboardError
-from dashboard.inventory_records import Connection
-from dashboard.navigation import SIGN_IN, page
-from dashboard.state import current_session
-from dashboard.target import current_target
-from dashboard.token_status import TokenStatus
-from dashboard.widgets import landing_url, literal, scope_chips
+from dashboard.descope import (
+    DashboardError,
+    create_reconnect_link,
+    start_reconnect,
+)
+from dashboard.frame.keeper import current_client
+from dashboard.frame.navigation import SIGN_IN, page
+from dashboard.frame.state import current_session
+from dashboard.frame.widgets import landing_url, literal, scope_chips
+from dashboard.inventory.records import Connection
+from dashboard.inventory.status import TokenStatus
 
 RECONNECT_PARAM = "reconnect"
 LINK_KEY = "reconnect__link"
@@ -36,7 +39,7 @@ _DEAD = (TokenStatus.NEEDS_REAUTH, TokenStatus.REFRESH_FAILED)
 def _create(token_id: str) -> None:
     key = _MADE_PREFIX + token_id
     try:
-        made = create_reconnect_link(current_target().transport, token_id)
+        made = create_reconnect_link(current_client(), token_id)
     except DashboardError as exc:
         st.session_state[key] = exc.sentence
         return
@@ -53,7 +56,7 @@ def render_reconnect(connection: Connection, status: TokenStatus) -> None:
     token = connection.token
     if status not in _DEAD or not token.user_id:
         return
-    if not current_target().transport.has_management_key:
+    if not current_client().has_management_key:
         return
     with st.container(border=True, key="reconnect__admin"):
         st.markdown("**Reconnect link**")
@@ -92,12 +95,7 @@ def _start() -> None:
     if session is None or not isinstance(link, str):
         return
     try:
-        url = start_reconnect(
-            current_target().transport,
-            session.refresh_jwt.reveal(),
-            link,
-            landing_url(),
-        )
+        url = start_reconnect(current_client(), link, landing_url())
     except DashboardError as exc:
         st.session_state[ERROR_KEY] = exc.sentence
         return

@@ -1,5 +1,5 @@
 """The inventory at a glance: KPIs, filters, the table (with CSV export), the users × apps
-matrix and the charts. Numbers come from ``dashboard.inventory_views``; this module only draws."""
+matrix and the charts. Numbers come from ``dashboard.inventory.views``; this module only draws."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import altair as alt
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 import streamlit as st
 
-from dashboard.inventory_views import (
+from dashboard.inventory.status import SEVERITY, TokenStatus
+from dashboard.inventory.views import (
     COLUMNS,
     ENDING,
     RENEWED,
@@ -20,7 +21,6 @@ from dashboard.inventory_views import (
     status_counts,
     table_rows,
 )
-from dashboard.token_status import SEVERITY, TokenStatus
 from dashboard.ui.tokens_actions import SELECTED_KEY, TABLE_GENERATION_KEY
 
 MATRIX_MAX_OWNERS = 200

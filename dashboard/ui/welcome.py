@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from dashboard.app_listing import AppListing
-from dashboard.target import current_target
+from dashboard.settings import get_settings
 
 DISMISSED_KEY = "welcome__dismissed"
 # The demo app ``outbound up`` seeds (broker/seed.py; the dashboard never imports the broker).
@@ -53,7 +53,7 @@ def _banner(steps: Sequence[str], done: int) -> None:
 
 
 def _wanted() -> bool:
-    return not st.session_state.get(DISMISSED_KEY) and current_target().is_local
+    return not st.session_state.get(DISMISSED_KEY) and get_settings().is_local
 
 
 def welcome_on_sign_in() -> None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 
 import httpx
 from streamlit.testing.v1 import AppTest
 
+from dashboard.descope import Secret
+from dashboard.frame.state import SESSION_KEY
 from tests.support.agents import user_with_key
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY
 from tests.support.servers import LiveBroker
@@ -111,3 +114,18 @@ def test_admins_see_agent_calls_per_app_and_their_failures(
     [figures] = [d.value for d in admin.dataframe if "Failures" in d.value.columns]
     row = figures[figures["App"] == app_id].to_dict("records")
     assert row == [{"App": app_id, "Calls": 2, "Failures": 1, "Latest failure": "needs_reauth"}]
+
+
+@LOCAL_ONLY  # agent figures are the broker's extension (/v1/x/agents/calls)
+def test_a_401_renews_the_session_and_the_page_shows_its_figures(
+    signed_in_app: Callable[..., AppTest],
+) -> None:
+    admin = signed_in_app(f"agent-{secrets.token_hex(3)}@example.test", roles=(ADMIN_ROLE,))
+    before = admin.session_state[SESSION_KEY]
+    # A session JWT the broker refuses (as once it has expired): the figures' call gets a 401.
+    admin.session_state[SESSION_KEY] = replace(before, session_jwt=Secret("expired"))
+    at = admin.switch_page(AGENTS_PAGE).run()
+    assert not at.exception and not at.error
+    assert "Agent calls (last 7 days)" in [s.value for s in at.subheader]
+    after = at.session_state[SESSION_KEY]
+    assert after.session_jwt != Secret("expired") and after.user == before.user

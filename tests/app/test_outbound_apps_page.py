@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from broker.demo_provider.consent_form import approve
 from broker.demo_provider.directory import USERS
 from broker.store.outbound import OutboundAppRow
-from dashboard.descope.outbound import APP_GONE, CONNECT_REFUSED, NAME_TAKEN, REDIRECT_NOT_ALLOWED
-from dashboard.gates import DEVELOPER_ROLES
+from dashboard.descope import APP_GONE, CONNECT_REFUSED, NAME_TAKEN, REDIRECT_NOT_ALLOWED
+from dashboard.frame.gates import DEVELOPER_ROLES
 from dashboard.ui.apps import NO_CATALOG
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, is_strict
 from tests.support.identity import sign_in_new_user
@@ -25,6 +25,7 @@ from tests.support.outbound import (
     outcome_of,
     start_connect,
 )
+from tests.support.page_text import proto_text
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
 
@@ -54,18 +55,8 @@ def acme(live: LiveBroker) -> Iterator[LiveProvider]:
 
 def texts_of(at: AppTest | Any) -> str:
     """Every text the rendered page (or one block of it) carries: element protos, recursively."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            found.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree if isinstance(at, AppTest) else at)
     # Markdown escapes (``calendar\.read``) and proto quoting are not part of what is seen.
-    return "\n".join(found).replace("\\", "")
+    return proto_text(at).replace("\\", "")
 
 
 def card_names(at: AppTest) -> list[str]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from dashboard.navigation import SPECS, unregistered_pages
+from dashboard.frame.navigation import SPECS, unregistered_pages
 from dashboard.ui.failures import UNEXPECTED
 
 
 def test_every_page_script_has_a_spec_and_every_spec_a_script() -> None:
     assert unregistered_pages() == []
-    from dashboard.navigation import PAGES_DIR
+    from dashboard.frame.navigation import PAGES_DIR
 
     assert all((PAGES_DIR / f"{s.stem}.py").is_file() for s in SPECS)
 

@@ -8,17 +8,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.descope import auth
+from dashboard.descope import DescopeClient, Secret, shared_transport
 from dashboard.descope.errors import (
     EmailNotConfigured,
     SessionExpired,
     Unreachable,
     WrongPassword,
 )
-from dashboard.session import Session
-from dashboard.settings import Secret, get_settings
-from dashboard.state import CLOCK_KEY, SESSION_KEY
-from dashboard.target import current_target
+from dashboard.descope.session import Session
+from dashboard.frame.state import CLOCK_KEY, SESSION_KEY
+from dashboard.settings import get_settings
 from dashboard.ui.demo import DEMO_NOTICE, OUTBOX_TITLE, WRONG_KEY
 from tests.app.conftest import sign_in
 from tests.support.dashboard import (
@@ -190,8 +189,10 @@ def test_sign_out_ends_the_session_at_the_broker(
     assert titles(app) == ["Sign in"]
     assert SESSION_KEY not in app.session_state
     assert "You are signed out." in [t.value for t in app.toast]
+    settings = get_settings()
+    client = DescopeClient(shared_transport(settings.base_url, settings.project_id))
     with pytest.raises(SessionExpired):
-        auth.refresh(current_target().transport, old.refresh_jwt.reveal())
+        client.restore(old.refresh_jwt)
 
 
 def test_the_session_is_renewed_ahead_of_expiry(signed_in_app: Callable[..., AppTest]) -> None:

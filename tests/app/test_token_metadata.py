@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from dashboard.inventory_cache import SHARED
+from dashboard.inventory.cache import SHARED
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import connect

@@ -15,9 +15,10 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.inventory_cache import SHARED
+from dashboard.inventory.cache import SHARED
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, is_strict, point_dashboard_at
 from tests.support.identity import sign_in_new_user
+from tests.support.page_text import page_nodes
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, MAIL, SeededTokens, seed_tokens, upload_user_token
@@ -67,18 +68,13 @@ def _table(at: AppTest) -> Any:
 def _everything(at: AppTest) -> str:
     """Every rendered element's protobuf text, plus each table's cells."""
     parts: list[str] = []
-
-    def walk(node: Any) -> None:
+    for node in page_nodes(at):
         proto = getattr(node, "proto", None)
         if proto is not None:
             parts.append(str(proto))
-        value = getattr(node, "value", None) if proto is not None else None
-        if isinstance(value, str):
-            parts.append(value)  # unescaped (the protobuf text escapes quotes)
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
+            value = getattr(node, "value", None)
+            if isinstance(value, str):
+                parts.append(value)  # unescaped (the protobuf text escapes quotes)
     parts += [frame.value.to_csv() for frame in at.dataframe]
     return "\n".join(parts).replace("\\", "")  # markdown escapes are not part of what is seen
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.inventory_cache import SHARED
+from dashboard.inventory.cache import SHARED
 from tests.app import test_tokens_page as seeded_page
 from tests.app.test_tokens_page import (
     TOKENS_PAGE,
@@ -222,8 +222,8 @@ def _draw_charts() -> None:
     from datetime import UTC, datetime, timedelta
 
     from dashboard.descope.tokens import ManagedToken
-    from dashboard.inventory_records import Connection
-    from dashboard.inventory_views import Classified
+    from dashboard.inventory.records import Connection
+    from dashboard.inventory.views import Classified
     from dashboard.ui.tokens_views import render_charts
 
     now = datetime.now(UTC)

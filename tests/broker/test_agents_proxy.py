@@ -6,10 +6,11 @@ import secrets
 
 import httpx
 
+from dashboard.descope import Secret
 from dashboard.descope.events import token_history
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
 from tests.support.agents import app_and_holder, proxy, user_with_key
+from tests.support.dashboard import client_of
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
@@ -58,7 +59,9 @@ def test_proxy_reaches_the_provider_with_the_users_token(
     with Transport(
         live_broker.url, live_broker.project_id, Secret(live_broker.management_key)
     ) as transport:
-        history = token_history(transport, first_token_id(live_broker, holder.user.user_id))
+        history = token_history(
+            client_of(transport), first_token_id(live_broker, holder.user.user_id)
+        )
     calls = [e for e in history or () if e.kind == "agent_call"]
     assert [c.outcome for c in calls] == ["ok", "ok"]
     assert "agent pytest" in calls[0].detail and "tool call_provider" in calls[0].detail

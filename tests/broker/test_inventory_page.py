@@ -1,21 +1,22 @@
 """Server-side paging of the inventory, tested from both ends: the broker's filters and KPIs
-(``inventory_query``) and the dashboard's client (``dashboard.inventory_page``) reading them."""
+(``inventory_query``) and the dashboard's client (``dashboard.inventory.page``) reading them."""
 
 from __future__ import annotations
 
 import pytest
 
+from dashboard.descope import Secret
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.transport import Transport
-from dashboard.inventory_page import InventoryPage, PageQuery, fetch_inventory_page
-from dashboard.settings import Secret
+from dashboard.inventory.page import InventoryPage, PageQuery, fetch_inventory_page
+from tests.support.dashboard import client_of
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, MAIL, SeededTokens
 
 
 def _page(live: LiveBroker, query: PageQuery) -> InventoryPage:
     with Transport(live.url, live.project_id, Secret(live.management_key)) as transport:
-        return fetch_inventory_page(transport, query)
+        return fetch_inventory_page(client_of(transport), query)
 
 
 def _owners(page: InventoryPage) -> set[tuple[str, str]]:

@@ -24,10 +24,10 @@ import pytest
 from descope import AuthException, DeliveryMethod, DescopeClient
 from descope.management.common import AccessType, PromptType, URLParam
 
-from dashboard.descope import auth, management, outbound, tokens
+from dashboard.descope import DescopeClient as DashboardClient
+from dashboard.descope import Secret, auth, management, outbound, tokens
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
 from tests.support.dashboard import PASSWORD, create_user
 from tests.support.gateway import Gateway, Recorded, start_gateway
 from tests.support.identity import SignedInUser, sign_in_new_user
@@ -44,7 +44,7 @@ class Both:
 
     live: LiveBroker
     gateway: Gateway
-    dashboard: Transport
+    dashboard: DashboardClient
     sdk: DescopeClient
     user: SignedInUser
     tenant_id: str
@@ -119,7 +119,8 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Both]:
     provider: LiveProvider = start_provider()
     live = start_broker(tmp_path_factory.mktemp("contract"), strict_descope=True)
     gateway = start_gateway(live)
-    dashboard = Transport(gateway.url, live.project_id, Secret(live.management_key))
+    transport = Transport(gateway.url, live.project_id, Secret(live.management_key))
+    dashboard = DashboardClient(transport)
     sdk = DescopeClient(
         project_id=live.project_id, management_key=live.management_key, base_url=gateway.url
     )
@@ -130,7 +131,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Both]:
         tenant = sdk.mgmt.tenant.create("Contract tenant")["id"]
         yield Both(live, gateway, dashboard, sdk, user, tenant)
     finally:
-        dashboard.close()
+        transport.close()
         gateway.stop()
         live.stop()
         provider.stop()
@@ -176,15 +177,17 @@ def test_otp_start_and_verify(both: Both) -> None:
 
 def test_me_and_refresh(both: Both) -> None:
     jwt = both.user.refresh_jwt
-    assert_same(both, lambda: auth.me(both.dashboard, jwt), lambda: both.sdk.me(jwt))
-    ours = shape(both.request_of(lambda: auth.refresh(both.dashboard, jwt)), both)
+    assert_same(both, lambda: both.dashboard.holding(Secret(jwt)).me(), lambda: both.sdk.me(jwt))
+    ours = shape(both.request_of(lambda: both.dashboard.restore(Secret(jwt))), both)
     theirs = shape(both.request_of(lambda: both.sdk.refresh_session(jwt), "/v1/auth/refresh"), both)
     assert ours == theirs
 
 
 def test_logout(both: Both) -> None:
     first, second = sign_in_new_user(both.live), sign_in_new_user(both.live)
-    ours = shape(both.request_of(lambda: auth.logout(both.dashboard, first.refresh_jwt)), both)
+    ours = shape(
+        both.request_of(lambda: both.dashboard.holding(Secret(first.refresh_jwt)).sign_out()), both
+    )
     theirs = shape(both.request_of(lambda: both.sdk.logout(second.refresh_jwt)), both)
     # Each signs out its own session: the header carries a JWT in both.
     assert ours["auth"] == theirs["auth"] == "Bearer pid:other"
@@ -401,9 +404,19 @@ def test_the_widgets_calls_with_a_user_session(both: Both) -> None:
     """outbound-applications-widget: ``GET apps`` and ``GET apps-with-user-token?userId=<me>``
     with the user's refresh JWT (reference §8, js widget createOutboundAppsSdk.ts)."""
     jwt, uid = both.user.refresh_jwt, both.user.user_id
-    listed = shape(both.request_of(lambda: outbound.list_apps(both.dashboard, token=jwt)), both)
+    listed = shape(
+        both.request_of(
+            lambda: outbound.list_apps(both.dashboard.holding(Secret(jwt)), as_user=True)
+        ),
+        both,
+    )
     mine = shape(
-        both.request_of(lambda: tokens.apps_with_user_token(both.dashboard, uid, token=jwt)), both
+        both.request_of(
+            lambda: tokens.apps_with_user_token(
+                both.dashboard.holding(Secret(jwt)), uid, as_user=True
+            )
+        ),
+        both,
     )
     assert listed == {
         "method": "GET",
@@ -427,7 +440,10 @@ def test_connect_as_core_js_sends_it(both: Both) -> None:
     request = outbound.ConnectRequest(
         APP, "https://app.example.test/landing", ("profile",), both.tenant_id
     )
-    sent = shape(both.request_of(lambda: outbound.connect(both.dashboard, jwt, request)), both)
+    sent = shape(
+        both.request_of(lambda: outbound.connect(both.dashboard.holding(Secret(jwt)), request)),
+        both,
+    )
     assert sent == {
         "method": "POST",
         "path": "/v1/outbound/oauth/connect",
@@ -480,7 +496,7 @@ def test_connect_falls_back_to_the_management_connect_where_the_sdk_path_is_unkn
     request = outbound.ConnectRequest(APP, "http://127.0.0.1:9/landing")
     both.gateway.hidden.add(outbound.CONNECT_PATH)
     try:
-        url = outbound.connect(both.dashboard, jwt, request)
+        url = outbound.connect(both.dashboard.holding(Secret(jwt)), request)
         sent = both.gateway.recorded[-1]
     finally:
         both.gateway.hidden.clear()

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from broker.demo_provider.consent_form import DEMO_PASSWORD, approve
 from broker.identity.sessions import start_session
 from broker.store.outbound import ManagedTokenRow
-from dashboard.remember import COOKIE_NAME
+from dashboard.frame.remember import COOKIE_NAME
 from tests.e2e.conftest import provider_with_consent_page, sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, RunningDashboard, create_user
 from tests.support.identity import SignedInUser
@@ -47,7 +47,9 @@ def _signed_in(browser: Browser, dashboard: RunningDashboard, login_id: str) -> 
     page.goto(dashboard.url + "/")
     wait_for_app(page)
     sign_in_through_the_form(page, login_id)
-    for _ in range(100):  # the page hands the session to its cookie route (dashboard/remember.py)
+    for _ in range(
+        100
+    ):  # the page hands the session to its cookie route (dashboard/frame/remember.py)
         if any(c["name"] == COOKIE_NAME for c in page.context.cookies()):
             return page
         page.wait_for_timeout(100)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard.remember import COOKIE_NAME
+from dashboard.frame.remember import COOKIE_NAME
 from tests.e2e.conftest import provider_with_consent_page, sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import RunningDashboard, create_user, is_strict
 from tests.support.outbound import CLIENT_SECRET

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from dashboard.remember import COOKIE_NAME
+from dashboard.frame.remember import COOKIE_NAME
 from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import RunningDashboard, create_user
 from tests.support.servers import LiveBroker

@@ -18,7 +18,7 @@ import jwt
 import pytest
 from playwright.sync_api import Browser, Route
 
-from dashboard.remember import COOKIE_NAME, ROUTE_PATH
+from dashboard.frame.remember import COOKIE_NAME, ROUTE_PATH
 from tests.e2e.conftest import (  # noqa: F401  (Playwright fixtures)
     browser,
     dashboard,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +30,7 @@ from tests.support.dashboard import (
     point_dashboard_at,
     start_dashboard_broker,
 )
+from tests.support.page_text import proto_text
 from tests.support.servers import LiveBroker, ThreadedServer
 from tests.support.token_seed import upload_user_token
 
@@ -43,17 +43,7 @@ def errors(at: AppTest) -> list[str]:
 
 def everything(at: AppTest) -> str:
     """Every element's protobuf text (where a traceback would show)."""
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
+    return proto_text(at)
 
 
 def assert_one_sentence(at: AppTest, sentence: str) -> None:

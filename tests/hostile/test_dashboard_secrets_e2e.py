@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Frame, Page, Request, expect
 
-from dashboard.remember import COOKIE_NAME
+from dashboard.frame.remember import COOKIE_NAME
 from tests.e2e.conftest import (  # noqa: F401  (Playwright fixtures)
     browser,
     dashboard,

@@ -28,8 +28,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from streamlit.testing.v1 import AppTest
 
-from dashboard.inventory_cache import SHARED
-from dashboard.remember import COOKIE_NAME
+from dashboard.frame.remember import COOKIE_NAME
+from dashboard.inventory.cache import SHARED
 from tests.app.conftest import app, live, signed_in_app  # noqa: F401  (AppTest fixtures)
 
 try:  # Debian's chromium: without it only the browser test is skipped, not the whole module.

@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from broker.area_settings import ThrottlePolicy
+from dashboard.descope import DescopeClient, MemorySessions, Secret, Session, Transport, User
 from tests.support.servers import LiveBroker, free_port, start_broker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +56,19 @@ def start_dashboard_broker(data_dir: Path, mode: str = "local", **settings: Any)
     serves only Descope's surface (the cloud's stand-in)."""
     settings.setdefault("throttle", TEST_THROTTLE)
     return start_broker(data_dir, strict_descope=mode == "strict", **settings)
+
+
+def client_of(transport: Transport, refresh_jwt: str | None = None) -> DescopeClient:
+    """A dashboard client over ``transport``, acting as the holder of ``refresh_jwt`` if given."""
+    client = DescopeClient(transport)
+    return client.holding(Secret(refresh_jwt)) if refresh_jwt else client
+
+
+def client_signed_in_as(transport: Transport, refresh_jwt: str) -> DescopeClient:
+    """A client whose session holds ``refresh_jwt`` unverified (a JWT the target must refuse)."""
+    user = User("U0", (), "", "", "enabled", (), ())
+    session = Session(Secret(""), Secret(refresh_jwt), 0.0, user, (), 0.0)
+    return DescopeClient(transport, sessions=MemorySessions(session))
 
 
 def is_strict(live: LiveBroker) -> bool:

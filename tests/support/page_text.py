@@ -2,6 +2,8 @@
 
 What a person could read on the page (sidebar included), for tests that look for something
 that must, or must never, be there: a payload drawn as markup, a code that must not show.
+Only AppTest's public API is read: ``at.main``, ``at.sidebar`` and ``at.toast`` (the toasts sit
+in a block of their own), each element's ``proto`` and each block's ``children``.
 """
 
 from __future__ import annotations
@@ -25,21 +27,35 @@ def _strings(message: Any, proto_name: str) -> Iterator[tuple[str, str, str]]:
                 yield from _strings(item, type(item).__name__)
 
 
+def page_nodes(at: AppTest | Any) -> Iterator[Any]:
+    """Every element and block of the page (main area, sidebar, toasts), or of one block."""
+    roots = [at.main, at.sidebar, *at.toast] if isinstance(at, AppTest) else [at]
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(list(getattr(node, "children", {}).values())))
+
+
+def proto_text(at: AppTest | Any) -> str:
+    """Every element's protobuf text, in page order (where a traceback or markup would show)."""
+    return "\n".join(str(n.proto) for n in page_nodes(at) if getattr(n, "proto", None) is not None)
+
+
 def rendered_strings(at: AppTest) -> list[tuple[str, str, str]]:
     """Every string of every element on the page (sidebar included), with where it sits."""
     found: list[tuple[str, str, str]] = []
-
-    def walk(node: Any) -> None:
+    for node in page_nodes(at):
         proto = getattr(node, "proto", None)
-        if proto is not None and hasattr(proto, "ListFields"):
+        if proto is None:
+            continue
+        if hasattr(proto, "ListFields"):
             found.extend(_strings(proto, type(proto).__name__))
-        value = getattr(node, "value", None) if proto is not None else None
-        if hasattr(value, "to_dict"):  # a table: its cells, as drawn (text, never markdown)
+        value = getattr(node, "value", None)
+        if value is not None and hasattr(
+            value, "to_numpy"
+        ):  # a table: its cells, as drawn (text, never markdown)
             found.extend(("Cell", "value", str(cell)) for cell in value.to_numpy().ravel())
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
     return found
 
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from dashboard.inventory_records import Connection
-from dashboard.token_status import TokenStatus, classify
+from dashboard.inventory.records import Connection
+from dashboard.inventory.status import TokenStatus, classify
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from dashboard.descope import Secret
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
 from tests.support.dashboard import start_dashboard_broker
 from tests.support.servers import LiveBroker
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from dashboard.descope import Secret
 from dashboard.descope.transport import Transport
-from dashboard.inventory import Inventory, collect_inventory
-from dashboard.inventory_bulk import offers_bulk_inventory
-from dashboard.settings import Secret
-from dashboard.token_status import TokenStatus
+from dashboard.inventory.bulk import offers_bulk_inventory
+from dashboard.inventory.collect import Inventory, collect_inventory
+from dashboard.inventory.status import TokenStatus
+from tests.support.dashboard import client_of
 from tests.support.gateway import Gateway, start_gateway
 from tests.support.outbound import fetch_latest
 from tests.support.provider import start_provider
@@ -64,7 +65,7 @@ def _statuses(inventory: Inventory, cloud: Cloud) -> dict[tuple[str, str], Token
 
 
 def test_the_cloud_scan_finds_needs_reauth_and_expired_tokens(cloud: Cloud) -> None:
-    assert not offers_bulk_inventory(cloud.transport)
+    assert not offers_bulk_inventory(client_of(cloud.transport))
     ada, bob = cloud.seeded.user_id("ada"), cloud.seeded.user_id("bob")
     listed = httpx.get(
         f"{cloud.live.url}/v1/mgmt/outbound/apps-with-user-token",
@@ -73,7 +74,7 @@ def test_the_cloud_scan_finds_needs_reauth_and_expired_tokens(cloud: Cloud) -> N
     ).json()
     assert listed == {"appIds": [CAL]}  # the cloud's list alone loses ada's dead grant
 
-    inventory = collect_inventory(cloud.transport)
+    inventory = collect_inventory(client_of(cloud.transport))
 
     assert inventory.source == "fan-out"
     assert inventory.complete
@@ -106,7 +107,9 @@ def test_the_cloud_scan_waits_out_retry_after_and_still_keeps_every_token(cloud:
 
     cloud.gateway.throttle("/v1/mgmt/outbound/app/user/token/latest", 4, retry_after=20)
     try:
-        inventory = collect_inventory(cloud.transport, workers=4, sleep=sleep, clock=lambda: now[0])
+        inventory = collect_inventory(
+            client_of(cloud.transport), workers=4, sleep=sleep, clock=lambda: now[0]
+        )
     finally:
         cloud.gateway.throttled.clear()
 

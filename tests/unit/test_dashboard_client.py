@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dashboard.descope import auth
+from dashboard.descope import Secret, auth
 from dashboard.descope.errors import (
     AlreadyExists,
     EmailNotConfigured,
@@ -24,8 +24,7 @@ from dashboard.descope.errors import (
 )
 from dashboard.descope.management import list_tenants
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
-from tests.support.dashboard import PASSWORD, create_user, start_dashboard_broker
+from tests.support.dashboard import PASSWORD, client_of, create_user, start_dashboard_broker
 from tests.support.servers import LiveBroker, free_port
 
 
@@ -54,7 +53,7 @@ def test_password_sign_in_answers_both_jwts_and_the_user(
     live: LiveBroker, transport_for: Callable[..., Transport]
 ) -> None:
     create_user(live, "ada@example.test", name="Ada")
-    result = auth.password_sign_in(transport_for(), "ada@example.test", PASSWORD)
+    result = auth.password_sign_in(client_of(transport_for()), "ada@example.test", PASSWORD)
     assert result.session_jwt.count(".") == 2
     assert result.refresh_jwt and result.refresh_jwt.count(".") == 2
     assert result.user is not None and result.user.display_name == "Ada"
@@ -66,7 +65,7 @@ def test_wrong_password_is_one_sentence(
 ) -> None:
     create_user(live, "bob@example.test")
     with pytest.raises(WrongPassword) as caught:
-        auth.password_sign_in(transport_for(), "bob@example.test", "not it")
+        auth.password_sign_in(client_of(transport_for()), "bob@example.test", "not it")
     assert str(caught.value) == WrongPassword.sentence
     assert caught.value.status == 401
 
@@ -75,7 +74,7 @@ def test_unknown_login_id_on_sign_in_is_not_revealed(
     live: LiveBroker, transport_for: Callable[..., Transport]
 ) -> None:
     with pytest.raises(WrongPassword):
-        auth.password_sign_in(transport_for(), "nobody@example.test", PASSWORD)
+        auth.password_sign_in(client_of(transport_for()), "nobody@example.test", PASSWORD)
 
 
 def test_unknown_user_lookup_maps_to_unknown_user(
@@ -92,9 +91,9 @@ def test_sign_up_of_a_taken_login_id_says_sign_in_instead(
     live: LiveBroker, transport_for: Callable[..., Transport]
 ) -> None:
     t = transport_for()
-    auth.password_sign_up(t, "cy@example.test", PASSWORD, name="Cy")
+    auth.password_sign_up(client_of(t), "cy@example.test", PASSWORD, name="Cy")
     with pytest.raises(AlreadyExists) as caught:
-        auth.password_sign_up(t, "cy@example.test", PASSWORD)
+        auth.password_sign_up(client_of(t), "cy@example.test", PASSWORD)
     assert "sign in instead" in str(caught.value)
 
 
@@ -103,16 +102,16 @@ def test_otp_code_from_the_demo_outbox_signs_in_and_a_wrong_code_is_refused(
 ) -> None:
     create_user(live, "dee@example.test")
     t = transport_for()
-    started = auth.otp_start(t, "dee@example.test")
+    started = auth.otp_start(client_of(t), "dee@example.test")
     assert started.masked_email and "dee@example.test" not in started.masked_email
     with pytest.raises(WrongCode) as caught:
-        auth.otp_verify(t, "dee@example.test", "000000x")
+        auth.otp_verify(client_of(t), "dee@example.test", "000000x")
     assert str(caught.value) == WrongCode.sentence
     with pytest.raises(Unauthorized):  # the outbox opens with the key typed, not the dashboard's
-        auth.read_outbox(t, "dee@example.test", Secret("K" + "x" * 40))
-    (message, *_) = auth.read_outbox(t, "dee@example.test", Secret(live.management_key))
+        auth.read_outbox(client_of(t), "dee@example.test", Secret("K" + "x" * 40))
+    (message, *_) = auth.read_outbox(client_of(t), "dee@example.test", Secret(live.management_key))
     assert message.code and message.code not in repr(message)
-    result = auth.otp_verify(t, "dee@example.test", message.code)
+    result = auth.otp_verify(client_of(t), "dee@example.test", message.code)
     assert result.user is not None and result.user.email == "dee@example.test"
 
 
@@ -120,14 +119,14 @@ def test_refresh_me_and_logout_then_the_session_has_ended(
     live: LiveBroker, transport_for: Callable[..., Transport]
 ) -> None:
     create_user(live, "eve@example.test", name="Eve")
-    t = transport_for()
-    signed_in = auth.password_sign_in(t, "eve@example.test", PASSWORD)
-    assert signed_in.refresh_jwt
-    assert auth.refresh(t, signed_in.refresh_jwt).session_jwt
-    assert auth.me(t, signed_in.refresh_jwt).name == "Eve"
-    auth.logout(t, signed_in.refresh_jwt)
+    client = client_of(transport_for())
+    first = client.start(auth.password_sign_in(client, "eve@example.test", PASSWORD))
+    renewed = client.renew()
+    assert renewed.session_jwt and client.session is renewed and renewed.user == first.user
+    assert client.me().name == "Eve"
+    client.sign_out()
     with pytest.raises(SessionExpired) as caught:
-        auth.refresh(t, signed_in.refresh_jwt)
+        client.renew()
     assert str(caught.value) == SessionExpired.sentence
 
 
@@ -139,9 +138,9 @@ def test_throttled_sign_in_waits_once_as_told_then_says_when_to_retry(
     patient = transport_for(max_wait_s=3600, sleep=waits.append)
     for _ in range(3):
         with pytest.raises(WrongPassword):
-            auth.password_sign_in(patient, "fay@example.test", "not it")
+            auth.password_sign_in(client_of(patient), "fay@example.test", "not it")
     with pytest.raises(Throttled) as caught:
-        auth.password_sign_in(patient, "fay@example.test", PASSWORD)
+        auth.password_sign_in(client_of(patient), "fay@example.test", PASSWORD)
     # One wait, as long as the first 429 said; the second 429 counts down from there (the
     # clock ticks between the two answers on a loaded machine, so it may say a second less).
     assert len(waits) == 1
@@ -160,9 +159,9 @@ def test_a_throttle_longer_than_the_bound_is_not_waited(
     hasty = transport_for(max_wait_s=0, sleep=waits.append)
     for _ in range(3):
         with pytest.raises(WrongPassword):
-            auth.password_sign_in(hasty, "gus@example.test", "not it")
+            auth.password_sign_in(client_of(hasty), "gus@example.test", "not it")
     with pytest.raises(Throttled):
-        auth.password_sign_in(hasty, "gus@example.test", PASSWORD)
+        auth.password_sign_in(client_of(hasty), "gus@example.test", PASSWORD)
     assert waits == []
 
 
@@ -171,13 +170,13 @@ def test_a_broker_that_is_not_running_is_unreachable() -> None:
         Transport(f"http://127.0.0.1:{free_port()}", "P" + "x" * 27, timeout_s=2) as t,
         pytest.raises(Unreachable) as caught,
     ):
-        auth.password_sign_in(t, "ada@example.test", PASSWORD)
+        auth.password_sign_in(client_of(t), "ada@example.test", PASSWORD)
     assert str(caught.value) == Unreachable.sentence
 
 
 def test_management_calls_need_a_management_key(live: LiveBroker) -> None:
     with Transport(live.url, live.project_id) as t, pytest.raises(NotAllowed):
-        list_tenants(t)
+        list_tenants(client_of(t))
 
 
 def test_bearer_is_project_then_token_then_key() -> None:
@@ -205,6 +204,33 @@ def test_only_the_transport_imports_httpx() -> None:
     assert importers == ["descope/transport.py"]
 
 
+def _dashboard_sources() -> dict[str, str]:
+    root = Path(__file__).resolve().parents[2]
+    files = [*(root / "dashboard").rglob("*.py"), *(root / "pages").glob("*.py")]
+    return {str(p.relative_to(root)): p.read_text() for p in files}
+
+
+def test_the_ui_imports_the_client_through_its_public_surface() -> None:
+    inner = sorted(
+        path
+        for path, source in _dashboard_sources().items()
+        if not path.startswith("dashboard/descope/") and "from dashboard.descope." in source
+    )
+    assert inner == []
+
+
+def test_only_the_client_and_the_cookie_route_handle_the_session_jwts() -> None:
+    # The client sends them; the cookie route hands the refresh JWT to the browser's HttpOnly
+    # cookie (dashboard/frame/remember.py). No page reveals them or passes them on.
+    revealing = sorted(
+        path
+        for path, source in _dashboard_sources().items()
+        if not path.startswith("dashboard/descope/")
+        and any(f"{jwt}.reveal()" in source for jwt in ("refresh_jwt", "session_jwt"))
+    )
+    assert revealing == ["dashboard/frame/remember.py"]
+
+
 def test_a_broker_that_cannot_email_a_code_is_one_sentence(tmp_path: Path) -> None:
     nowhere = Secret(f"smtp://127.0.0.1:{free_port()}")
     for name, settings, error in (
@@ -215,7 +241,7 @@ def test_a_broker_that_cannot_email_a_code_is_one_sentence(tmp_path: Path) -> No
         try:
             create_user(live, "ida@example.test")
             with Transport(live.url, live.project_id) as t, pytest.raises(error) as caught:
-                auth.otp_start(t, "ida@example.test")
+                auth.otp_start(client_of(t), "ida@example.test")
             assert str(caught.value) == error.sentence
         finally:
             live.stop()

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from dashboard.remember import COOKIE_NAME, HANDOFFS, ROUTE_PATH, browser_script, routes
-from dashboard.settings import Secret
+from dashboard.descope import Secret
+from dashboard.frame.remember import COOKIE_NAME, HANDOFFS, ROUTE_PATH, browser_script, routes
 from tests.support.servers import ThreadedServer
 
 

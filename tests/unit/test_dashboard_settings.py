@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.descope import Secret
 from dashboard.descope.errors import ConfigurationError
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret, base_url_for_project_id, load_settings
+from dashboard.settings import base_url_for_project_id, load_settings
 
 REGIONAL_ID = "Peuc1" + "a" * 27  # 32 characters: region "euc1"
 

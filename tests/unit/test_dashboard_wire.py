@@ -17,11 +17,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from dashboard.descope import events, tokens
+from dashboard.descope import Secret, events, tokens
 from dashboard.descope.errors import NotFound, Unauthorized
 from dashboard.descope.transport import Transport
-from dashboard.inventory import InventoryQuery, collect_inventory
-from dashboard.settings import Secret
+from dashboard.inventory.collect import InventoryQuery, collect_inventory
+from tests.support.dashboard import client_of, client_signed_in_as
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
 from tests.support.provider import LiveProvider
@@ -47,7 +47,9 @@ def connected(live: LiveBroker, provider: LiveProvider) -> Iterator[SignedInUser
 def test_a_fetched_token_is_read_field_by_field(
     transport: Transport, connected: SignedInUser
 ) -> None:
-    token = tokens.latest_user_token(transport, APP, connected.user_id, with_refresh_token=True)
+    token = tokens.latest_user_token(
+        client_of(transport), APP, connected.user_id, with_refresh_token=True
+    )
     now = datetime.now(UTC)
 
     assert token.id.startswith("OT") and token.app_id == APP
@@ -65,8 +67,10 @@ def test_a_fetched_token_is_read_field_by_field(
 
 
 def test_the_inventory_reads_the_same_token(transport: Transport, connected: SignedInUser) -> None:
-    fetched = tokens.latest_user_token(transport, APP, connected.user_id)
-    inventory = collect_inventory(transport, InventoryQuery(user_ids=(connected.user_id,)))
+    fetched = tokens.latest_user_token(client_of(transport), APP, connected.user_id)
+    inventory = collect_inventory(
+        client_of(transport), InventoryQuery(user_ids=(connected.user_id,))
+    )
     [row] = [c for c in inventory.connections if c.token.app_id == APP]
 
     assert row.token == fetched.without_secrets()
@@ -76,20 +80,22 @@ def test_the_inventory_reads_the_same_token(transport: Transport, connected: Sig
 def test_apps_with_a_token_name_the_connected_app(
     transport: Transport, connected: SignedInUser
 ) -> None:
-    assert APP in tokens.apps_with_user_token(transport, connected.user_id)
+    assert APP in tokens.apps_with_user_token(client_of(transport), connected.user_id)
     # With the user's own JWT, userId=<me> as Descope's widget sends it.
-    mine = tokens.apps_with_user_token(transport, connected.user_id, token=connected.refresh_jwt)
+    mine = tokens.apps_with_user_token(
+        client_of(transport, connected.refresh_jwt), connected.user_id, as_user=True
+    )
     assert APP in mine
 
 
 def test_history_reads_every_column_the_broker_records(
     transport: Transport, connected: SignedInUser
 ) -> None:
-    token = tokens.latest_user_token(transport, APP, connected.user_id)
-    tokens.latest_user_token(transport, APP, connected.user_id, force_refresh=True)
-    assert events.record_reveal(transport, token.id, connected.refresh_jwt) is True
+    token = tokens.latest_user_token(client_of(transport), APP, connected.user_id)
+    tokens.latest_user_token(client_of(transport), APP, connected.user_id, force_refresh=True)
+    assert events.record_reveal(client_of(transport, connected.refresh_jwt), token.id) is True
 
-    history = events.token_history(transport, token.id)
+    history = events.token_history(client_of(transport), token.id)
 
     assert history is not None
     assert [e.kind for e in history] == ["connected", "refreshed", "revealed"]
@@ -109,30 +115,30 @@ def test_history_reads_every_column_the_broker_records(
 def test_a_deleted_token_reads_as_one_revocation_and_a_disconnect_event(
     transport: Transport, connected: SignedInUser
 ) -> None:
-    token = tokens.latest_user_token(transport, APP, connected.user_id)
+    token = tokens.latest_user_token(client_of(transport), APP, connected.user_id)
 
-    outcome = tokens.delete_token(transport, token.id)
+    outcome = tokens.delete_token(client_of(transport), token.id)
 
     assert outcome.reported and outcome.deleted == 1
     [revocation] = outcome.revocations
     assert revocation.token_id == token.id
     assert revocation.access_token == "revoked" and revocation.refresh_token == "revoked"
     assert outcome.sentence == "Deleted 1 token and revoked it at the provider."
-    history = events.token_history(transport, token.id)
+    history = events.token_history(client_of(transport), token.id)
     assert history is not None and history[-1].kind == "disconnected"
     assert history[-1].detail == "Access token: revoked · refresh token: revoked"
     with pytest.raises(NotFound):
-        events.record_reveal(transport, token.id, connected.refresh_jwt)
+        events.record_reveal(client_of(transport, connected.refresh_jwt), token.id)
 
 
 def test_a_reveal_needs_the_revealers_own_session(
     transport: Transport, connected: SignedInUser
 ) -> None:
-    token = tokens.latest_user_token(transport, APP, connected.user_id)
+    token = tokens.latest_user_token(client_of(transport), APP, connected.user_id)
 
     with pytest.raises(Unauthorized):
-        events.record_reveal(transport, token.id, "not.a.jwt")
-    history = events.token_history(transport, token.id)
+        events.record_reveal(client_signed_in_as(transport, "not.a.jwt"), token.id)
+    history = events.token_history(client_of(transport), token.id)
     assert history is not None and "revealed" not in [e.kind for e in history]
 
 
@@ -140,7 +146,7 @@ def test_a_reveal_needs_the_revealers_own_session(
 def test_a_reveal_is_recorded_only_with_both_the_key_and_a_session(
     live: LiveBroker, transport: Transport, connected: SignedInUser, bearer: str
 ) -> None:
-    token = tokens.latest_user_token(transport, APP, connected.user_id)
+    token = tokens.latest_user_token(client_of(transport), APP, connected.user_id)
     parts = {"key only": live.management_key, "jwt only": connected.refresh_jwt}[bearer]
 
     answer = httpx.post(
@@ -150,7 +156,7 @@ def test_a_reveal_is_recorded_only_with_both_the_key_and_a_session(
     )
 
     assert answer.status_code == 401
-    history = events.token_history(transport, token.id)
+    history = events.token_history(client_of(transport), token.id)
     assert history is not None and "revealed" not in [e.kind for e in history]
 
 
@@ -166,7 +172,7 @@ def test_without_the_extensions_history_and_audit_read_as_not_offered() -> None:
     server = ThreadedServer(cloud).start()
     try:
         with Transport(server.url, "P2cloud", Secret("K2cloud")) as t:
-            assert events.token_history(t, "OT1") is None
-            assert events.record_reveal(t, "OT1", "a.refresh.jwt") is False
+            assert events.token_history(client_of(t), "OT1") is None
+            assert events.record_reveal(client_signed_in_as(t, "a.refresh.jwt"), "OT1") is False
     finally:
         server.stop()

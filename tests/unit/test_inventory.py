@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from dashboard.descope import Secret
 from dashboard.descope.transport import Transport
-from dashboard.inventory import Inventory, InventoryQuery, Progress, collect_inventory
-from dashboard.inventory_bulk import offers_bulk_inventory
-from dashboard.settings import Secret
-from dashboard.token_status import TokenStatus
+from dashboard.inventory.bulk import offers_bulk_inventory
+from dashboard.inventory.collect import Inventory, InventoryQuery, Progress, collect_inventory
+from dashboard.inventory.status import TokenStatus
+from tests.support.dashboard import client_of
 from tests.support.gateway import Gateway, start_gateway
 from tests.support.provider import start_provider
 from tests.support.servers import LiveBroker, start_broker
@@ -92,8 +93,8 @@ SETTLED = {**EVERY_TOKEN, ("bob", MAIL): TokenStatus.NEEDS_REAUTH}
 def test_bulk_lists_every_stored_token_with_its_owner(world: World) -> None:
     # First in the module: a fetch of bob's expired token (no refresh token) turns it into
     # needs_reauth at the broker, and the fan-out tests below fetch it.
-    assert offers_bulk_inventory(world.broker)
-    inventory = collect_inventory(world.broker)
+    assert offers_bulk_inventory(client_of(world.broker))
+    inventory = collect_inventory(client_of(world.broker))
 
     assert inventory.source == "bulk"
     assert inventory.complete
@@ -110,7 +111,7 @@ def test_bulk_lists_every_stored_token_with_its_owner(world: World) -> None:
 
 
 def test_fan_out_keeps_every_token_the_bulk_lists_with_the_same_status(world: World) -> None:
-    inventory = collect_inventory(world.cloud, source="fan-out")
+    inventory = collect_inventory(client_of(world.cloud), source="fan-out")
 
     assert inventory.source == "fan-out"
     assert _pairs(inventory, world) in (EVERY_TOKEN, SETTLED)
@@ -129,7 +130,7 @@ def test_fan_out_keeps_every_token_the_bulk_lists_with_the_same_status(world: Wo
 
 
 def test_fan_out_keeps_no_secret(world: World) -> None:
-    inventory = collect_inventory(world.cloud, source="fan-out")
+    inventory = collect_inventory(client_of(world.cloud), source="fan-out")
 
     assert inventory.connections
     assert all(not c.token.access_token.reveal() for c in inventory.connections)
@@ -137,17 +138,17 @@ def test_fan_out_keeps_no_secret(world: World) -> None:
 
 
 def test_a_cloud_target_without_the_extension_is_fanned_out(world: World) -> None:
-    assert not offers_bulk_inventory(world.cloud)
-    assert collect_inventory(world.cloud).source == "fan-out"
+    assert not offers_bulk_inventory(client_of(world.cloud))
+    assert collect_inventory(client_of(world.cloud)).source == "fan-out"
 
 
 @pytest.mark.parametrize("source", ["bulk", "fan-out"])
 def test_queries_narrow_by_app_and_by_user(world: World, source: str) -> None:
-    transport = world.broker if source == "bulk" else world.cloud
-    by_app = collect_inventory(transport, InventoryQuery(app_id=MAIL), source=source)  # type: ignore[arg-type]
+    client = client_of(world.broker if source == "bulk" else world.cloud)
+    by_app = collect_inventory(client, InventoryQuery(app_id=MAIL), source=source)  # type: ignore[arg-type]
     dee = world.seeded.user_id("dee")
-    by_user = collect_inventory(transport, InventoryQuery(user_ids=(dee,)), source=source)  # type: ignore[arg-type]
-    by_text = collect_inventory(transport, InventoryQuery(user_text="ada"), source=source)  # type: ignore[arg-type]
+    by_user = collect_inventory(client, InventoryQuery(user_ids=(dee,)), source=source)  # type: ignore[arg-type]
+    by_text = collect_inventory(client, InventoryQuery(user_text="ada"), source=source)  # type: ignore[arg-type]
 
     assert {c.token.app_id for c in by_app.connections} == {MAIL}
     assert [(c.token.user_id, c.token.app_id) for c in by_user.connections] == [(dee, MAIL)]
@@ -158,7 +159,7 @@ def test_queries_narrow_by_app_and_by_user(world: World, source: str) -> None:
 def test_progress_reports_counts_and_time_left_from_the_calling_thread(world: World) -> None:
     seen: list[tuple[Progress, str]] = []
     collect_inventory(
-        world.cloud,
+        client_of(world.cloud),
         source="fan-out",
         workers=2,
         on_progress=lambda p: seen.append((p, threading.current_thread().name)),
@@ -176,13 +177,13 @@ def test_progress_reports_counts_and_time_left_from_the_calling_thread(world: Wo
 def test_cancel_stops_the_scan_and_says_so(world: World) -> None:
     cancel = threading.Event()
     inventory = collect_inventory(
-        world.cloud,
+        client_of(world.cloud),
         source="fan-out",
         workers=1,
         cancel=cancel,
         on_progress=lambda _: cancel.set(),
     )
-    full = collect_inventory(world.cloud, source="fan-out")
+    full = collect_inventory(client_of(world.cloud), source="fan-out")
 
     assert inventory.cancelled
     assert not inventory.complete
@@ -194,7 +195,7 @@ def test_throttling_is_waited_out_then_retried(world: World) -> None:
     # 30 s is longer than the transport waits by itself: the inventory backs off politely.
     world.gateway.throttle("/v1/mgmt/outbound/apps-with-user-token", 3, retry_after=30)
     inventory = collect_inventory(
-        world.cloud, source="fan-out", sleep=clock.sleep, clock=clock, workers=1
+        client_of(world.cloud), source="fan-out", sleep=clock.sleep, clock=clock, workers=1
     )
 
     assert _pairs(inventory, world) in (EVERY_TOKEN, SETTLED)
@@ -209,7 +210,7 @@ def test_a_short_retry_after_is_waited_by_the_transport_itself(world: World) -> 
     cloud = _transport(world.gateway.url, world.live, sleep=transport_waits.append)
     world.gateway.throttle("/v2/mgmt/user/search", 1, retry_after=1)
     try:
-        inventory = collect_inventory(cloud, source="fan-out")
+        inventory = collect_inventory(client_of(cloud), source="fan-out")
     finally:
         cloud.close()
 
@@ -221,7 +222,9 @@ def test_a_short_retry_after_is_waited_by_the_transport_itself(world: World) -> 
 def test_throttling_that_never_ends_becomes_a_failure_not_an_abort(world: World) -> None:
     clock = FakeClock()
     world.gateway.throttle("/v1/mgmt/tenant/all", 100, retry_after=60)
-    inventory = collect_inventory(world.cloud, source="fan-out", sleep=clock.sleep, clock=clock)
+    inventory = collect_inventory(
+        client_of(world.cloud), source="fan-out", sleep=clock.sleep, clock=clock
+    )
 
     steps = sorted(f.step for f in inventory.failures)
     assert steps == ["tenants"]

@@ -8,9 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from dashboard.app_listing import load_listing, search_and_sort
-from dashboard.descope.connect_flows import confirm_flow
-from dashboard.descope.errors import BadRequest, NotAllowed, NotFound, Unauthorized
-from dashboard.descope.outbound import (
+from dashboard.descope import (
     APP_GONE,
     CONNECT_REFUSED,
     NAME_TAKEN,
@@ -18,6 +16,7 @@ from dashboard.descope.outbound import (
     TOKEN_REFUSED,
     ConnectRequest,
     OutboundApp,
+    Secret,
     connect,
     create_app,
     create_by_template,
@@ -28,8 +27,10 @@ from dashboard.descope.outbound import (
     update_app,
     with_defaults,
 )
+from dashboard.descope.connect_flows import confirm_flow
+from dashboard.descope.errors import BadRequest, NotAllowed, NotFound, Unauthorized
 from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
+from tests.support.dashboard import client_of
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import CLIENT_SECRET, LANDING, consent, create_demo_app, outcome_of
 from tests.support.provider import LiveProvider
@@ -42,8 +43,8 @@ def test_apps_are_listed_with_a_users_refresh_jwt_alone(
     create_demo_app(live, provider, "listed", overrides={"defaultScopes": ["profile"]})
     user = sign_in_new_user(live)
     with Transport(live.url, live.project_id) as keyless:
-        apps = list_apps(keyless, token=user.refresh_jwt)
-        listing = load_listing(keyless, user.user_id, user.refresh_jwt)
+        apps = list_apps(client_of(keyless, user.refresh_jwt), as_user=True)
+        listing = load_listing(client_of(keyless, user.refresh_jwt))
     app = next(a for a in apps if a.id == "listed")
     assert app.default_scopes == ("profile",) and app.has_client_secret is True
     mine = next(item for item in listing if item.app.id == "listed")
@@ -57,20 +58,21 @@ def test_a_connected_app_has_its_granted_scopes_with_a_management_key(
     create_demo_app(live, provider, "granted")
     user = sign_in_new_user(live)
     url = connect(
-        transport,
-        user.refresh_jwt,
+        client_of(transport, user.refresh_jwt),
         ConnectRequest("granted", LANDING, scopes=("profile", "calendar.write")),
     )
     assert url.startswith(provider.url)
     landed = httpx.get(consent(url))
     flow = outcome_of(landed.headers["location"])["flow"]
-    answer = confirm_flow(transport, flow, user.refresh_jwt)  # the landing page's question
+    answer = confirm_flow(
+        client_of(transport, user.refresh_jwt), flow, as_user=True
+    )  # the landing page's question
     assert answer is not None and answer.outcome == "connected" and answer.app_id == "granted"
     assert answer.granted == ("profile", "calendar.write") and answer.has_refresh_token is True
-    again = confirm_flow(transport, flow, user.refresh_jwt)
+    again = confirm_flow(client_of(transport, user.refresh_jwt), flow, as_user=True)
     assert again is not None and again.outcome == "used"
     [item] = [
-        i for i in load_listing(transport, user.user_id, user.refresh_jwt) if i.app.id == "granted"
+        i for i in load_listing(client_of(transport, user.refresh_jwt)) if i.app.id == "granted"
     ]
     assert item.connected and item.granted_scopes == ("profile", "calendar.write")
     assert item.expires_at is not None
@@ -82,16 +84,25 @@ def test_connect_refusals_are_one_sentence_each(
     create_demo_app(live, provider, "refusals")
     user = sign_in_new_user(live)
     with pytest.raises(BadRequest) as redirect:
-        connect(transport, user.refresh_jwt, ConnectRequest("refusals", "https://evil.example/x"))
+        connect(
+            client_of(transport, user.refresh_jwt),
+            ConnectRequest("refusals", "https://evil.example/x"),
+        )
     assert str(redirect.value) == REDIRECT_NOT_ALLOWED
     with pytest.raises(NotAllowed) as tenant:
-        connect(transport, user.refresh_jwt, ConnectRequest("refusals", LANDING, tenant_id="nope"))
+        connect(
+            client_of(transport, user.refresh_jwt),
+            ConnectRequest("refusals", LANDING, tenant_id="nope"),
+        )
     assert str(tenant.value) == CONNECT_REFUSED
     with pytest.raises(NotFound) as gone:
-        connect(transport, user.refresh_jwt, ConnectRequest("no-such-app", LANDING))
+        connect(client_of(transport, user.refresh_jwt), ConnectRequest("no-such-app", LANDING))
     assert str(gone.value) == APP_GONE
+    ended = sign_in_new_user(live)
+    holder = client_of(transport, ended.refresh_jwt)
+    holder.sign_out()  # a pasted refresh JWT that is well signed but logged out
     with pytest.raises(Unauthorized) as pasted:
-        connect(transport, "not-a-jwt", ConnectRequest("refusals", LANDING), explicit_token=True)
+        connect(holder, ConnectRequest("refusals", LANDING))
     assert str(pasted.value) == TOKEN_REFUSED
 
 
@@ -107,28 +118,30 @@ def test_apps_are_created_edited_and_deleted_and_the_secret_never_comes_back(
         token_url=provider.url + "/oauth/token",
         default_scopes=("profile",),
     )
-    created = create_app(transport, custom, Secret(CLIENT_SECRET))
+    created = create_app(client_of(transport), custom, Secret(CLIENT_SECRET))
     assert created.has_client_secret is True and CLIENT_SECRET not in repr(created)
     with pytest.raises(BadRequest) as taken:
-        create_app(transport, custom)
+        create_app(client_of(transport), custom)
     assert str(taken.value) == NAME_TAKEN
-    edited = update_app(transport, with_defaults(created, ["email", " ", "email"], LANDING))
+    edited = update_app(
+        client_of(transport), with_defaults(created, ["email", " ", "email"], LANDING)
+    )
     assert edited.default_scopes == ("email",) and edited.default_redirect_url == LANDING
-    assert load_app(transport, "crud").has_client_secret is True  # kept when not resent
+    assert load_app(client_of(transport), "crud").has_client_secret is True  # kept when not resent
     templated = create_by_template(
-        transport, "demo", app_id="crud-2", client_id="crud", base_url=provider.url
+        client_of(transport), "demo", app_id="crud-2", client_id="crud", base_url=provider.url
     )
     assert templated.template_id == "demo" and templated.token_url == provider.url + "/oauth/token"
-    delete_app(transport, "crud")
+    delete_app(client_of(transport), "crud")
     with pytest.raises(NotFound) as gone:
-        load_app(transport, "crud")
+        load_app(client_of(transport), "crud")
     assert str(gone.value) == APP_GONE
     with pytest.raises(NotFound):
-        delete_app(transport, "crud")
+        delete_app(client_of(transport), "crud")
 
 
 def test_the_catalog_lists_known_scopes_with_descriptions(transport: Transport) -> None:
-    catalog = load_catalog(transport)
+    catalog = load_catalog(client_of(transport))
     assert catalog is not None
     demo = next(t for t in catalog if t.id == "demo")
     assert "calendar.write" in [s.name for s in demo.scopes]
@@ -147,6 +160,6 @@ def test_a_target_without_the_catalog_extension_reads_as_no_catalog() -> None:
     server = ThreadedServer(cloud).start()
     try:
         with Transport(server.url, "P2cloud", Secret("K2cloud")) as t:
-            assert load_catalog(t) is None
+            assert load_catalog(client_of(t)) is None
     finally:
         server.stop()

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.descope.parsing import timestamp
 from dashboard.descope.tokens import DeleteOutcome, ManagedToken
-from dashboard.token_status import StatusWindows, TokenStatus, classify, expires_within
+from dashboard.inventory.status import StatusWindows, TokenStatus, classify, expires_within
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from broker.providers.catalog import load_catalog
-from dashboard.descope.outbound import CatalogTemplate, OutboundApp
-from dashboard.token_trial import looks_expired, trial_request, variables_from
+from dashboard.descope import CatalogTemplate, OutboundApp
+from dashboard.inventory.trial import looks_expired, trial_request, variables_from
 
 # The dashboard parses what the broker's catalog endpoint answers (one wire, both ends).
 CATALOG = {k: CatalogTemplate.from_api(t.public()) for k, t in load_catalog().items()}

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from dashboard.inventory_records import Connection, Inventory, InventoryQuery
+from dashboard.inventory.records import Connection, Inventory, InventoryQuery
 
 CacheKey = tuple[str, str, InventoryQuery]
 # A change to a kept inventory's connections (after an action on a token).

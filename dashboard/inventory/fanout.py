@@ -19,21 +19,34 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 
-from dashboard.descope import management, outbound, tokens
-from dashboard.descope.errors import DashboardError, NotFound
-from dashboard.descope.models import User
-from dashboard.descope.transport import Transport
-from dashboard.inventory_records import Connection, Failure, InventoryQuery, Step
-from dashboard.inventory_scan import Scan, Task
+from dashboard.descope import (
+    NOT_CONNECTED,
+    DashboardError,
+    DescopeClient,
+    ManagedToken,
+    NotFound,
+    ProviderUnavailable,
+    Tenant,
+    TokenRefused,
+    User,
+    apps_with_user_token,
+    latest_tenant_token,
+    latest_user_token,
+    list_apps,
+    list_tenants,
+    search_users,
+)
+from dashboard.inventory.records import Connection, Failure, InventoryQuery, Step
+from dashboard.inventory.scan import Scan, Task
 
 
 class FanOut:
     """The tasks of one fan-out inventory, bound to a transport, a query and a scan."""
 
     def __init__(
-        self, transport: Transport, query: InventoryQuery, scan: Scan, page_size: int
+        self, client: DescopeClient, query: InventoryQuery, scan: Scan, page_size: int
     ) -> None:
-        self.transport = transport
+        self.client = client
         self.query = query
         self.scan = scan
         self.page_size = page_size
@@ -46,7 +59,7 @@ class FanOut:
     def apps(self) -> Iterable[Task]:
         """The apps asked about → the first user page, and the tenants when wanted."""
         try:
-            found = self.scan.polite(lambda: outbound.list_apps(self.transport))
+            found = self.scan.polite(lambda: list_apps(self.client))
         except DashboardError as exc:
             self.scan.failed(Failure(step="apps", sentence=str(exc)))
             return []
@@ -60,8 +73,8 @@ class FanOut:
         """One page of users → the other pages (from page 0) and each user's app lists."""
         try:
             found = self.scan.polite(
-                lambda: management.search_users(
-                    self.transport,
+                lambda: search_users(
+                    self.client,
                     page=page,
                     limit=self.page_size,
                     text_filter=self.query.user_text,
@@ -84,9 +97,7 @@ class FanOut:
         """What a user (in a tenant, or not) holds → one fetch per app asked about."""
         try:
             held = self.scan.polite(
-                lambda: tokens.apps_with_user_token(
-                    self.transport, user.user_id, tenant_id=tenant_id or None
-                )
+                lambda: apps_with_user_token(self.client, user.user_id, tenant_id=tenant_id or None)
             )
         except DashboardError as exc:
             self.scan.failed(self._user_failure("apps", exc, user, "", tenant_id))
@@ -99,7 +110,7 @@ class FanOut:
     def user_token(self, user: User, app_id: str, tenant_id: str, held: bool) -> Iterable[Task]:
         """The latest token of one (user, app) pair (no secrets), or its refused fetch's outcome."""
         owner = Connection(
-            token=tokens.ManagedToken.unfetched(app_id, user.user_id, tenant_id),
+            token=ManagedToken.unfetched(app_id, user.user_id, tenant_id),
             user_name=user.name,
             user_email=user.email,
             user_login_id=next(iter(user.login_ids), ""),
@@ -108,8 +119,8 @@ class FanOut:
         )
         return self._settle(
             owner,
-            lambda: tokens.latest_user_token(
-                self.transport, app_id, user.user_id, tenant_id=tenant_id or None
+            lambda: latest_user_token(
+                self.client, app_id, user.user_id, tenant_id=tenant_id or None
             ),
             lambda exc: self._user_failure("token", exc, user, app_id, tenant_id),
         )
@@ -117,18 +128,18 @@ class FanOut:
     def _settle(
         self,
         owner: Connection,
-        fetch: Callable[[], tokens.ManagedToken],
+        fetch: Callable[[], ManagedToken],
         failure: Callable[[DashboardError], Failure],
     ) -> Iterable[Task]:
         """Record ``owner`` with the fetched token, or with the refusal's outcome; not connected
         is nothing, any other error a failure."""
         try:
             token = self.scan.polite(fetch)
-        except (tokens.TokenRefused, tokens.ProviderUnavailable) as exc:
+        except (TokenRefused, ProviderUnavailable) as exc:
             self.scan.found(replace(owner, token=owner.token.refused(exc)))
             return []
         except NotFound as exc:
-            if exc.sentence != tokens.NOT_CONNECTED:
+            if exc.sentence != NOT_CONNECTED:
                 self.scan.failed(failure(exc))
             return []
         except DashboardError as exc:
@@ -153,7 +164,7 @@ class FanOut:
     def tenants(self) -> Iterable[Task]:
         """Tenants × apps → one tenant-token fetch per pair."""
         try:
-            found = self.scan.polite(lambda: management.list_tenants(self.transport))
+            found = self.scan.polite(lambda: list_tenants(self.client))
         except DashboardError as exc:
             self.scan.failed(Failure(step="tenants", sentence=str(exc)))
             return []
@@ -163,18 +174,18 @@ class FanOut:
             for app_id in self.app_ids
         ]
 
-    def tenant_token(self, tenant: management.Tenant, app_id: str) -> Iterable[Task]:
+    def tenant_token(self, tenant: Tenant, app_id: str) -> Iterable[Task]:
         """The latest token of one (tenant, app) pair; a tenant not connected is no failure."""
         return self._settle(
             Connection(
-                token=tokens.ManagedToken.unfetched(app_id, "", tenant.id), tenant_name=tenant.name
+                token=ManagedToken.unfetched(app_id, "", tenant.id), tenant_name=tenant.name
             ),
-            lambda: tokens.latest_tenant_token(self.transport, app_id, tenant.id),
+            lambda: latest_tenant_token(self.client, app_id, tenant.id),
             lambda exc: self._tenant_failure(tenant, app_id, exc),
         )
 
     @staticmethod
-    def _tenant_failure(tenant: management.Tenant, app_id: str, exc: DashboardError) -> Failure:
+    def _tenant_failure(tenant: Tenant, app_id: str, exc: DashboardError) -> Failure:
         return Failure(
             step="token",
             sentence=str(exc),

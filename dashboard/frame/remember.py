@@ -20,7 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from dashboard.settings import Secret
+from dashboard.descope import (
+    Secret,
+)
 
 COOKIE_NAME = "outbound_session"
 ROUTE_PATH = "/_outbound/session"

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from dashboard.descope.tokens import ManagedToken
+from dashboard.descope import (
+    ManagedToken,
+)
 
 
 class TokenStatus(StrEnum):

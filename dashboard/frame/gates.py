@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.navigation import SIGN_IN, page
-from dashboard.session import Session
-from dashboard.state import CURRENT_PAGE_KEY, current_session
-from dashboard.target import current_target
+from dashboard.descope import (
+    Session,
+)
+from dashboard.frame.navigation import SIGN_IN, page
+from dashboard.frame.state import CURRENT_PAGE_KEY, current_session
+from dashboard.settings import get_settings
 
 # People who build with the connect flow see its advanced options (redirect, tenant, on behalf).
 DEVELOPER_ROLES = ("outbound-developer",)
@@ -31,7 +33,7 @@ def require_session() -> Session:
 
 def is_admin(session: Session) -> bool:
     """Whether the session JWT carries one of the configured admin roles."""
-    return session.has_any_role(current_target().settings.admin_roles)
+    return session.has_any_role(get_settings().admin_roles)
 
 
 def sees_advanced(session: Session) -> bool:

@@ -8,7 +8,7 @@ waited out politely, and no access or refresh token is kept in the result.
 
 Usage::
 
-    inventory = collect_inventory(transport, InventoryQuery(app_id="github"),
+    inventory = collect_inventory(client, InventoryQuery(app_id="github"),
                                   on_progress=print, cancel=threading.Event())
 """
 
@@ -19,11 +19,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from dashboard.descope.management import USER_PAGE_SIZE
-from dashboard.descope.transport import Transport
-from dashboard.inventory_bulk import BULK_PAGE_SIZE, Bulk, offers_bulk_inventory
-from dashboard.inventory_fanout import FanOut
-from dashboard.inventory_records import (
+from dashboard.descope import (
+    USER_PAGE_SIZE,
+    DescopeClient,
+)
+from dashboard.inventory.bulk import BULK_PAGE_SIZE, Bulk, offers_bulk_inventory
+from dashboard.inventory.fanout import FanOut
+from dashboard.inventory.records import (
     Connection,
     Failure,
     Inventory,
@@ -31,7 +33,7 @@ from dashboard.inventory_records import (
     Progress,
     Source,
 )
-from dashboard.inventory_scan import DEFAULT_WORKERS, ProgressCallback, Scan
+from dashboard.inventory.scan import DEFAULT_WORKERS, ProgressCallback, Scan
 
 __all__ = [
     "Connection",
@@ -44,7 +46,7 @@ __all__ = [
 
 
 def collect_inventory(
-    transport: Transport,
+    client: DescopeClient,
     query: InventoryQuery | None = None,
     *,
     source: Source | None = None,
@@ -60,12 +62,12 @@ def collect_inventory(
     ``sleep`` and ``clock`` are the seams for waiting out throttling (tests count the waits).
     """
     query = query or InventoryQuery()
-    chosen: Source = source or ("bulk" if offers_bulk_inventory(transport) else "fan-out")
+    chosen: Source = source or ("bulk" if offers_bulk_inventory(client) else "fan-out")
     scan = Scan(workers=workers, on_progress=on_progress, cancel=cancel, sleep=sleep, clock=clock)
     if chosen == "bulk":
-        plan: Bulk | FanOut = Bulk(transport, query, scan, page_size or BULK_PAGE_SIZE)
+        plan: Bulk | FanOut = Bulk(client, query, scan, page_size or BULK_PAGE_SIZE)
     else:
-        plan = FanOut(transport, query, scan, page_size or USER_PAGE_SIZE)
+        plan = FanOut(client, query, scan, page_size or USER_PAGE_SIZE)
     finished = scan.run(plan.first_tasks())
     connections = sorted(
         scan.connections, key=lambda c: (c.owner_label.lower(), c.token.app_id, c.token.id)

@@ -15,7 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from dashboard.descope.outbound import CatalogTemplate, OutboundApp
+from dashboard.descope import (
+    CatalogTemplate,
+    OutboundApp,
+)
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # A placeholder's value as read back from an app URL: host characters only.

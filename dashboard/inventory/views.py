@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dashboard.inventory_records import Connection
-from dashboard.token_status import (
+from dashboard.inventory.records import Connection
+from dashboard.inventory.status import (
     DEFAULT_WINDOWS,
     SEVERITY,
     StatusWindows,

@@ -3,7 +3,7 @@
 Any page (or another Streamlit app using this package) can offer "Connect to Google" in three
 calls; the outbound apps page uses exactly these::
 
-    from dashboard.widgets import ConnectAction, follow_link, outbound_app_button, watch_connect
+    from dashboard.frame.widgets import ConnectAction, follow_link, outbound_app_button, watch_connect
 
     connect_to = ConnectAction(default_app_id="google-calendar")   # the app it connects to
     watch_connect()                         # unconditionally, once per page: the tab updates
@@ -51,15 +51,24 @@ import streamlit as st
 
 from dashboard.app_listing import connect_fingerprint, initiator_sentence
 from dashboard.authorization_url import with_login_hint
-from dashboard.descope.connect_flows import flow_status
-from dashboard.descope.errors import DashboardError, Unauthorized
-from dashboard.descope.outbound import TOKEN_REFUSED, ConnectRequest, OutboundApp, connect
-from dashboard.inventory_cache import forget_inventories
-from dashboard.keeper import with_session
-from dashboard.plain_text import literal as literal  # re-exported: the pages import it from here
-from dashboard.settings import Secret
-from dashboard.state import current_session, flash
-from dashboard.target import current_target
+from dashboard.descope import (
+    TOKEN_REFUSED,
+    ConnectRequest,
+    DashboardError,
+    DescopeClient,
+    OutboundApp,
+    Secret,
+    Unauthorized,
+    connect,
+    flow_status,
+)
+from dashboard.frame.keeper import current_client
+from dashboard.frame.plain_text import (
+    literal as literal,  # re-exported: the pages import it from here
+)
+from dashboard.frame.state import current_session, flash
+from dashboard.inventory.cache import forget_inventories
+from dashboard.settings import get_settings
 
 PENDING_KEY = "widgets__pending_connect"
 ENDED_KEY = "widgets__connect_ended"
@@ -153,7 +162,7 @@ class PendingConnect:
 
 def landing_url() -> str:
     """The dashboard's landing page for OAuth redirects."""
-    return current_target().settings.dashboard_url + LANDING_PATH
+    return get_settings().dashboard_url + LANDING_PATH
 
 
 def landing_url_for(app_id: str) -> str:
@@ -173,13 +182,15 @@ def forget_connect() -> None:
     st.session_state.pop(PENDING_KEY, None)
 
 
-def _holder_of(token: Secret) -> str:
-    """The user id of a pasted refresh JWT (verified against the project's keys)."""
+def _client_for(token: Secret | None) -> DescopeClient:
+    """The tab's client, or one acting as the holder of a pasted refresh JWT (verified)."""
+    client = current_client()
+    if token is None:
+        return client
     try:
-        claims = current_target().keys.verify(token.reveal(), drn="DSR")
+        return client.holding(token)
     except Unauthorized as exc:
         raise Unauthorized(TOKEN_REFUSED, status=401) from exc
-    return str(claims["sub"])
 
 
 @dataclass(frozen=True)
@@ -205,7 +216,6 @@ class ConnectAction:
         token: Secret | None = None,
     ) -> PendingConnect:
         """Start a connect (as the session's user, or as the holder of ``token``)."""
-        transport = current_target().transport
         app_id = app_id or self.default_app_id
         redirect = redirect_url or self.redirect_url or landing_url()
         request = ConnectRequest(
@@ -214,16 +224,12 @@ class ConnectAction:
             scopes=tuple(self.scopes if scopes is None else scopes),
             tenant_id=tenant_id.strip(),
         )
-        if token:
-            user_id, refresh = _holder_of(token), token.reveal()
-            url = connect(transport, refresh, request, explicit_token=True)
-        else:
-            session = current_session()
-            if session is None:
-                raise Unauthorized()
-            url = with_session(lambda s: connect(transport, s.refresh_jwt.reveal(), request))
-            url = with_login_hint(url, session.user.email)  # the provider starts on this person
-            user_id, refresh = session.user.user_id, session.refresh_jwt.reveal()
+        client = _client_for(token or None)
+        if not client.holds_given_jwt and client.session is None:
+            raise Unauthorized()
+        url = connect(client, request)
+        if client.session is not None:  # the provider starts on this person
+            url = with_login_hint(url, client.session.user.email)
         pending = PendingConnect(
             app_id=request.app_id,
             app_name=app_name or request.app_id,
@@ -231,9 +237,9 @@ class ConnectAction:
             requested=request.scopes,
             redirect_url=request.redirect_url,
             tenant_id=request.tenant_id,
-            user_id=user_id,
+            user_id=client.user_id,
             on_behalf=token or None,
-            baseline=connect_fingerprint(transport, refresh, request.app_id, user_id),
+            baseline=connect_fingerprint(client, request.app_id),
             created_at=time.time(),
         )
         st.session_state[PENDING_KEY] = pending
@@ -251,18 +257,18 @@ def follow_link(pending: PendingConnect, *, label: str = "Open the consent page"
     )
 
 
-def _refresh_jwt_for(pending: PendingConnect) -> str | None:
+def _client_of(pending: PendingConnect) -> DescopeClient | None:
+    """The client the connect was started with (None once the tab has signed out)."""
     if pending.on_behalf:
-        return pending.on_behalf.reveal()
-    session = current_session()
-    return session.refresh_jwt.reveal() if session else None
+        return current_client().holding(pending.on_behalf)
+    return current_client() if current_session() is not None else None
 
 
-def _ended_without_token(pending: PendingConnect, refresh: str) -> str | None:
+def _ended_without_token(pending: PendingConnect, client: DescopeClient) -> str | None:
     """The sentence for a connect the broker says ended with nothing stored (None otherwise,
     or where the target cannot say: Descope's cloud)."""
     state = dict(parse_qsl(urlsplit(pending.url).query)).get("state", "")
-    status = flow_status(current_target().transport, refresh, state) if state else None
+    status = flow_status(client, state) if state else None
     if status is None or status.status not in ENDED_STATUSES:
         return None
     return initiator_sentence(literal(pending.app_name), status.status, status.error)
@@ -289,14 +295,12 @@ def watch_connect() -> None:
     if pending.expired(time.time()):
         forget_connect()
         return
-    refresh = _refresh_jwt_for(pending)
-    if refresh is None:
-        return
     try:
-        ended_now = _ended_without_token(pending, refresh)
-        now = connect_fingerprint(
-            current_target().transport, refresh, pending.app_id, pending.user_id
-        )
+        client = _client_of(pending)
+        if client is None:
+            return
+        ended_now = _ended_without_token(pending, client)
+        now = connect_fingerprint(client, pending.app_id)
     except DashboardError as exc:
         st.caption(f":material/warning: {exc.sentence}")
         return

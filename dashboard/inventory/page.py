@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dashboard.descope.parsing import mapping, number
-from dashboard.descope.transport import Transport
-from dashboard.inventory_bulk import PATH, connection_from_bulk
-from dashboard.inventory_records import Connection
+from dashboard.descope import (
+    DescopeClient,
+    mapping,
+    number,
+)
+from dashboard.inventory.bulk import PATH, connection_from_bulk
+from dashboard.inventory.records import Connection
 
 PAGE_SIZE = 100
 # The broker's ``status`` values a page may be filtered by (``broker.outbound.inventory_query``).
@@ -115,9 +118,9 @@ class InventoryPage:
         return max(1, -(-self.total // self.limit)) if self.limit else 1
 
 
-def fetch_inventory_page(transport: Transport, query: PageQuery) -> InventoryPage:
+def fetch_inventory_page(client: DescopeClient, query: PageQuery) -> InventoryPage:
     """The page ``query`` asks for; raises ``DashboardError`` (one sentence) on failure."""
-    data = mapping(transport.request("GET", PATH, management=True, params=query.params()))
+    data = mapping(client.call("GET", PATH, management=True, params=query.params()))
     items = data.get("tokens")
     connections = tuple(
         connection_from_bulk(item)

@@ -1,24 +1,21 @@
 """The signed-in session: a typed, verified JWT pair and its lifecycle, free of Streamlit.
 
 ``Session`` is replaced whole on refresh. ``needs_refresh(now, leeway)`` is the pure predicate
-the keeper fragment asks (tested with a fixed clock); ``call_refreshing`` retries a call once
-after a 401, with a refreshed session.
+the keeper fragment asks (tested with a fixed clock); ``open_session`` verifies a sign-in answer
+into one. The client (``client.py``) owns the calls that start, renew and end it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from dashboard.descope import auth
-from dashboard.descope.errors import SessionExpired, Unauthorized
+from dashboard.descope.errors import SessionExpired
 from dashboard.descope.keys import KeySet
 from dashboard.descope.models import AuthResult, User
-from dashboard.descope.transport import Transport
-from dashboard.settings import Secret
+from dashboard.descope.secret import Secret
 
-T = TypeVar("T")
 REFRESH_LEEWAY_S = 60.0
 
 
@@ -79,36 +76,3 @@ def open_session(
         roles=_project_roles(claims),
         obtained_at=now,
     )
-
-
-def refresh_session(transport: Transport, keys: KeySet, session: Session, *, now: float) -> Session:
-    """A new Session from the refresh JWT (keeping it when the answer has none)."""
-    result = auth.refresh(transport, session.refresh_jwt.reveal())
-    return open_session(
-        keys, result, now=now, refresh_jwt=session.refresh_jwt.reveal(), user=session.user
-    )
-
-
-def restore_session(transport: Transport, keys: KeySet, refresh_jwt: str, *, now: float) -> Session:
-    """A Session from a remembered refresh JWT alone (after a reload or an OAuth round trip)."""
-    try:
-        keys.verify(refresh_jwt, drn="DSR")
-    except Unauthorized as exc:
-        raise SessionExpired() from exc
-    result = auth.refresh(transport, refresh_jwt)
-    user = result.user or auth.me(transport, refresh_jwt)
-    return open_session(keys, result, now=now, refresh_jwt=refresh_jwt, user=user)
-
-
-def call_refreshing(
-    session: Session,
-    call: Callable[[Session], T],
-    renew: Callable[[Session], Session],
-) -> T:
-    """Run ``call``; after a 401 (other than an ended session), renew once and run it again."""
-    try:
-        return call(session)
-    except SessionExpired:
-        raise
-    except Unauthorized:
-        return call(renew(session))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
 SIGN_IN = "sign_in"
 HOME = "outbound_apps"
 
@@ -90,7 +90,7 @@ def build_navigation(*, signed_in: bool) -> st.Page:
     missing = unregistered_pages()
     if missing:
         raise RuntimeError(
-            f"pages/ scripts without a PageSpec in dashboard/navigation.py: {missing}"
+            f"pages/ scripts without a PageSpec in dashboard/frame/navigation.py: {missing}"
         )
     home = HOME if signed_in else SIGN_IN
     pages = [_root(home)] + [

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from dashboard.descope.tokens import ManagedToken
+from dashboard.descope import (
+    ManagedToken,
+)
 
 Source = Literal["bulk", "fan-out"]
 Step = Literal["users", "apps", "token", "tenants", "inventory"]

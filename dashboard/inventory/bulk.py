@@ -11,12 +11,18 @@ import threading
 from collections.abc import Iterable, Mapping
 from functools import partial
 
-from dashboard.descope.errors import DashboardError, NotFound, Unauthorized
-from dashboard.descope.parsing import mapping, number, text
-from dashboard.descope.tokens import ManagedToken
-from dashboard.descope.transport import Transport
-from dashboard.inventory_records import Connection, Failure, InventoryQuery
-from dashboard.inventory_scan import Scan, Task
+from dashboard.descope import (
+    DashboardError,
+    DescopeClient,
+    ManagedToken,
+    NotFound,
+    Unauthorized,
+    mapping,
+    number,
+    text,
+)
+from dashboard.inventory.records import Connection, Failure, InventoryQuery
+from dashboard.inventory.scan import Scan, Task
 
 PATH = "/v1/x/outbound/inventory"
 BULK_PAGE_SIZE = 500
@@ -25,15 +31,15 @@ _offered: dict[tuple[str, str], bool] = {}
 _offered_lock = threading.Lock()
 
 
-def offers_bulk_inventory(transport: Transport) -> bool:
+def offers_bulk_inventory(client: DescopeClient) -> bool:
     """Whether the target serves the bulk inventory extension (asked once per target)."""
-    key = (transport.base_url, transport.project_id)
+    key = (client.base_url, client.project_id)
     with _offered_lock:
         known = _offered.get(key)
     if known is not None:
         return known
     try:
-        transport.request("GET", PATH, management=True, params={"limit": "1"})
+        client.call("GET", PATH, management=True, params={"limit": "1"})
         offered = True
     except (NotFound, Unauthorized):
         offered = False  # Descope cloud: no such endpoint
@@ -59,9 +65,9 @@ class Bulk:
     """The tasks of one bulk inventory: page 0 first, then the other pages in parallel."""
 
     def __init__(
-        self, transport: Transport, query: InventoryQuery, scan: Scan, page_size: int
+        self, client: DescopeClient, query: InventoryQuery, scan: Scan, page_size: int
     ) -> None:
-        self.transport = transport
+        self.client = client
         self.query = query
         self.scan = scan
         self.page_size = page_size
@@ -85,7 +91,7 @@ class Bulk:
         try:
             data = mapping(
                 self.scan.polite(
-                    lambda: self.transport.request("GET", PATH, management=True, params=params)
+                    lambda: self.client.call("GET", PATH, management=True, params=params)
                 )
             )
         except DashboardError as exc:

@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
-from dashboard.descope.errors import Throttled
-from dashboard.inventory_records import Connection, Failure, Progress
+from dashboard.descope import (
+    Throttled,
+)
+from dashboard.inventory.records import Connection, Failure, Progress
 
 T = TypeVar("T")
 Task = Callable[[], Iterable["Task"]]

@@ -13,7 +13,9 @@ from typing import cast
 
 import streamlit as st
 
-from dashboard.session import Session
+from dashboard.descope import (
+    Session,
+)
 
 SESSION_KEY = "session"
 FLASH_KEY = "flash"

@@ -1,34 +1,36 @@
-"""Keeping the session: restore from the cookie, renew ahead of expiry and after a 401, sign out.
+"""Keeping the session: the tab's client, restore from the cookie, renew ahead of expiry, sign out.
 
+``current_client()`` is this tab's DescopeClient: it renews the session after a 401 itself and
+keeps it through ``TabSessions`` (the tab's state and, when the refresh JWT rotates, the cookie).
 One ``run_every`` fragment in the entrypoint's sidebar renews the session (a single timer,
 streamlit.md §4 #11); it also shows who is signed in, the target and when the session renews.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
-from typing import TypeVar
 
 import streamlit as st
 
-from dashboard.descope import auth
-from dashboard.descope.errors import DashboardError, SessionExpired, Unauthorized
-from dashboard.descope.models import AuthResult
-from dashboard.navigation import SIGN_IN, page
-from dashboard.plain_text import literal
-from dashboard.remember import COOKIE_NAME, HANDOFFS, browser_script
-from dashboard.session import (
+from dashboard.descope import (
+    AuthResult,
+    DashboardError,
+    DescopeClient,
+    KeySet,
+    Secret,
     Session,
-    call_refreshing,
-    open_session,
-    refresh_session,
-    restore_session,
+    SessionExpired,
+    Transport,
+    Unauthorized,
+    shared_transport,
 )
-from dashboard.state import current_session, drop_session, flash, keep_session, now
-from dashboard.target import current_target
+from dashboard.frame.navigation import SIGN_IN, page
+from dashboard.frame.plain_text import literal
+from dashboard.frame.remember import COOKIE_NAME, HANDOFFS, browser_script
+from dashboard.frame.state import current_session, drop_session, flash, keep_session, now
+from dashboard.settings import Settings, get_settings
 
-T = TypeVar("T")
 KEEPER_INTERVAL = "20s"
 RESTORE_TRIED_KEY = "keeper__restore_tried"
 COOKIE_PENDING_KEY = "keeper__cookie_nonce"
@@ -57,11 +59,39 @@ def sync_cookie() -> None:
     st.html(browser_script(nonce), unsafe_allow_javascript=True)
 
 
+class TabSessions:
+    """The client's SessionStore: the tab's ``st.session_state``, and the browser's cookie when a
+    renewal rotates the refresh JWT."""
+
+    def get(self) -> Session | None:
+        """The tab's Session."""
+        return current_session()
+
+    def put(self, session: Session) -> None:
+        """Keep ``session``; remember it in the browser when it replaces another refresh JWT."""
+        before = current_session()
+        keep_session(session)
+        if before is not None and before.refresh_jwt != session.refresh_jwt:
+            _remember(session)
+
+
+@functools.cache
+def _shared(settings: Settings) -> tuple[Transport, KeySet]:
+    """The process-wide pooled transport and key set of ``settings`` (nothing per user)."""
+    transport = shared_transport(settings.base_url, settings.project_id, settings.management_key)
+    return transport, KeySet(transport)
+
+
+def current_client() -> DescopeClient:
+    """This tab's client: the process's pooled transport and keys, the tab's session."""
+    transport, keys = _shared(get_settings())
+    return DescopeClient(transport, keys, TabSessions(), clock=now)
+
+
 def start_session(result: AuthResult) -> Session:
     """Verify a sign-in answer, keep it in this tab and remember it in the browser."""
-    target = current_target()
-    session = open_session(target.keys, result, now=now())
-    keep_session(session)
+    drop_session()
+    session = current_client().start(result)
     _remember(session)
     return session
 
@@ -74,46 +104,24 @@ def restore_from_cookie() -> None:
     token = st.context.cookies.get(COOKIE_NAME)
     if not token or current_session() is not None:
         return
-    target = current_target()
     try:
-        keep_session(restore_session(target.transport, target.keys, token, now=now()))
+        current_client().restore(Secret(token))
     except (SessionExpired, Unauthorized):
         _remember(None)
     except DashboardError as exc:
         flash(exc.sentence, icon=":material/error:")
 
 
-def renew() -> Session:
-    """Refresh the tab's session now and keep the new one."""
-    session = current_session()
-    if session is None:
-        raise SessionExpired()
-    target = current_target()
-    fresh = refresh_session(target.transport, target.keys, session, now=now())
-    keep_session(fresh)
-    if fresh.refresh_jwt != session.refresh_jwt:
-        _remember(fresh)
-    return fresh
-
-
-def with_session(call: Callable[[Session], T]) -> T:
-    """Run ``call`` with the tab's session; after a 401, renew once and run it again."""
-    session = current_session()
-    if session is None:
-        raise SessionExpired()
-    return call_refreshing(session, call, lambda _: renew())
-
-
 def sign_out() -> None:
     """Log the session out at the target, forget it here and in the browser."""
-    session = current_session()
-    drop_session()
-    _remember(None)
-    if session is not None:
-        try:
-            auth.logout(current_target().transport, session.refresh_jwt.reveal())
-        except DashboardError as exc:
-            log.info("logout answered %s", type(exc).__name__)
+    try:
+        if current_session() is not None:
+            current_client().sign_out()
+    except DashboardError as exc:
+        log.info("logout answered %s", type(exc).__name__)
+    finally:
+        drop_session()
+        _remember(None)
 
 
 def _minutes(seconds: float) -> str:
@@ -130,7 +138,7 @@ def session_keeper() -> None:
         return
     if session.needs_refresh(now()):
         try:
-            session = renew()
+            session = current_client().renew()
         except SessionExpired:
             drop_session()
             _remember(None)
@@ -139,7 +147,7 @@ def session_keeper() -> None:
         except DashboardError as exc:
             st.caption(f":material/warning: {exc.sentence}")
     st.markdown(f"**{literal(session.user.display_name)}**")  # a name is text, never markup
-    st.caption(f"Target: {current_target().settings.target_label}")
+    st.caption(f"Target: {get_settings().target_label}")
     st.caption(f"Session renews {_minutes(session.renews_at() - now())}")
     if st.button("Sign out", key="keeper__sign_out", icon=":material/logout:"):
         sign_out()
