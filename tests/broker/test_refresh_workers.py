@@ -23,8 +23,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from broker.cli import wait_until_up
 from broker.identity.project import new_management_key, new_project_id
+from broker.readiness import BROKER_HEALTH, wait_until_up
 from broker.store.db import Database
 from broker.store.lifecycle import LeaseRow
 from broker.store.outbound import ManagedTokenRow
@@ -101,7 +101,7 @@ class Deployment:
             )
         url = f"http://127.0.0.1:{port}"
         live = BrokerProcess(url, process, self.project_id, self.management_key)
-        if not wait_until_up(f"{url}/v1/x/health", 60):
+        if not wait_until_up(url + BROKER_HEALTH, process=process):
             live.stop()
             raise RuntimeError((self.data_dir / f"broker-{port}.log").read_text()[-2000:])
         return live

@@ -16,7 +16,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from broker.readiness import DASHBOARD_HEALTH, wait_until_up
 from tests.support.servers import LiveBroker, free_port, start_broker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -142,21 +142,6 @@ class RunningDashboard:
                 self.process.wait(5)
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
-    """Poll ``/_stcore/health`` until it answers ``ok``; raise if the process died or it timed out."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dashboard exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"dashboard at {url} did not become healthy")
-
-
 def start_dashboard(
     live: LiveBroker,
     work_dir: Path,
@@ -193,12 +178,10 @@ def start_dashboard(
             start_new_session=True,
         )
     running = RunningDashboard(url=url, process=process, log_path=log_path)
-    try:
-        wait_until_healthy(url, process)
-    except RuntimeError as exc:
+    if not wait_until_up(url + DASHBOARD_HEALTH, process=process):
         running.stop()
         tail = log_path.read_text()[-3000:]
-        raise RuntimeError(f"dashboard did not start; log:\n{tail}") from exc
+        raise RuntimeError(f"dashboard did not start; log:\n{tail}")
     return running
 
 

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from broker.readiness import BROKER_HEALTH, DASHBOARD_HEALTH, PROVIDER_HEALTH, wait_until_up
 from tests.support.servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -75,16 +74,13 @@ def parse_printed(output: str) -> tuple[dict[str, str], DemoSignIn] | None:
     return urls, DemoSignIn(fields["admin"], fields["user"], fields["password"])
 
 
-def _all_answer(urls: dict[str, str]) -> bool:
+def _all_answer(urls: dict[str, str], process: subprocess.Popen[bytes]) -> bool:
     checks = (
-        f"{urls['broker']}/v1/x/health",
-        f"{urls['demo provider']}/.well-known/oauth-authorization-server",
-        f"{urls['dashboard']}/_stcore/health",
+        urls["broker"] + BROKER_HEALTH,
+        urls["demo provider"] + PROVIDER_HEALTH,
+        urls["dashboard"] + DASHBOARD_HEALTH,
     )
-    try:
-        return all(httpx.get(url, timeout=5).status_code == 200 for url in checks)
-    except httpx.HTTPError:
-        return False
+    return all(wait_until_up(url, 5, process=process) for url in checks)
 
 
 def start_stack(
@@ -117,7 +113,7 @@ def start_stack(
     deadline = started + timeout_s
     while time.monotonic() < deadline and process.poll() is None:
         printed = parse_printed(output_path.read_text(errors="replace"))
-        if printed is not None and _all_answer(printed[0]):
+        if printed is not None and _all_answer(printed[0], process):
             urls, sign_in = printed
             return RunningStack(
                 process=process,
