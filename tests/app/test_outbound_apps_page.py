@@ -25,7 +25,7 @@ from tests.support.outbound import (
     outcome_of,
     start_connect,
 )
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider, running_provider
 from tests.support.servers import LiveBroker
 
 DEVELOPER = DEVELOPER_ROLES[0]
@@ -36,20 +36,19 @@ DEMO_USER = USERS[0].email  # a demo provider account
 @pytest.fixture(scope="module")
 def acme(live: LiveBroker) -> Iterator[LiveProvider]:
     """One demo provider (consent page, not auto-approving) with two apps in the broker."""
-    provider = start_provider(auto_approve=False)
-    create_demo_app(live, provider, "acme-cal", overrides={"description": "Calendar *demo*"})
-    create_demo_app(
-        live,
-        provider,
-        "zeta-notes",
-        overrides={
-            "name": "Zeta [notes](javascript:alert(1))",
-            "logo": "javascript:alert(1)",
-            "defaultScopes": ["profile"],
-        },
-    )
-    yield provider
-    provider.stop()
+    with running_provider(auto_approve=False) as provider:
+        create_demo_app(live, provider, "acme-cal", overrides={"description": "Calendar *demo*"})
+        create_demo_app(
+            live,
+            provider,
+            "zeta-notes",
+            overrides={
+                "name": "Zeta [notes](javascript:alert(1))",
+                "logo": "javascript:alert(1)",
+                "defaultScopes": ["profile"],
+            },
+        )
+        yield provider
 
 
 def texts_of(at: AppTest | Any) -> str:

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from broker.outbound.fast_fetch import FETCH_PATHS
 from broker.outbound.token_routes import router
 from tests.support.outbound import create_demo_app
-from tests.support.provider import start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 
@@ -31,13 +31,9 @@ def test_the_fast_path_covers_the_four_fetch_endpoints_and_their_checks_only() -
 
 
 @pytest.fixture(scope="module")
-def stored(live_broker: LiveBroker) -> tuple[str, str]:
-    provider = start_provider()
+def stored(live_broker: LiveBroker, shared_provider: LiveProvider) -> tuple[str, str]:
     app_id = f"fast-{secrets.token_hex(4)}"
-    try:
-        create_demo_app(live_broker, provider, app_id)
-    finally:
-        provider.stop()
+    create_demo_app(live_broker, shared_provider, app_id)
     body = {
         "appId": app_id,
         "userId": "U-fast",

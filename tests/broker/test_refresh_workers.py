@@ -29,7 +29,7 @@ from broker.store.db import Database
 from broker.store.lifecycle import LeaseRow
 from broker.store.outbound import ManagedTokenRow
 from tests.broker.test_refresh_single_flight import refresh_calls, storm, upload_token
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import PG_URL_ENV, free_port, fresh_postgres_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -110,23 +110,6 @@ class Deployment:
 def _deployment(tmp: Path, database_url: str | None) -> Deployment:
     tmp.mkdir(parents=True, exist_ok=True)
     return Deployment(tmp, database_url, new_project_id(), new_management_key())
-
-
-@pytest.fixture(scope="module")
-def shared_provider() -> Iterator[LiveProvider]:
-    """A demo provider for the module."""
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture
-def provider(shared_provider: LiveProvider) -> Iterator[LiveProvider]:
-    """The shared provider, faults reset after each test."""
-    yield shared_provider
-    shared_provider.reset_faults()
 
 
 @pytest.fixture(scope="module")

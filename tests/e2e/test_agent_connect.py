@@ -21,8 +21,8 @@ from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
 from tests.support.agents import issue_key
 from tests.support.dashboard import LOCAL_ONLY, RunningDashboard, create_user
 from tests.support.mcp import mcp_run, with_client
-from tests.support.outbound import create_demo_app
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.outbound import provider_with_consent_page
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 pytestmark = pytest.mark.e2e
@@ -33,10 +33,8 @@ CALL = {"app_id": APP_ID, "method": "GET", "path": "/events"}
 @pytest.fixture(scope="module")
 def acme(live: LiveBroker) -> Iterator[LiveProvider]:
     """The demo provider with its consent page (not auto-approving) and its app in the broker."""
-    provider = start_provider(auto_approve=False)
-    create_demo_app(live, provider, APP_ID)
-    yield provider
-    provider.stop()
+    with provider_with_consent_page(live, APP_ID) as provider:
+        yield provider
 
 
 @LOCAL_ONLY  # outbound mcp works through the broker's extensions (/v1/x/outbound/...)

@@ -19,10 +19,10 @@ from broker.demo_provider.consent_form import DEMO_PASSWORD, approve
 from broker.identity.sessions import start_session
 from broker.store.outbound import ManagedTokenRow
 from dashboard.remember import COOKIE_NAME
-from tests.e2e.conftest import provider_with_consent_page, sign_in_through_the_form, wait_for_app
+from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, RunningDashboard, create_user
 from tests.support.identity import SignedInUser
-from tests.support.outbound import land, start_connect
+from tests.support.outbound import land, provider_with_consent_page, start_connect
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
@@ -35,7 +35,8 @@ APP_ID = "acme-bound"
 @pytest.fixture(scope="module")
 def acme(live: LiveBroker) -> Iterator[LiveProvider]:
     """The demo provider with its consent page and its app in the broker."""
-    yield from provider_with_consent_page(live, APP_ID)
+    with provider_with_consent_page(live, APP_ID) as provider:
+        yield provider
 
 
 def _browser_page(browser: Browser) -> Page:

@@ -19,9 +19,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.remember import COOKIE_NAME
-from tests.e2e.conftest import provider_with_consent_page, sign_in_through_the_form, wait_for_app
+from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import RunningDashboard, create_user, is_strict
-from tests.support.outbound import CLIENT_SECRET
+from tests.support.outbound import CLIENT_SECRET, provider_with_consent_page
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
@@ -32,7 +32,8 @@ APP_ID = "acme-cal"
 @pytest.fixture(scope="module")
 def acme(live: LiveBroker) -> Iterator[LiveProvider]:
     """The demo provider with its consent page and its app in the broker."""
-    yield from provider_with_consent_page(live, APP_ID)
+    with provider_with_consent_page(live, APP_ID) as provider:
+        yield provider
 
 
 def snapshot(page: Page, name: str) -> None:

@@ -26,8 +26,8 @@ from broker.outbound.widget_routes import COMPONENTS_VERSION
 from tests.support.dashboard import MODES
 from tests.support.descope_widget import UI_PACKAGE, WIDGET_ID, start_widget_site, widget_packages
 from tests.support.identity import SignedInUser, sign_in_new_user
-from tests.support.outbound import create_demo_app
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.outbound import provider_with_consent_page
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, ThreadedServer, free_port, start_broker
 
 pytestmark = pytest.mark.e2e
@@ -59,10 +59,8 @@ def widget_broker(
 @pytest.fixture(scope="module")
 def acme(widget_broker: LiveBroker) -> Iterator[LiveProvider]:
     """The demo provider with its consent page, and its app in the broker."""
-    provider = start_provider(auto_approve=False)
-    create_demo_app(widget_broker, provider, APP_ID)
-    yield provider
-    provider.stop()
+    with provider_with_consent_page(widget_broker, APP_ID) as provider:
+        yield provider
 
 
 @pytest.fixture(scope="module")

@@ -49,11 +49,16 @@ MODES = ("local", "strict")
 LOCAL_ONLY = pytest.mark.parametrize("live", ["local"], indirect=True)
 
 
+def dashboard_broker_settings(**settings: Any) -> dict[str, Any]:
+    """Broker ``settings`` for dashboard tests: the small sign-in throttle added."""
+    return {**settings, "extra": {"throttle": TEST_THROTTLE, **settings.get("extra", {})}}
+
+
 def start_dashboard_broker(data_dir: Path, mode: str = "local", **settings: Any) -> LiveBroker:
     """A SQLite broker for dashboard tests, with a small sign-in throttle; ``mode="strict"``
     serves only Descope's surface (the cloud's stand-in)."""
-    extra = {"throttle": TEST_THROTTLE, **settings.pop("extra", {})}
-    return start_broker(data_dir, extra=extra, strict_descope=mode == "strict", **settings)
+    strict = mode == "strict"
+    return start_broker(data_dir, strict_descope=strict, **dashboard_broker_settings(**settings))
 
 
 def is_strict(live: LiveBroker) -> bool:

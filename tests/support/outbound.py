@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -10,7 +12,7 @@ from sqlalchemy import select
 
 from broker.store.outbound import ManagedTokenRow
 from tests.support.identity import SignedInUser
-from tests.support.provider import LiveProvider
+from tests.support.provider import LiveProvider, running_provider
 from tests.support.servers import LiveBroker
 
 CALLBACK_PATH = "/v1/outbound/oauth/callback"
@@ -43,6 +45,16 @@ def create_demo_app(
     response.raise_for_status()
     app: dict[str, Any] = response.json()["app"]
     return app
+
+
+@contextmanager
+def provider_with_consent_page(live: LiveBroker, *app_ids: str) -> Iterator[LiveProvider]:
+    """For a module fixture: the demo provider with its consent page (not auto-approving) and
+    its apps ``app_ids`` in the broker, stopped afterwards."""
+    with running_provider(auto_approve=False) as provider:
+        for app_id in app_ids:
+            create_demo_app(live, provider, app_id)
+        yield provider
 
 
 def start_connect(
