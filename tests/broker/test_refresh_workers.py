@@ -30,7 +30,12 @@ from broker.store.lifecycle import LeaseRow
 from broker.store.outbound import ManagedTokenRow
 from tests.broker.test_refresh_single_flight import refresh_calls, storm, upload_token
 from tests.support.provider import LiveProvider
-from tests.support.servers import PG_URL_ENV, free_port, fresh_postgres_database
+from tests.support.servers import (
+    PG_URL_ENV,
+    free_port,
+    fresh_postgres_database,
+    stop_process_group,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,12 +60,7 @@ class BrokerProcess:
 
     def stop(self) -> None:
         """Stop gracefully (SIGINT), or kill."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process_group(self.process, signal.SIGINT, timeout_s=20)
 
 
 @dataclass

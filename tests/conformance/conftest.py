@@ -11,7 +11,8 @@ from descope import DescopeClient
 
 from dashboard.descope.transport import Transport
 from dashboard.settings import Secret
-from tests.support.brokers import dashboard_broker
+from tests.support.brokers import module_broker
+from tests.support.dashboard import dashboard_broker_settings
 from tests.support.servers import LiveBroker
 
 
@@ -31,7 +32,8 @@ def live(
 ) -> Iterator[LiveBroker]:
     """For the dashboard client's tests: the embedded broker once per module (the strict mode
     of this suite is the SDK's ``live_broker``)."""
-    yield from dashboard_broker(tmp_path_factory, "local", broker_settings)
+    settings = dashboard_broker_settings(**broker_settings)
+    yield from module_broker(tmp_path_factory, "local", settings)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ the user's and a stranger's.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -22,7 +21,7 @@ from dashboard.remember import COOKIE_NAME
 from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, RunningDashboard, create_user
 from tests.support.identity import SignedInUser
-from tests.support.outbound import land, provider_with_consent_page, start_connect
+from tests.support.outbound import consent_app_fixture, land, start_connect
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
@@ -31,12 +30,7 @@ from tests.support.servers import LiveBroker
 pytestmark = [pytest.mark.e2e, LOCAL_ONLY]
 APP_ID = "acme-bound"
 
-
-@pytest.fixture(scope="module")
-def acme(live: LiveBroker) -> Iterator[LiveProvider]:
-    """The demo provider with its consent page and its app in the broker."""
-    with provider_with_consent_page(live, APP_ID) as provider:
-        yield provider
+acme = consent_app_fixture(APP_ID)
 
 
 def _browser_page(browser: Browser) -> Page:

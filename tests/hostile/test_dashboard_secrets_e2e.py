@@ -11,7 +11,6 @@ asked to reveal it; it is absent there before the reveal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -27,7 +26,7 @@ from tests.e2e.conftest import (  # noqa: F401  (Playwright fixtures)
     wait_for_app,
 )
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, PASSWORD, RunningDashboard, create_user
-from tests.support.outbound import CLIENT_SECRET, provider_with_consent_page
+from tests.support.outbound import CLIENT_SECRET, consent_app_fixture
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
@@ -35,12 +34,7 @@ from tests.support.servers import LiveBroker
 pytestmark = [pytest.mark.e2e, LOCAL_ONLY]
 APP_ID = "acme-secrets"
 
-
-@pytest.fixture(scope="module")
-def acme(live: LiveBroker) -> Iterator[LiveProvider]:
-    """The demo provider with its consent page, and its app in the broker."""
-    with provider_with_consent_page(live, APP_ID) as provider:
-        yield provider
+acme = consent_app_fixture(APP_ID)
 
 
 def stored_token(live: LiveBroker, user_id: str) -> dict[str, Any]:

@@ -5,7 +5,8 @@
   module's ``broker_settings``; a module adds the strict surface with
   ``pytest.mark.parametrize("live_broker", [*BACKENDS, STRICT], indirect=True)``.
 - ``live``: one broker per test module and dashboard mode (tests/support/dashboard.py ``MODES``),
-  set up as the dashboard's tests use it (a small sign-in throttle), with ``broker_settings``.
+  set up as the dashboard's tests use it (a small sign-in throttle), with ``broker_settings``;
+  a suite that needs one mode only defines its own thin ``live`` on ``module_broker``.
 - ``make_broker``: extra brokers inside one test, stopped at its end.
 
 tests/conftest.py registers them for the whole tree.
@@ -53,6 +54,14 @@ def broker_settings() -> dict[str, Any]:
     return {}
 
 
+def module_broker(
+    tmp_path_factory: pytest.TempPathFactory, backend: str, settings: dict[str, Any]
+) -> Iterator[LiveBroker]:
+    """For a module fixture: a broker on ``backend`` with ``settings``, stopped afterwards."""
+    with ExitStack() as stack:
+        yield start_live_broker(stack, tmp_path_factory.mktemp("broker"), backend, **settings)
+
+
 @pytest.fixture(params=BACKENDS, scope="module")
 def live_broker(
     request: pytest.FixtureRequest,
@@ -60,20 +69,7 @@ def live_broker(
     broker_settings: dict[str, Any],
 ) -> Iterator[LiveBroker]:
     """A broker shared by one test module, once per storage backend."""
-    with ExitStack() as stack:
-        data_dir = tmp_path_factory.mktemp("broker")
-        yield start_live_broker(stack, data_dir, request.param, **broker_settings)
-
-
-def dashboard_broker(
-    tmp_path_factory: pytest.TempPathFactory, mode: str, broker_settings: dict[str, Any]
-) -> Iterator[LiveBroker]:
-    """For a module fixture: a broker (SQLite) in ``mode`` set up as the dashboard's tests use
-    it, with the module's ``broker_settings``."""
-    with ExitStack() as stack:
-        data_dir = tmp_path_factory.mktemp("dashboard-broker")
-        settings = dashboard_broker_settings(**broker_settings)
-        yield start_live_broker(stack, data_dir, mode, **settings)
+    yield from module_broker(tmp_path_factory, request.param, broker_settings)
 
 
 @pytest.fixture(params=MODES, scope="module")
@@ -82,8 +78,10 @@ def live(
     tmp_path_factory: pytest.TempPathFactory,
     broker_settings: dict[str, Any],
 ) -> Iterator[LiveBroker]:
-    """A broker for the dashboard, shared by one test module, once per mode."""
-    yield from dashboard_broker(tmp_path_factory, request.param, broker_settings)
+    """A broker (SQLite) for the dashboard, shared by one test module, once per mode: set up as
+    the dashboard's tests use it (tests/support/dashboard.py ``dashboard_broker_settings``)."""
+    settings = dashboard_broker_settings(**broker_settings)
+    yield from module_broker(tmp_path_factory, request.param, settings)
 
 
 @pytest.fixture

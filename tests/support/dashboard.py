@@ -13,7 +13,6 @@ tests reuse it: pass ``env`` overrides for their own settings.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -26,7 +25,7 @@ import httpx
 import pytest
 
 from broker.readiness import DASHBOARD_HEALTH, wait_until_up
-from tests.support.servers import LiveBroker, free_port, start_broker
+from tests.support.servers import LiveBroker, free_port, start_broker, stop_process_group
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = REPO_ROOT / "dashboard" / "streamlit_app.py"
@@ -138,13 +137,7 @@ class RunningDashboard:
 
     def stop(self) -> None:
         """Stop the server and its children."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
+        stop_process_group(self.process)
 
 
 def start_dashboard(

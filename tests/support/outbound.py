@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from broker.store.outbound import ManagedTokenRow
@@ -55,6 +56,19 @@ def provider_with_consent_page(live: LiveBroker, *app_ids: str) -> Iterator[Live
         for app_id in app_ids:
             create_demo_app(live, provider, app_id)
         yield provider
+
+
+def consent_app_fixture(app_id: str, name: str = "acme") -> Any:
+    """A module fixture ``name`` (``acme = consent_app_fixture(APP_ID)``): the demo provider with
+    its consent page and its app ``app_id`` in the module's ``live`` broker."""
+
+    @pytest.fixture(scope="module", name=name)
+    def consent_app(live: LiveBroker) -> Iterator[LiveProvider]:
+        """The demo provider with its consent page and the module's app in ``live``."""
+        with provider_with_consent_page(live, app_id) as provider:
+            yield provider
+
+    return consent_app
 
 
 def start_connect(

@@ -1,6 +1,6 @@
 """The demo OAuth provider on loopback for tests, and its fixtures (registered for the whole tree
 by tests/conftest.py): ``provider`` (per test), ``shared_provider`` (per module, for module-scoped
-fixtures) and ``consent_provider`` (per module, the consent page instead of auto-approval)."""
+fixtures) and ``consent_provider`` (per test, the consent page instead of auto-approval)."""
 
 from __future__ import annotations
 
@@ -193,9 +193,10 @@ def shared_provider() -> Iterator[LiveProvider]:
         yield live
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def consent_provider() -> Iterator[LiveProvider]:
-    """One demo provider with its consent page (not auto-approving) for the module."""
+    """A fresh demo provider with its consent page (not auto-approving) per test: a consent in
+    progress and its counters stay with their test."""
     with running_provider(auto_approve=False) as live:
         yield live
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -57,6 +59,21 @@ class ThreadedServer:
         """Ask uvicorn to exit and wait for the thread."""
         self.server.should_exit = True
         self.thread.join(15)
+
+
+def stop_process_group(
+    process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout_s: float = 15
+) -> None:
+    """Stop a program started with ``start_new_session=True``: ``sig`` to its process group,
+    then SIGKILL to the group if it has not exited after ``timeout_s``."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
 
 
 @contextmanager

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.readiness import BROKER_HEALTH, DASHBOARD_HEALTH, PROVIDER_HEALTH, wait_until_up
-from tests.support.servers import free_port
+from tests.support.servers import free_port, stop_process_group
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "Demo sign-in"
@@ -53,14 +52,7 @@ class RunningStack:
 
     def stop(self) -> None:
         """SIGTERM to the command's process group (it stops its three children), then wait."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+        stop_process_group(self.process, timeout_s=30)
 
 
 def parse_printed(output: str) -> tuple[dict[str, str], DemoSignIn] | None:
@@ -126,9 +118,7 @@ def start_stack(
             )
         time.sleep(0.2)
     tail = output_path.read_text(errors="replace")[-3000:]
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
+    stop_process_group(process, timeout_s=30)
     raise RuntimeError(f"`outbound up` did not print the demo sign-in; its output:\n{tail}")
 
 
