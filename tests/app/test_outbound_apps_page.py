@@ -383,7 +383,7 @@ def test_without_a_catalog_the_page_says_so_and_offers_the_custom_form(
     monkeypatch: pytest.MonkeyPatch, acme: LiveProvider, signed_in_app: Callable[..., AppTest]
 ) -> None:
     # Descope cloud has no catalog extension: it answers 404, which load_catalog reads as None
-    # (tests/unit/test_outbound_client.py proves that part against a 404-answering server).
+    # (tests/conformance/test_outbound_client.py proves that part against a 404-answering server).
     monkeypatch.setattr("dashboard.ui.apps.load_catalog", lambda *a, **k: None)
     at = admin_app(signed_in_app, "admin-cloud@example.com")
     assert [i.value for i in at.info] == [NO_CATALOG]

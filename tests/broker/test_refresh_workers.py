@@ -34,10 +34,9 @@ from tests.support.servers import (
     PG_URL_ENV,
     free_port,
     fresh_postgres_database,
+    spawn,
     stop_process_group,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -90,15 +89,7 @@ class Deployment:
             "OUTBOUND_MANAGEMENT_KEY": self.management_key,
             "OUTBOUND_LOG_LEVEL": "WARNING",
         }
-        with (self.data_dir / f"broker-{port}.log").open("wb") as log:
-            process = subprocess.Popen(
-                argv,
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = spawn(argv, self.data_dir / f"broker-{port}.log", env)
         url = f"http://127.0.0.1:{port}"
         live = BrokerProcess(url, process, self.project_id, self.management_key)
         if not wait_until_up(url + BROKER_HEALTH, process=process):

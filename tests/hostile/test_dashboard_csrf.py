@@ -4,7 +4,7 @@ Chromium signs in; every POST its page makes to ``/_outbound/session`` is caught
 so the nonce the script issued stays unused. The attacks then go over plain HTTP to the running
 dashboard; each is refused without a Set-Cookie, and the nonce survives them all: the one
 same-origin JSON post the page itself would have made takes it, once. (The route's checks one by
-one, in-process: tests/unit/test_dashboard_remember.py.)
+one, in-process: tests/app/test_dashboard_remember.py.)
 """
 
 from __future__ import annotations

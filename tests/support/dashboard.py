@@ -25,9 +25,15 @@ import httpx
 import pytest
 
 from broker.readiness import DASHBOARD_HEALTH, wait_until_up
-from tests.support.servers import LiveBroker, free_port, start_broker, stop_process_group
+from tests.support.servers import (
+    REPO_ROOT,
+    LiveBroker,
+    free_port,
+    spawn,
+    start_broker,
+    stop_process_group,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = REPO_ROOT / "dashboard" / "streamlit_app.py"
 PASSWORD = "correct horse battery staple"
 ADMIN_ROLE = "outbound-admin"
@@ -155,26 +161,10 @@ def start_dashboard(
     child_env.update(dashboard_env(live, work_dir / "test.env", OUTBOUND_DASHBOARD_URL=url))
     child_env.update(env or {})
     log_path = work_dir / "dashboard.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard",
-                "--server.headless=true",
-                "--server.address=127.0.0.1",
-                f"--server.port={port}",
-                "--server.fileWatcherType=none",
-                "--browser.gatherUsageStats=false",
-            ],
-            cwd=REPO_ROOT,
-            env=child_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    argv = [sys.executable, "-m", "streamlit", "run", "dashboard", "--server.headless=true"]
+    argv += ["--server.address=127.0.0.1", f"--server.port={port}"]
+    argv += ["--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
+    process = spawn(argv, log_path, child_env)
     running = RunningDashboard(url=url, process=process, log_path=log_path)
     if not wait_until_up(url + DASHBOARD_HEALTH, process=process):
         running.stop()

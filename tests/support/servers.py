@@ -9,7 +9,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from broker.config import BrokerSettings
 from broker.context import Broker, bootstrap
 
 PG_URL_ENV = "OUTBOUND_TEST_DATABASE_URL"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -59,6 +60,17 @@ class ThreadedServer:
         """Ask uvicorn to exit and wait for the thread."""
         self.server.should_exit = True
         self.thread.join(15)
+
+
+def spawn(
+    argv: list[str], log_path: Path, env: Mapping[str, str] | None = None, *, cwd: Path = REPO_ROOT
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in its own process group (``stop_process_group`` stops it), its output
+    (stdout and stderr) into ``log_path``; ``env``, when given, is its whole environment."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def stop_process_group(

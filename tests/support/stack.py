@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from broker.readiness import BROKER_HEALTH, DASHBOARD_HEALTH, PROVIDER_HEALTH, wait_until_up
-from tests.support.servers import free_port, stop_process_group
+from tests.support.servers import free_port, spawn, stop_process_group
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "Demo sign-in"
 # Only the ports and the data folder come from the test; nothing from the developer's settings.
 FOREIGN_ENV_PREFIXES = ("OUTBOUND_", "DESCOPE_")
@@ -93,15 +92,7 @@ def start_stack(
     argv += ["--port", ports[0], "--provider-port", ports[1], "--dashboard-port", ports[2]]
     argv += list(extra_args)
     started = time.monotonic()
-    with output_path.open("wb") as sink:
-        process = subprocess.Popen(
-            argv,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = spawn(argv, output_path, env)
     deadline = started + timeout_s
     while time.monotonic() < deadline and process.poll() is None:
         printed = parse_printed(output_path.read_text(errors="replace"))

@@ -1,4 +1,5 @@
-"""The unit suite's guard (tests/support/purity.py, applied by tests/unit/conftest.py): no server, no program in a unit test."""
+"""The unit suite's guard (tests/support/purity.py, applied by tests/unit/conftest.py): no server,
+no program in a unit test."""
 
 from __future__ import annotations
 
