@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
-from bench.servers import REPO_ROOT, spawn, stop_process, wait_until_up
+from bench.servers import REPO_ROOT, ensure_up, spawn, stop_process
 from tests.support.servers import free_port
 
 NOOP_PATH = "/noop"
@@ -81,5 +81,5 @@ def start_bare(work_dir: Path, *, workers: int = 1) -> BareProcess:
     log_path = work_dir / "bare.log"
     process = spawn(argv, log_path, cwd=REPO_ROOT)
     url = f"http://127.0.0.1:{port}"
-    wait_until_up(url + NOOP_PATH, process, log_path)
+    ensure_up(url + NOOP_PATH, process, log_path)
     return BareProcess(url=url, process=process)

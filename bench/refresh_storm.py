@@ -31,8 +31,8 @@ from typing import Any
 
 import httpx
 
-from broker.cli import wait_until_up
 from broker.project.credentials import new_management_key, new_project_id
+from broker.readiness import BROKER_HEALTH, wait_until_up
 from tests.support.outbound import CALLBACK_PATH, CLIENT_SECRET, create_demo_app
 from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import PG_URL_ENV, free_port, fresh_postgres_database
@@ -68,7 +68,7 @@ class StormBroker:
             self.process = subprocess.Popen(
                 argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        if not wait_until_up(f"{self.url}/v1/x/health", 60):
+        if not wait_until_up(self.url + BROKER_HEALTH, process=self.process):
             self.stop()
             raise RuntimeError((data_dir / "broker.log").read_text()[-2000:])
 

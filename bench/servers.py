@@ -21,6 +21,7 @@ import httpx
 
 from broker.config import BrokerSettings
 from broker.project.credentials import LOCAL_ENV_FILE, read_env_file
+from broker.readiness import BROKER_HEALTH, DASHBOARD_HEALTH, PROVIDER_HEALTH, wait_until_up
 from broker.seed import seed_bulk
 from tests.support.servers import free_port
 
@@ -45,19 +46,11 @@ def spawn(
         )
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    stop_process(process)
-    raise RuntimeError(f"{url} did not come up; log:\n{log_path.read_text()[-2000:]}")
+def ensure_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Wait until ``url`` answers (``broker.readiness``); else stop ``process`` and raise its log."""
+    if not wait_until_up(url, process=process):
+        stop_process(process)
+        raise RuntimeError(f"{url} did not come up; log:\n{log_path.read_text()[-2000:]}")
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -171,7 +164,7 @@ def start_broker(
     tree = Path(os.environ.get("BENCH_BROKER_TREE", REPO_ROOT))
     process = spawn(argv, log_path, env, cwd=tree)
     url = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{url}/v1/x/health", process, log_path)
+    ensure_up(url + BROKER_HEALTH, process, log_path)
     creds = read_env_file(data_dir / LOCAL_ENV_FILE)
     return BrokerProcess(
         url=url,
@@ -202,7 +195,7 @@ def start_provider(work_dir: Path) -> ProviderProcess:
     log_path = work_dir / "provider.log"
     process = spawn(argv, log_path)
     url = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{url}/.well-known/oauth-authorization-server", process, log_path)
+    ensure_up(url + PROVIDER_HEALTH, process, log_path)
     return ProviderProcess(url=url, process=process)
 
 
@@ -250,7 +243,7 @@ def start_dashboard(broker: BrokerProcess, work_dir: Path) -> DashboardProcess:
     }
     log_path = work_dir / "dashboard.log"
     process = spawn(argv, log_path, env)
-    wait_until_up(f"{url}/_stcore/health", process, log_path)
+    ensure_up(url + DASHBOARD_HEALTH, process, log_path)
     return DashboardProcess(url=url, process=process)
 
 

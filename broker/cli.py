@@ -14,8 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from broker.config import (
     DEFAULT_DASHBOARD_PORT,
     DEFAULT_PORT,
@@ -24,20 +22,8 @@ from broker.config import (
     StartupRefused,
 )
 from broker.crypto import Secret
+from broker.readiness import BROKER_HEALTH, DASHBOARD_HEALTH, PROVIDER_HEALTH, wait_until_up
 from broker.store.files import PRIVATE_UMASK
-
-
-def wait_until_up(url: str, timeout_s: float = 60.0) -> bool:
-    """Poll ``url`` until it answers any HTTP status below 500, or give up after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2.0).status_code < 500:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    return False
 
 
 def _announce_when_up(url: str, message: str) -> None:
@@ -88,7 +74,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     broker = bootstrap(settings)
     os.environ.update(settings.to_env())
-    _announce_when_up(f"{settings.base_url}/v1/x/health", f"broker ready at {settings.base_url}")
+    _announce_when_up(settings.base_url + BROKER_HEALTH, f"broker ready at {settings.base_url}")
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -115,7 +101,7 @@ def cmd_provider(args: argparse.Namespace) -> int:
     from broker.logs import uvicorn_log_config
 
     url = f"http://{args.host}:{args.port}"
-    _announce_when_up(f"{url}/.well-known/oauth-authorization-server", f"provider ready at {url}")
+    _announce_when_up(url + PROVIDER_HEALTH, f"provider ready at {url}")
     uvicorn.run(
         create_provider_app(
             issuer=args.public_url or url,
@@ -217,9 +203,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         ok = all(
             wait_until_up(u, 90)
             for u in (
-                f"{settings.base_url}/v1/x/health",
-                f"{provider_url}/.well-known/oauth-authorization-server",
-                f"{dashboard_url}/_stcore/health",
+                settings.base_url + BROKER_HEALTH,
+                provider_url + PROVIDER_HEALTH,
+                dashboard_url + DASHBOARD_HEALTH,
             )
         )
         if not ok:

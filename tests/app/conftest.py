@@ -9,7 +9,7 @@ Reuse them for a new page: ``app`` is a fresh, not-yet-run AppTest of the entryp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,23 +17,11 @@ from streamlit.testing.v1 import AppTest
 
 from tests.support.dashboard import (
     ENTRYPOINT,
-    MODES,
     PASSWORD,
     create_user,
     point_dashboard_at,
-    start_dashboard_broker,
 )
 from tests.support.servers import LiveBroker
-
-
-@pytest.fixture(scope="module", params=MODES)
-def live(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveBroker]:
-    """One broker (SQLite) per test module and mode."""
-    broker = start_dashboard_broker(tmp_path_factory.mktemp("apptest-broker"), request.param)
-    yield broker
-    broker.stop()
 
 
 @pytest.fixture

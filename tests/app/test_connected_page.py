@@ -16,8 +16,8 @@ from dashboard.app_listing import ConnectOutcome
 from dashboard.descope.connect_flows import FlowAnswer
 from tests.app.conftest import sign_in
 from tests.support.dashboard import ENTRYPOINT, LOCAL_ONLY, create_user
-from tests.support.outbound import create_demo_app, outcome_of
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.outbound import outcome_of, provider_with_consent_page
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 LANDING = "http://127.0.0.1:9/landing"
@@ -26,11 +26,9 @@ LANDING = "http://127.0.0.1:9/landing"
 @pytest.fixture(scope="module")
 def acme(live: LiveBroker) -> Iterator[tuple[LiveProvider, str]]:
     """A demo provider (consent page) and one app on the broker."""
-    provider = start_provider(auto_approve=False)
     app_id = f"acme-{secrets.token_hex(3)}"
-    create_demo_app(live, provider, app_id)
-    yield provider, app_id
-    provider.stop()
+    with provider_with_consent_page(live, app_id) as provider:
+        yield provider, app_id
 
 
 def land(app: AppTest, **query: str) -> AppTest:

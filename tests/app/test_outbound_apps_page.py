@@ -26,7 +26,7 @@ from tests.support.outbound import (
     start_connect,
 )
 from tests.support.page_text import proto_text
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider, running_provider
 from tests.support.servers import LiveBroker
 
 DEVELOPER = DEVELOPER_ROLES[0]
@@ -37,20 +37,19 @@ DEMO_USER = USERS[0].email  # a demo provider account
 @pytest.fixture(scope="module")
 def acme(live: LiveBroker) -> Iterator[LiveProvider]:
     """One demo provider (consent page, not auto-approving) with two apps in the broker."""
-    provider = start_provider(auto_approve=False)
-    create_demo_app(live, provider, "acme-cal", overrides={"description": "Calendar *demo*"})
-    create_demo_app(
-        live,
-        provider,
-        "zeta-notes",
-        overrides={
-            "name": "Zeta [notes](javascript:alert(1))",
-            "logo": "javascript:alert(1)",
-            "defaultScopes": ["profile"],
-        },
-    )
-    yield provider
-    provider.stop()
+    with running_provider(auto_approve=False) as provider:
+        create_demo_app(live, provider, "acme-cal", overrides={"description": "Calendar *demo*"})
+        create_demo_app(
+            live,
+            provider,
+            "zeta-notes",
+            overrides={
+                "name": "Zeta [notes](javascript:alert(1))",
+                "logo": "javascript:alert(1)",
+                "defaultScopes": ["profile"],
+            },
+        )
+        yield provider
 
 
 def texts_of(at: AppTest | Any) -> str:
@@ -375,7 +374,7 @@ def test_without_a_catalog_the_page_says_so_and_offers_the_custom_form(
     monkeypatch: pytest.MonkeyPatch, acme: LiveProvider, signed_in_app: Callable[..., AppTest]
 ) -> None:
     # Descope cloud has no catalog extension: it answers 404, which load_catalog reads as None
-    # (tests/unit/test_outbound_client.py proves that part against a 404-answering server).
+    # (tests/conformance/test_outbound_client.py proves that part against a 404-answering server).
     monkeypatch.setattr("dashboard.ui.apps.load_catalog", lambda *a, **k: None)
     at = admin_app(signed_in_app, "admin-cloud@example.com")
     assert [i.value for i in at.info] == [NO_CATALOG]

@@ -19,7 +19,7 @@ from dashboard.inventory.cache import SHARED
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, is_strict, point_dashboard_at
 from tests.support.identity import sign_in_new_user
 from tests.support.page_text import page_nodes
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, MAIL, SeededTokens, seed_tokens, upload_user_token
 
@@ -28,26 +28,17 @@ OWN_ACCESS = "own-access-token-abcdefghijklmnopqrstuvwxyz"
 
 
 @pytest.fixture(scope="module")
-def provider_for_module() -> Iterator[LiveProvider]:
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture(scope="module")
-def seeded(live: LiveBroker, provider_for_module: LiveProvider) -> SeededTokens:
-    return seed_tokens(live, provider_for_module)
+def seeded(live: LiveBroker, shared_provider: LiveProvider) -> SeededTokens:
+    return seed_tokens(live, shared_provider)
 
 
 @pytest.fixture(autouse=True)
-def fresh_inventories(provider_for_module: LiveProvider) -> Iterator[None]:
+def fresh_inventories(shared_provider: LiveProvider) -> Iterator[None]:
     """Every test scans anew; the provider keeps failing refreshes unless a test says otherwise."""
     SHARED.clear()
     yield
     SHARED.clear()
-    provider_for_module.set_faults(token_status=503)
+    shared_provider.set_faults(token_status=503)
 
 
 def _open(signed_in_app: Callable[..., AppTest], login_id: str, admin: bool = True) -> AppTest:
@@ -253,9 +244,9 @@ def test_an_uploaded_token_is_compared_with_the_defaults_without_alarm(
 def test_force_refresh_reports_the_new_expiry(
     signed_in_app: Callable[..., AppTest],
     seeded: SeededTokens,
-    provider_for_module: LiveProvider,
+    shared_provider: LiveProvider,
 ) -> None:
-    provider_for_module.reset_faults()
+    shared_provider.reset_faults()
     at = _open(signed_in_app, "refresh-admin@example.test")
     at = _select(at, _token_id(at, "bob", CAL))
     at.button(key="tokens__ask_refresh").click().run()
@@ -312,17 +303,17 @@ def test_trying_the_token_shows_the_status_and_a_body_preview(
 def test_trying_a_token_the_provider_ended_early_refreshes_once_and_retries(
     signed_in_app: Callable[..., AppTest],
     seeded: SeededTokens,
-    provider_for_module: LiveProvider,
+    shared_provider: LiveProvider,
 ) -> None:
-    provider_for_module.reset_faults()
-    provider_for_module.set_faults(api_unauthorized={"value": True, "remaining": 1})
+    shared_provider.reset_faults()
+    shared_provider.set_faults(api_unauthorized={"value": True, "remaining": 1})
     at = _open(signed_in_app, "try-ended-admin@example.test")
     at = _select(at, _token_id(at, "ada", CAL))
     at.button(key="tokens__ask_try").click().run()
     at.button(key="tokens__confirm").click().run()
 
     assert [s.value for s in at.success] == [
-        f"GET {provider_for_module.url}/api/me answered HTTP 200 after a refresh"
+        f"GET {shared_provider.url}/api/me answered HTTP 200 after a refresh"
         " (the first answer said the token was no longer valid)."
     ]
 

@@ -31,7 +31,6 @@ from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, SeededTokens, upload_user_token
 
 # The seeded population and its provider, as fixtures of this module too (shared, not copied).
-provider_for_module = seeded_page.provider_for_module
 seeded = seeded_page.seeded
 fresh_inventories = seeded_page.fresh_inventories
 APPS_PAGE = "../pages/outbound_apps.py"
@@ -72,11 +71,11 @@ def _connect_from_the_apps_page(at: AppTest, live: LiveBroker, app_id: str) -> A
 def test_a_connect_shows_on_managed_tokens_without_a_refresh(
     live: LiveBroker,
     signed_in_app: Callable[..., AppTest],
-    provider_for_module: LiveProvider,
+    shared_provider: LiveProvider,
     seeded: SeededTokens,  # seeded first: the seed expects a fresh broker
 ) -> None:
-    provider_for_module.reset_faults()
-    create_demo_app(live, provider_for_module, FRESH)
+    shared_provider.reset_faults()
+    create_demo_app(live, shared_provider, FRESH)
     at = signed_in_app("fresh@example.test")
     at.switch_page(TOKENS_PAGE).run()
     assert any("You have no connected app yet" in i.value for i in at.info)
@@ -130,14 +129,14 @@ def test_history_has_an_outcome_and_a_detail_for_every_event(
 def test_scope_warnings_name_only_scopes_that_were_asked_for(
     live: LiveBroker,
     signed_in_app: Callable[..., AppTest],
-    provider_for_module: LiveProvider,
+    shared_provider: LiveProvider,
     seeded: SeededTokens,
 ) -> None:
-    provider_for_module.reset_faults()
+    shared_provider.reset_faults()
     # Defaults include email; the connect asks for two scopes only (the card's multiselect).
     create_demo_app(
         live,
-        provider_for_module,
+        shared_provider,
         "acme-asked",
         overrides={"defaultScopes": ["profile", "email", "calendar.read"]},
     )
@@ -191,9 +190,9 @@ def test_a_revealed_token_hides_when_the_view_changes_and_the_reveal_is_audited(
 def test_an_actions_outcome_is_shown_beside_its_buttons(
     signed_in_app: Callable[..., AppTest],
     seeded: SeededTokens,
-    provider_for_module: LiveProvider,
+    shared_provider: LiveProvider,
 ) -> None:
-    provider_for_module.reset_faults()
+    shared_provider.reset_faults()
     at = _open(signed_in_app, "beside-admin@example.test")
     at = _select(at, _token_id(at, "bob", CAL))
     at.button(key="tokens__ask_refresh").click().run()
@@ -270,10 +269,10 @@ def test_the_detail_reads_without_an_inner_scroll_and_knows_the_last_refresh(
     live: LiveBroker,
     signed_in_app: Callable[..., AppTest],
     seeded: SeededTokens,
-    provider_for_module: LiveProvider,
+    shared_provider: LiveProvider,
 ) -> None:
     at = _open(signed_in_app, "detail-admin@example.test")  # kept before the refresh below
-    provider_for_module.reset_faults()
+    shared_provider.reset_faults()
     httpx.post(
         f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
         headers=live.mgmt_headers(),
@@ -321,11 +320,11 @@ def _detail_token_id(at: AppTest) -> str | None:
 def test_the_detail_never_opens_a_deleted_token(
     live: LiveBroker,
     signed_in_app: Callable[..., AppTest],
-    provider_for_module: LiveProvider,
+    shared_provider: LiveProvider,
     seeded: SeededTokens,
 ) -> None:
-    provider_for_module.reset_faults()
-    create_demo_app(live, provider_for_module, "acme-again")
+    shared_provider.reset_faults()
+    create_demo_app(live, shared_provider, "acme-again")
     dana = sign_in_new_user(live, "dana-again@example.test")
     deleted = connect(live, dana, "acme-again")["tokenId"]
     at = _open(signed_in_app, "deleted-admin@example.test")

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.ui.welcome import CONNECT_STEP, DEMO_APP_ID, SIGN_IN_STEP, TOKENS_STEP
 from tests.support.dashboard import ENTRYPOINT, LOCAL_ONLY, point_dashboard_at
 from tests.support.outbound import create_demo_app
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider, running_provider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import upload_user_token
 
@@ -25,10 +25,9 @@ BANNER = "New here?"
 @pytest.fixture(scope="module")
 def demo(live: LiveBroker) -> Iterator[LiveProvider]:
     """The demo app under the id ``outbound up`` gives it."""
-    provider = start_provider()
-    create_demo_app(live, provider, DEMO_APP_ID)
-    yield provider
-    provider.stop()
+    with running_provider() as provider:
+        create_demo_app(live, provider, DEMO_APP_ID)
+        yield provider
 
 
 def texts(at: AppTest) -> str:

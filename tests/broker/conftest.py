@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.support.provider import start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import SeededTokens, seed_tokens
 
 
 @pytest.fixture(scope="module")
-def seeded(live_broker: LiveBroker) -> Iterator[SeededTokens]:
+def seeded(live_broker: LiveBroker, shared_provider: LiveProvider) -> SeededTokens:
     """The known population (tests/support/token_seed.py), once per module and backend."""
-    provider = start_provider()
-    try:
-        yield seed_tokens(live_broker, provider)
-    finally:
-        provider.stop()
+    return seed_tokens(live_broker, shared_provider)

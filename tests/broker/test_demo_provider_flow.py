@@ -8,16 +8,9 @@ from authlib.common.security import generate_token
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
 from broker.demo_provider.consent_form import ConsentForm
-from tests.support.provider import DemoClient, LiveProvider, start_provider
+from tests.support.provider import DemoClient, LiveProvider
 
 SCOPE = "profile email calendar.read offline_access"
-
-
-@pytest.fixture
-def consent_provider() -> LiveProvider:
-    live = start_provider(auto_approve=False)
-    yield live
-    live.stop()
 
 
 def _consent(client: DemoClient, scope: str = SCOPE) -> tuple[ConsentForm, str]:

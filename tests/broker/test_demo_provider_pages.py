@@ -3,20 +3,11 @@ pages that are styled and say what to do next (issue 15)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from authlib.common.security import generate_token
 
 from broker.demo_provider.consent_form import ConsentForm
-from tests.support.provider import DemoClient, LiveProvider, start_provider
-
-
-@pytest.fixture(scope="module")
-def consent_provider() -> Iterator[LiveProvider]:
-    live = start_provider(auto_approve=False)
-    yield live
-    live.stop()
+from tests.support.provider import DemoClient, LiveProvider
 
 
 def _page(client: DemoClient, state: str, **extra: str) -> str:

@@ -14,8 +14,9 @@ from fastapi.routing import APIRoute
 from broker.outbound.fast_fetch import FETCH_PATHS
 from broker.outbound.token_routes import router
 from tests.support.outbound import create_demo_app
-from tests.support.provider import start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
+from tests.support.token_seed import upload_user_token
 
 
 def test_the_fast_path_covers_the_four_fetch_endpoints_and_their_checks_only() -> None:
@@ -31,27 +32,18 @@ def test_the_fast_path_covers_the_four_fetch_endpoints_and_their_checks_only() -
 
 
 @pytest.fixture(scope="module")
-def stored(live_broker: LiveBroker) -> tuple[str, str]:
-    provider = start_provider()
+def stored(live_broker: LiveBroker, shared_provider: LiveProvider) -> tuple[str, str]:
     app_id = f"fast-{secrets.token_hex(4)}"
-    try:
-        create_demo_app(live_broker, provider, app_id)
-    finally:
-        provider.stop()
-    body = {
-        "appId": app_id,
-        "userId": "U-fast",
-        "accessToken": "fast-access",
-        "refreshToken": "fast-refresh",
-        "accessTokenExpiry": int(time.time()) + 3600,
-        "scopes": ["read"],
-    }
-    r = httpx.post(
-        live_broker.url + "/v1/mgmt/outbound/app/user/oauthtoken/upload",
-        headers=live_broker.mgmt_headers(),
-        json=body,
+    create_demo_app(live_broker, shared_provider, app_id)
+    upload_user_token(
+        live_broker,
+        app_id,
+        "U-fast",
+        accessToken="fast-access",
+        refreshToken="fast-refresh",
+        accessTokenExpiry=int(time.time()) + 3600,
+        scopes=["read"],
     )
-    assert r.status_code == 200, r.text
     return app_id, "U-fast"
 
 

@@ -6,27 +6,17 @@ pin the wire and the refusals one call at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-import pytest
 
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import consent
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 PAGE = "http://127.0.0.1:9/my-app/connections?tab=apps"
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[LiveProvider]:
-    """One auto-approving demo provider for the module."""
-    live = start_provider()
-    yield live
-    live.stop()
 
 
 def flow(live: LiveBroker, user: SignedInUser, step: str, body: dict[str, Any]) -> httpx.Response:

@@ -19,27 +19,10 @@ from broker.crypto import Secret
 from broker.lifecycle.webhooks import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from tests.broker.test_refresh_faults import Connection
 from tests.support.outbound import connect
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, ThreadedServer
 
 SECRET = "webhook-secret-for-tests"
-
-
-@pytest.fixture(scope="module")
-def shared_provider() -> Iterator[LiveProvider]:
-    """One demo provider for the module."""
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture
-def provider(shared_provider: LiveProvider) -> Iterator[LiveProvider]:
-    """The shared provider, faults reset after each test."""
-    yield shared_provider
-    shared_provider.reset_faults()
 
 
 def _events(live: LiveBroker, **params: Any) -> httpx.Response:

@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from broker.area_settings import LifecycleSettings
 from broker.lifecycle import lease
 from broker.lifecycle.scheduler import LEASE_NAME, Scheduler
 from tests.broker.test_refresh_faults import Connection
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
-
-
-@pytest.fixture(scope="module")
-def shared_provider() -> Iterator[LiveProvider]:
-    """One demo provider for the module."""
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture
-def provider(shared_provider: LiveProvider) -> Iterator[LiveProvider]:
-    """The shared provider, faults reset after each test."""
-    yield shared_provider
-    shared_provider.reset_faults()
 
 
 def _wait_for(check: Callable[[], Any], timeout_s: float = 20.0) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,18 +10,8 @@ import pytest
 
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import create_demo_app
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[LiveProvider]:
-    """One demo provider for the module (no faults are used here)."""
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
 
 
 def _post(live: LiveBroker, path: str, body: dict[str, Any]) -> httpx.Response:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-import pytest
 from sqlalchemy import update
 
 from broker.area_settings import ConnectOptions
@@ -29,25 +28,8 @@ from tests.support.outbound import (
     outcome_of,
     start_connect,
 )
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
-
-
-@pytest.fixture(scope="module")
-def shared_provider() -> Iterator[LiveProvider]:
-    """One demo provider for the module."""
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture
-def provider(shared_provider: LiveProvider) -> Iterator[LiveProvider]:
-    """The shared provider, with its faults switched off after each test."""
-    yield shared_provider
-    shared_provider.reset_faults()
 
 
 def _token_count(live: LiveBroker, app_id: str) -> int:

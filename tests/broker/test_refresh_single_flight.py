@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -14,28 +14,10 @@ import httpx
 import pytest
 
 from tests.support.outbound import CALLBACK_PATH, CLIENT_SECRET, create_demo_app
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import PG_URL_ENV, LiveBroker
 
 FETCH = "/v1/mgmt/outbound/app/user/token/latest"
-
-
-@pytest.fixture(scope="module")
-def shared_provider() -> Iterator[LiveProvider]:
-    """One demo provider for the module (strict rotation and reuse detection)."""
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture
-def provider(shared_provider: LiveProvider) -> Iterator[LiveProvider]:
-    """The shared provider, faults and counters reset after each test."""
-    shared_provider.reset_stats()
-    yield shared_provider
-    shared_provider.reset_faults()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

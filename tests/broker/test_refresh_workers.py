@@ -23,16 +23,20 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from broker.cli import wait_until_up
 from broker.project.credentials import new_management_key, new_project_id
+from broker.readiness import BROKER_HEALTH, wait_until_up
 from broker.store.db import Database
 from broker.store.lifecycle import LeaseRow
 from broker.store.outbound import ManagedTokenRow
 from tests.broker.test_refresh_single_flight import refresh_calls, storm, upload_token
-from tests.support.provider import LiveProvider, start_provider
-from tests.support.servers import PG_URL_ENV, free_port, fresh_postgres_database
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.provider import LiveProvider
+from tests.support.servers import (
+    PG_URL_ENV,
+    free_port,
+    fresh_postgres_database,
+    spawn,
+    stop_process_group,
+)
 
 
 @dataclass
@@ -55,12 +59,7 @@ class BrokerProcess:
 
     def stop(self) -> None:
         """Stop gracefully (SIGINT), or kill."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process_group(self.process, signal.SIGINT, timeout_s=20)
 
 
 @dataclass
@@ -90,18 +89,10 @@ class Deployment:
             "OUTBOUND_MANAGEMENT_KEY": self.management_key,
             "OUTBOUND_LOG_LEVEL": "WARNING",
         }
-        with (self.data_dir / f"broker-{port}.log").open("wb") as log:
-            process = subprocess.Popen(
-                argv,
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = spawn(argv, self.data_dir / f"broker-{port}.log", env)
         url = f"http://127.0.0.1:{port}"
         live = BrokerProcess(url, process, self.project_id, self.management_key)
-        if not wait_until_up(f"{url}/v1/x/health", 60):
+        if not wait_until_up(url + BROKER_HEALTH, process=process):
             live.stop()
             raise RuntimeError((self.data_dir / f"broker-{port}.log").read_text()[-2000:])
         return live
@@ -110,23 +101,6 @@ class Deployment:
 def _deployment(tmp: Path, database_url: str | None) -> Deployment:
     tmp.mkdir(parents=True, exist_ok=True)
     return Deployment(tmp, database_url, new_project_id(), new_management_key())
-
-
-@pytest.fixture(scope="module")
-def shared_provider() -> Iterator[LiveProvider]:
-    """A demo provider for the module."""
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture
-def provider(shared_provider: LiveProvider) -> Iterator[LiveProvider]:
-    """The shared provider, faults reset after each test."""
-    yield shared_provider
-    shared_provider.reset_faults()
 
 
 @pytest.fixture(scope="module")

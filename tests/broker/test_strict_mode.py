@@ -22,21 +22,11 @@ APP = "strict-cal"
 
 @pytest.fixture(scope="module")
 def strict(
-    tmp_path_factory: pytest.TempPathFactory, provider: LiveProvider
+    tmp_path_factory: pytest.TempPathFactory, shared_provider: LiveProvider
 ) -> Iterator[LiveBroker]:
     """A strict broker with the demo app."""
     live = start_broker(tmp_path_factory.mktemp("strict"), strict_descope=True)
-    create_demo_app(live, provider, APP)
-    yield live
-    live.stop()
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[LiveProvider]:
-    """One auto-approving demo provider for the module."""
-    from tests.support.provider import start_provider
-
-    live = start_provider()
+    create_demo_app(live, shared_provider, APP)
     yield live
     live.stop()
 

@@ -32,7 +32,7 @@ from tests.support.dashboard import PASSWORD, create_user
 from tests.support.gateway import Gateway, Recorded, start_gateway
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, start_broker
 
 APP = "contract-cal"
@@ -114,9 +114,8 @@ def assert_same(both: Both, dashboard: Callable[[], object], sdk: Callable[[], o
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Both]:
+def both(tmp_path_factory: pytest.TempPathFactory, shared_provider: LiveProvider) -> Iterator[Both]:
     """A strict broker with an app, a connected user and a tenant token, behind the gateway."""
-    provider: LiveProvider = start_provider()
     live = start_broker(tmp_path_factory.mktemp("contract"), strict_descope=True)
     gateway = start_gateway(live)
     transport = Transport(gateway.url, live.project_id, Secret(live.management_key))
@@ -125,7 +124,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Both]:
         project_id=live.project_id, management_key=live.management_key, base_url=gateway.url
     )
     try:
-        create_demo_app(live, provider, APP)
+        create_demo_app(live, shared_provider, APP)
         user = sign_in_new_user(live)
         connect(live, user, APP)
         tenant = sdk.mgmt.tenant.create("Contract tenant")["id"]
@@ -134,7 +133,6 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Both]:
         transport.close()
         gateway.stop()
         live.stop()
-        provider.stop()
 
 
 # --- identity -------------------------------------------------------------------------------

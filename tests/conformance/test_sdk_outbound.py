@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from broker.area_settings import ConnectOptions
 from tests.conftest import BACKENDS, STRICT
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 # The SDK works against the broker on both backends and against its strict (cloud) surface.
@@ -37,16 +36,6 @@ TOKEN_FIELDS = {
     "hasRefreshToken": bool, "lastRefreshTime": str, "lastRefreshError": str,
     "scopes": list, "grantedBy": str, "externalIdentifier": str,
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[LiveProvider]:
-    """One demo provider for the module."""
-    live = start_provider()
-    try:
-        yield live
-    finally:
-        live.stop()
 
 
 def test_app_crud_through_the_sdk(client: DescopeClient) -> None:

@@ -16,14 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.dashboard import (
-    MODES,
     PASSWORD,
     RunningDashboard,
     start_dashboard,
-    start_dashboard_broker,
 )
-from tests.support.outbound import create_demo_app
-from tests.support.provider import LiveProvider, start_provider
 from tests.support.servers import LiveBroker
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,16 +28,6 @@ if not Path(CHROMIUM).exists():  # CI installs it; elsewhere the e2e suite is sk
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module", params=MODES)
-def live(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveBroker]:
-    """One broker (SQLite) per test module and mode."""
-    broker = start_dashboard_broker(tmp_path_factory.mktemp("e2e-broker"), request.param)
-    yield broker
-    broker.stop()
 
 
 @pytest.fixture(scope="module")
@@ -103,12 +89,3 @@ def sign_in_through_the_form(page: Page, login_id: str, password: str = PASSWORD
     # Signed in means the sign-in page is gone (its rerun may start after wait_for_app's grace).
     expect(page.get_by_role("textbox", name="Password")).to_have_count(0, timeout=30_000)
     wait_for_app(page)
-
-
-def provider_with_consent_page(live: LiveBroker, app_id: str) -> Iterator[LiveProvider]:
-    """For a module fixture: the demo provider with its consent page (not auto-approving) and
-    its app ``app_id`` in the broker, stopped afterwards."""
-    provider = start_provider(auto_approve=False)
-    create_demo_app(live, provider, app_id)
-    yield provider
-    provider.stop()

@@ -8,7 +8,6 @@ the user's and a stranger's.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,10 +18,10 @@ from broker.demo_provider.consent_form import DEMO_PASSWORD, approve
 from broker.identity.sessions import start_session
 from broker.store.outbound import ManagedTokenRow
 from dashboard.frame.remember import COOKIE_NAME
-from tests.e2e.conftest import provider_with_consent_page, sign_in_through_the_form, wait_for_app
+from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, RunningDashboard, create_user
 from tests.support.identity import SignedInUser
-from tests.support.outbound import land, start_connect
+from tests.support.outbound import consent_app_fixture, land, start_connect
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
@@ -31,11 +30,7 @@ from tests.support.servers import LiveBroker
 pytestmark = [pytest.mark.e2e, LOCAL_ONLY]
 APP_ID = "acme-bound"
 
-
-@pytest.fixture(scope="module")
-def acme(live: LiveBroker) -> Iterator[LiveProvider]:
-    """The demo provider with its consent page and its app in the broker."""
-    yield from provider_with_consent_page(live, APP_ID)
+acme = consent_app_fixture(APP_ID)
 
 
 def _browser_page(browser: Browser) -> Page:

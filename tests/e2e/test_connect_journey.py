@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,20 +18,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.frame.remember import COOKIE_NAME
-from tests.e2e.conftest import provider_with_consent_page, sign_in_through_the_form, wait_for_app
+from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import RunningDashboard, create_user, is_strict
-from tests.support.outbound import CLIENT_SECRET
+from tests.support.outbound import CLIENT_SECRET, consent_app_fixture
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 pytestmark = pytest.mark.e2e
 APP_ID = "acme-cal"
 
-
-@pytest.fixture(scope="module")
-def acme(live: LiveBroker) -> Iterator[LiveProvider]:
-    """The demo provider with its consent page and its app in the broker."""
-    yield from provider_with_consent_page(live, APP_ID)
+acme = consent_app_fixture(APP_ID)
 
 
 def snapshot(page: Page, name: str) -> None:

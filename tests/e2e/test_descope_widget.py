@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,12 +24,11 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from broker.lifecycle.events import EventQuery, list_events
 from broker.outbound.widget_routes import COMPONENTS_VERSION
-from tests.support.dashboard import MODES
 from tests.support.descope_widget import UI_PACKAGE, WIDGET_ID, start_widget_site, widget_packages
 from tests.support.identity import SignedInUser, sign_in_new_user
-from tests.support.outbound import create_demo_app
-from tests.support.provider import LiveProvider, start_provider
-from tests.support.servers import LiveBroker, ThreadedServer, free_port, start_broker
+from tests.support.outbound import consent_app_fixture
+from tests.support.provider import LiveProvider
+from tests.support.servers import LiveBroker, ThreadedServer, free_port
 
 pytestmark = pytest.mark.e2e
 APP_ID = "acme-widget"
@@ -41,37 +41,23 @@ def site_port() -> int:
     return free_port()
 
 
-@pytest.fixture(scope="module", params=MODES)
-def widget_broker(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, site_port: int
-) -> Iterator[LiveBroker]:
-    """A broker of its own: loopback redirects allowed, the site's origin allowed for CORS;
-    once as the embedded broker and once in strict mode (the stand-in for Descope's cloud)."""
-    live = start_broker(
-        tmp_path_factory.mktemp("widget-broker"),
-        cors_origins=(f"http://127.0.0.1:{site_port}",),
-        strict_descope=request.param == "strict",
-    )
-    yield live
-    live.stop()
+@pytest.fixture(scope="module")
+def broker_settings(site_port: int) -> dict[str, Any]:
+    """``live`` (once as the embedded broker, once in strict mode, the stand-in for Descope's
+    cloud) allows the site's origin for CORS."""
+    return {"cors_origins": (f"http://127.0.0.1:{site_port}",)}
+
+
+acme = consent_app_fixture(APP_ID)
 
 
 @pytest.fixture(scope="module")
-def acme(widget_broker: LiveBroker) -> Iterator[LiveProvider]:
-    """The demo provider with its consent page, and its app in the broker."""
-    provider = start_provider(auto_approve=False)
-    create_demo_app(widget_broker, provider, APP_ID)
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture(scope="module")
-def site(widget_broker: LiveBroker, site_port: int) -> Iterator[ThreadedServer]:
+def site(live: LiveBroker, site_port: int) -> Iterator[ThreadedServer]:
     """The page, the widget and the UI components on loopback (packages from npm, cached)."""
     server = start_widget_site(
         widget_packages(),
-        project_id=widget_broker.project_id,
-        broker_url=widget_broker.url,
+        project_id=live.project_id,
+        broker_url=live.url,
         port=site_port,
     )
     yield server
@@ -108,21 +94,21 @@ def sign_in_on_the_site(page: Page, site: ThreadedServer, user: SignedInUser) ->
 
 
 def test_descope_widget_connects_and_disconnects_through_the_broker(
-    widget_broker: LiveBroker,
+    live: LiveBroker,
     acme: LiveProvider,
     site: ThreadedServer,
     offline_page: tuple[Page, list[str]],
     tmp_path: Path,
 ) -> None:
     page, left_loopback = offline_page
-    user = sign_in_new_user(widget_broker, "widget.user@example.test")
+    user = sign_in_new_user(live, "widget.user@example.test")
     sign_in_on_the_site(page, site, user)
     answered: list[tuple[str, int]] = []
     page.on(
         "response",
         lambda r: (
             answered.append((urlsplit(r.url).path, r.status))
-            if r.url.startswith(widget_broker.url) and r.request.method != "OPTIONS"
+            if r.url.startswith(live.url) and r.request.method != "OPTIONS"
             else None
         ),
     )
@@ -141,8 +127,8 @@ def test_descope_widget_connects_and_disconnects_through_the_broker(
     expect(button).to_have_attribute("data-action", "disconnect", timeout=30_000)
     expect(button).to_contain_text("Disconnect")
     token = httpx.post(
-        f"{widget_broker.url}/v1/mgmt/outbound/app/user/token/latest",
-        headers=widget_broker.mgmt_headers(),
+        f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
+        headers=live.mgmt_headers(),
         json={"appId": APP_ID, "userId": user.user_id},
     ).json()["token"]
     assert acme.introspect(token["accessToken"])["active"] is True
@@ -151,10 +137,10 @@ def test_descope_widget_connects_and_disconnects_through_the_broker(
     expect(button).to_have_attribute("data-action", "connect", timeout=30_000)
     assert acme.introspect(token["accessToken"])["active"] is False
     # read in the store: /v1/x/events is an extension a strict (cloud-like) broker hides
-    events = list_events(widget_broker.broker, EventQuery(user_id=user.user_id, app_id=APP_ID))
+    events = list_events(live.broker, EventQuery(user_id=user.user_id, app_id=APP_ID))
     assert {"connected", "revoked", "disconnected"} <= {e["kind"] for e in events}
     assert left_loopback == []
-    pages = f"/pages/{widget_broker.project_id}/v2-beta"
+    pages = f"/pages/{live.project_id}/v2-beta"
     for path in (
         f"{pages}/config.json",
         f"{pages}/theme.json",
@@ -168,7 +154,7 @@ def test_descope_widget_connects_and_disconnects_through_the_broker(
 
 
 def test_hosted_theme_is_the_pinned_components_default_theme(
-    widget_broker: LiveBroker, site: ThreadedServer, offline_page: tuple[Page, list[str]]
+    live: LiveBroker, site: ThreadedServer, offline_page: tuple[Page, list[str]]
 ) -> None:
     """theme.json is web-components-ui's own ``themeToStyle`` output for its pinned release.
 
@@ -183,21 +169,19 @@ def test_hosted_theme_is_the_pinned_components_default_theme(
         "() => { const D = globalThis.DescopeDev;"
         " return {light: D.themeToStyle(D.defaultTheme), dark: D.themeToStyle(D.darkTheme)}; }"
     )
-    hosted = httpx.get(
-        f"{widget_broker.url}/pages/{widget_broker.project_id}/v2-beta/theme.json"
-    ).json()
+    hosted = httpx.get(f"{live.url}/pages/{live.project_id}/v2-beta/theme.json").json()
     assert hosted == made
     assert left_loopback == []
 
 
 def test_descope_widget_connect_denied_at_the_provider_stores_nothing(
-    widget_broker: LiveBroker,
+    live: LiveBroker,
     acme: LiveProvider,
     site: ThreadedServer,
     offline_page: tuple[Page, list[str]],
 ) -> None:
     page, left_loopback = offline_page
-    user = sign_in_new_user(widget_broker, "widget.denier@example.test")
+    user = sign_in_new_user(live, "widget.denier@example.test")
     sign_in_on_the_site(page, site, user)
     page.goto(f"{site.url}/widget.html")
     button = page.locator(f'descope-button[data-outbound-app-id="{APP_ID}"]')
@@ -212,5 +196,5 @@ def test_descope_widget_connect_denied_at_the_provider_stores_nothing(
     expect(button).to_have_attribute("data-action", "connect")
     button.click()  # nothing covers the list
     page.wait_for_url(f"{acme.url}/oauth/authorize?**", timeout=30_000)
-    assert list_events(widget_broker.broker, EventQuery(user_id=user.user_id)) == []
+    assert list_events(live.broker, EventQuery(user_id=user.user_id)) == []
     assert left_loopback == []

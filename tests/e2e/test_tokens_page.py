@@ -6,15 +6,13 @@ Sign in as an admin → the page loads with its numbers → filter by user → o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
 from tests.support.dashboard import ADMIN_ROLE, RunningDashboard, create_user
-from tests.support.provider import start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, SeededTokens, seed_tokens
 
@@ -22,15 +20,11 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def seeded(live: LiveBroker) -> Iterator[SeededTokens]:
+def seeded(live: LiveBroker, shared_provider: LiveProvider) -> SeededTokens:
     """The known population, with the provider answering refreshes again."""
-    provider = start_provider()
-    try:
-        population = seed_tokens(live, provider)
-        provider.reset_faults()
-        yield population
-    finally:
-        provider.stop()
+    population = seed_tokens(live, shared_provider)
+    shared_provider.reset_faults()
+    return population
 
 
 def test_load_filter_open_and_force_refresh(

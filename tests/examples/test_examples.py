@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app, fetch_latest
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, start_broker
 from tests.support.standins import create_standin_app, running_standins
 
@@ -21,14 +21,14 @@ APP = "acme-calendar"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveBroker, LiveProvider]]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, shared_provider: LiveProvider
+) -> Iterator[tuple[LiveBroker, LiveProvider]]:
     """A broker with the demo app, and an auto-approving demo provider."""
-    provider = start_provider()
     live = start_broker(tmp_path_factory.mktemp("examples"))
-    create_demo_app(live, provider, APP)
-    yield live, provider
+    create_demo_app(live, shared_provider, APP)
+    yield live, shared_provider
     live.stop()
-    provider.stop()
 
 
 def run_example(

@@ -23,7 +23,7 @@ import pytest
 
 from tests.support.identity import SignedInUser, sign_in_new_user
 from tests.support.outbound import connect, create_demo_app
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, start_broker
 from tests.support.token_seed import upload_user_token
 
@@ -194,14 +194,14 @@ def test_slack_auth_test_and_its_ok_false_errors() -> None:
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveBroker, LiveProvider]]:
+def cloud(
+    tmp_path_factory: pytest.TempPathFactory, shared_provider: LiveProvider
+) -> Iterator[tuple[LiveBroker, LiveProvider]]:
     """The broker in strict mode (Descope's cloud stand-in) with the Acme Calendar app."""
-    provider = start_provider()
     live = start_broker(tmp_path_factory.mktemp("examples-cloud"), strict_descope=True)
-    create_demo_app(live, provider, "acme-calendar")
-    yield live, provider
+    create_demo_app(live, shared_provider, "acme-calendar")
+    yield live, shared_provider
     live.stop()
-    provider.stop()
 
 
 def _cloud_env(live: LiveBroker) -> dict[str, str]:

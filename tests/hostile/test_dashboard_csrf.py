@@ -4,7 +4,7 @@ Chromium signs in; every POST its page makes to ``/_outbound/session`` is caught
 so the nonce the script issued stays unused. The attacks then go over plain HTTP to the running
 dashboard; each is refused without a Set-Cookie, and the nonce survives them all: the one
 same-origin JSON post the page itself would have made takes it, once. (The route's checks one by
-one, in-process: tests/unit/test_dashboard_remember.py.)
+one, in-process: tests/app/test_dashboard_remember.py.)
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from dashboard.frame.remember import COOKIE_NAME, ROUTE_PATH
 from tests.e2e.conftest import (  # noqa: F401  (Playwright fixtures)
     browser,
     dashboard,
-    live,
     sign_in_through_the_form,
     wait_for_app,
 )
@@ -45,7 +44,7 @@ class Handoff:
 
 def held_back_handoff(
     browser: Browser,  # noqa: F811
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     dashboard: RunningDashboard,  # noqa: F811
     login_id: str,
 ) -> Handoff:
@@ -77,7 +76,7 @@ def held_back_handoff(
 @pytest.fixture(scope="module")
 def victim(
     browser: Browser,  # noqa: F811
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     dashboard: RunningDashboard,  # noqa: F811
 ) -> Handoff:
     """The nonce issued to the victim's session (held back from the route)."""
@@ -167,7 +166,7 @@ def test_csrf_with_a_get_is_refused(victim: Handoff, http: httpx.Client) -> None
 
 def test_csrf_with_a_nonce_issued_to_another_session_is_refused(
     browser: Browser,  # noqa: F811
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     dashboard: RunningDashboard,  # noqa: F811
     http: httpx.Client,
 ) -> None:

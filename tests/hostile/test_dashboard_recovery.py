@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.descope.errors import ServerError, Unreachable
 from dashboard.settings import get_settings
-from tests.app.conftest import app, live, sign_in, signed_in_app  # noqa: F401  (AppTest fixtures)
+from tests.app.conftest import app, sign_in, signed_in_app  # noqa: F401  (AppTest fixtures)
 from tests.support.dashboard import (
     ADMIN_ROLE,
     ENTRYPOINT,
@@ -65,7 +65,7 @@ def connections(at: AppTest) -> str:
     return next(str(m.value) for m in at.metric if m.label == "Connections")
 
 
-def create_app(live: LiveBroker, app_id: str) -> None:  # noqa: F811
+def create_app(live: LiveBroker, app_id: str) -> None:
     """A plain app to hold a token (no provider is called)."""
     response = httpx.post(
         f"{live.url}/v1/mgmt/outbound/app/create",
@@ -148,7 +148,7 @@ def garbage_server() -> Iterator[tuple[str, dict[str, str]]]:
 
 def point_at_garbage(
     monkeypatch: pytest.MonkeyPatch,
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     url: str,
     folder: Path,
 ) -> None:
@@ -168,7 +168,7 @@ def point_at_garbage(
 def test_a_broker_answering_garbage_is_one_sentence_per_page(
     answer: str,
     garbage_server: tuple[str, dict[str, str]],
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     signed_in_app: Callable[..., AppTest],  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,

@@ -11,7 +11,6 @@ asked to reveal it; it is absent there before the reveal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,31 +21,23 @@ from dashboard.frame.remember import COOKIE_NAME
 from tests.e2e.conftest import (  # noqa: F401  (Playwright fixtures)
     browser,
     dashboard,
-    live,
     page,
     sign_in_through_the_form,
     wait_for_app,
 )
 from tests.support.dashboard import ADMIN_ROLE, LOCAL_ONLY, PASSWORD, RunningDashboard, create_user
-from tests.support.outbound import CLIENT_SECRET, create_demo_app
-from tests.support.provider import LiveProvider, start_provider
+from tests.support.outbound import CLIENT_SECRET, consent_app_fixture
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 
 # Once, against the embedded broker: the strict (cloud) mode runs tests/app and tests/e2e.
 pytestmark = [pytest.mark.e2e, LOCAL_ONLY]
 APP_ID = "acme-secrets"
 
-
-@pytest.fixture(scope="module")
-def acme(live: LiveBroker) -> Iterator[LiveProvider]:  # noqa: F811
-    """The demo provider with its consent page, and its app in the broker."""
-    provider = start_provider(auto_approve=False)
-    create_demo_app(live, provider, APP_ID)
-    yield provider
-    provider.stop()
+acme = consent_app_fixture(APP_ID)
 
 
-def stored_token(live: LiveBroker, user_id: str) -> dict[str, Any]:  # noqa: F811
+def stored_token(live: LiveBroker, user_id: str) -> dict[str, Any]:
     """The user's token as a backend fetches it, refresh token included."""
     response = httpx.post(
         f"{live.url}/v1/mgmt/outbound/app/user/token/latest",
@@ -86,7 +77,7 @@ class Witness:
 
 
 def test_no_secret_reaches_a_url_a_page_or_the_dashboard_log_unless_revealed(
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     acme: LiveProvider,
     dashboard: RunningDashboard,  # noqa: F811
     page: Page,  # noqa: F811

@@ -30,7 +30,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.frame.remember import COOKIE_NAME
 from dashboard.inventory.cache import SHARED
-from tests.app.conftest import app, live, signed_in_app  # noqa: F401  (AppTest fixtures)
+from tests.app.conftest import app, signed_in_app  # noqa: F401  (AppTest fixtures)
 
 try:  # Debian's chromium: without it only the browser test is skipped, not the whole module.
     from tests.e2e.conftest import (  # noqa: F401  (Playwright fixtures)
@@ -122,7 +122,7 @@ def create_app(broker: LiveBroker, app_id: str, name: str, logo: str, token_url:
 
 
 @pytest.fixture(scope="module")
-def evil_apps(live: LiveBroker, hostile_token_endpoint: str) -> tuple[str, str]:  # noqa: F811
+def evil_apps(live: LiveBroker, hostile_token_endpoint: str) -> tuple[str, str]:
     """Two payload apps: one with a ``javascript:`` logo, one with a ``data:text/html`` logo."""
     create_app(live, APP_ID, NAME, JS_LOGO, hostile_token_endpoint)
     create_app(live, SECOND_APP_ID, f"{NAME} 2", HTML_LOGO, hostile_token_endpoint)
@@ -217,7 +217,7 @@ def test_xss_through_app_fields_on_the_apps_page_stays_text(
 
 
 def test_xss_through_the_app_name_in_the_connected_toast_stays_text(
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     evil_apps: tuple[str, str],
     signed_in_app: Callable[..., AppTest],  # noqa: F811
 ) -> None:
@@ -255,7 +255,7 @@ def failed_flow(broker: LiveBroker, refresh_jwt: str, redirect_url: str) -> dict
 
 def test_xss_through_the_providers_error_on_the_landing_page_stays_text(
     evil_apps: tuple[str, str],
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     signed_in_app: Callable[..., AppTest],  # noqa: F811
 ) -> None:
     at = signed_in_app("landing-xss@example.test")
@@ -273,7 +273,7 @@ def test_xss_through_the_app_name_on_the_landing_page_stays_text(
 
 
 @pytest.fixture
-def mallory_token(live: LiveBroker, evil_apps: tuple[str, str]) -> str:  # noqa: F811
+def mallory_token(live: LiveBroker, evil_apps: tuple[str, str]) -> str:
     """A user named with payloads, holding a payload-scoped token whose refresh failed."""
     user_id = create_user(live, "mallory@example.test", name=USER_NAME)
     upload_user_token(
@@ -349,7 +349,7 @@ def _check_page(page: Page, dialogs: list[str], *shown: str) -> None:
 @pytest.mark.e2e
 @pytest.mark.skipif(not IN_BROWSER, reason=f"{CHROMIUM} is not installed")
 def test_xss_payloads_never_execute_in_a_real_browser(
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     evil_apps: tuple[str, str],
     dashboard: RunningDashboard,
     page: Page,

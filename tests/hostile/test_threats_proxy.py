@@ -25,6 +25,7 @@ from starlette.routing import Route
 from broker.agents import proxy as proxy_module
 from tests.support.agents import KeyHolder, create_by_template, proxy, user_with_key
 from tests.support.servers import LiveBroker, ThreadedServer
+from tests.support.token_seed import upload_user_token
 
 TOKEN = "tok-" + secrets.token_hex(16)
 
@@ -108,17 +109,9 @@ class Scene:
 
 
 def _upload_token(live: LiveBroker, app_id: str, user_id: str) -> None:
-    response = httpx.post(
-        f"{live.url}/v1/mgmt/outbound/app/user/oauthtoken/upload",
-        headers=live.mgmt_headers(),
-        json={
-            "appId": app_id,
-            "userId": user_id,
-            "accessToken": TOKEN,
-            "accessTokenExpiry": int(time.time()) + 3600,
-        },
+    upload_user_token(
+        live, app_id, user_id, accessToken=TOKEN, accessTokenExpiry=int(time.time()) + 3600
     )
-    response.raise_for_status()
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from broker.context import bootstrap
 from broker.store.identity import OtpCode, OutboxMessage
 from dashboard.demo_mode import LoopbackOnly
 from dashboard.descope.errors import EmailNotConfigured
-from tests.app.conftest import app, live, sign_in  # noqa: F401  (AppTest fixtures)
+from tests.app.conftest import app, sign_in  # noqa: F401  (AppTest fixtures)
 from tests.hostile.test_dashboard_xss import USER_NAME, assert_inert
 from tests.support.dashboard import (
     ADMIN_ROLE,
@@ -286,7 +286,7 @@ def test_demo_mode_serves_loopback_connections_only(
 
 
 def test_tenant_role_does_not_grant_global_admin(
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     app: AppTest,  # noqa: F811
 ) -> None:
     tenant = httpx.post(
@@ -324,7 +324,7 @@ def test_tenant_role_does_not_grant_global_admin(
 
 
 def test_sidebar_name_is_not_markdown(
-    live: LiveBroker,  # noqa: F811
+    live: LiveBroker,
     app: AppTest,  # noqa: F811
 ) -> None:
     create_user(live, "mallory-herself@example.test", name=USER_NAME)

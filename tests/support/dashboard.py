@@ -13,10 +13,8 @@ tests reuse it: pass ``env`` overrides for their own settings.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,10 +25,17 @@ import httpx
 import pytest
 
 from broker.area_settings import ThrottlePolicy
+from broker.readiness import DASHBOARD_HEALTH, wait_until_up
 from dashboard.descope import DescopeClient, MemorySessions, Secret, Session, Transport, User
-from tests.support.servers import LiveBroker, free_port, start_broker
+from tests.support.servers import (
+    REPO_ROOT,
+    LiveBroker,
+    free_port,
+    spawn,
+    start_broker,
+    stop_process_group,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = REPO_ROOT / "dashboard" / "streamlit_app.py"
 PASSWORD = "correct horse battery staple"
 ADMIN_ROLE = "outbound-admin"
@@ -51,11 +56,16 @@ MODES = ("local", "strict")
 LOCAL_ONLY = pytest.mark.parametrize("live", ["local"], indirect=True)
 
 
+def dashboard_broker_settings(**settings: Any) -> dict[str, Any]:
+    """Broker ``settings`` for dashboard tests: the small sign-in throttle added."""
+    return {"throttle": TEST_THROTTLE, **settings}
+
+
 def start_dashboard_broker(data_dir: Path, mode: str = "local", **settings: Any) -> LiveBroker:
     """A SQLite broker for dashboard tests, with a small sign-in throttle; ``mode="strict"``
     serves only Descope's surface (the cloud's stand-in)."""
-    settings.setdefault("throttle", TEST_THROTTLE)
-    return start_broker(data_dir, strict_descope=mode == "strict", **settings)
+    strict = mode == "strict"
+    return start_broker(data_dir, strict_descope=strict, **dashboard_broker_settings(**settings))
 
 
 def client_of(transport: Transport, refresh_jwt: str | None = None) -> DescopeClient:
@@ -148,28 +158,7 @@ class RunningDashboard:
 
     def stop(self) -> None:
         """Stop the server and its children."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
-    """Poll ``/_stcore/health`` until it answers ``ok``; raise if the process died or it timed out."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dashboard exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"dashboard at {url} did not become healthy")
+        stop_process_group(self.process)
 
 
 def start_dashboard(
@@ -187,33 +176,15 @@ def start_dashboard(
     child_env.update(dashboard_env(live, work_dir / "test.env", OUTBOUND_DASHBOARD_URL=url))
     child_env.update(env or {})
     log_path = work_dir / "dashboard.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard",
-                "--server.headless=true",
-                "--server.address=127.0.0.1",
-                f"--server.port={port}",
-                "--server.fileWatcherType=none",
-                "--browser.gatherUsageStats=false",
-            ],
-            cwd=REPO_ROOT,
-            env=child_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    argv = [sys.executable, "-m", "streamlit", "run", "dashboard", "--server.headless=true"]
+    argv += ["--server.address=127.0.0.1", f"--server.port={port}"]
+    argv += ["--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
+    process = spawn(argv, log_path, child_env)
     running = RunningDashboard(url=url, process=process, log_path=log_path)
-    try:
-        wait_until_healthy(url, process)
-    except RuntimeError as exc:
+    if not wait_until_up(url + DASHBOARD_HEALTH, process=process):
         running.stop()
         tail = log_path.read_text()[-3000:]
-        raise RuntimeError(f"dashboard did not start; log:\n{tail}") from exc
+        raise RuntimeError(f"dashboard did not start; log:\n{tail}")
     return running
 
 

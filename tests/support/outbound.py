@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from broker.store.outbound import ManagedTokenRow
 from tests.support.identity import SignedInUser
-from tests.support.provider import LiveProvider
+from tests.support.provider import LiveProvider, running_provider
 from tests.support.servers import LiveBroker
 
 CALLBACK_PATH = "/v1/outbound/oauth/callback"
@@ -43,6 +46,29 @@ def create_demo_app(
     response.raise_for_status()
     app: dict[str, Any] = response.json()["app"]
     return app
+
+
+@contextmanager
+def provider_with_consent_page(live: LiveBroker, *app_ids: str) -> Iterator[LiveProvider]:
+    """For a module fixture: the demo provider with its consent page (not auto-approving) and
+    its apps ``app_ids`` in the broker, stopped afterwards."""
+    with running_provider(auto_approve=False) as provider:
+        for app_id in app_ids:
+            create_demo_app(live, provider, app_id)
+        yield provider
+
+
+def consent_app_fixture(app_id: str, name: str = "acme") -> Any:
+    """A module fixture ``name`` (``acme = consent_app_fixture(APP_ID)``): the demo provider with
+    its consent page and its app ``app_id`` in the module's ``live`` broker."""
+
+    @pytest.fixture(scope="module", name=name)
+    def consent_app(live: LiveBroker) -> Iterator[LiveProvider]:
+        """The demo provider with its consent page and the module's app in ``live``."""
+        with provider_with_consent_page(live, app_id) as provider:
+            yield provider
+
+    return consent_app
 
 
 def start_connect(

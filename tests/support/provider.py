@@ -1,8 +1,11 @@
-"""The demo OAuth provider on loopback for tests, and the function-scoped ``provider`` fixture."""
+"""The demo OAuth provider on loopback for tests, and its fixtures (registered for the whole tree
+by tests/conftest.py): ``provider`` (per test), ``shared_provider`` (per module, for module-scoped
+fixtures) and ``consent_provider`` (per test, the consent page instead of auto-approval)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,11 +175,36 @@ def start_provider(
     return LiveProvider(url=url, server=server, admin_secret=kwargs.get("admin_secret"))
 
 
-@pytest.fixture
-def provider() -> Iterator[LiveProvider]:
-    """A fresh auto-approving demo provider per test, so faults and stats never leak."""
-    live = start_provider()
+@contextmanager
+def running_provider(**kwargs: Any) -> Iterator[LiveProvider]:
+    """``start_provider(**kwargs)`` as a context manager that always stops it."""
+    live = start_provider(**kwargs)
     try:
         yield live
     finally:
         live.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_provider() -> Iterator[LiveProvider]:
+    """One auto-approving demo provider for the module (module-scoped fixtures take it; tests
+    take ``provider``)."""
+    with running_provider() as live:
+        yield live
+
+
+@pytest.fixture
+def consent_provider() -> Iterator[LiveProvider]:
+    """A fresh demo provider with its consent page (not auto-approving) per test: a consent in
+    progress and its counters stay with their test."""
+    with running_provider(auto_approve=False) as live:
+        yield live
+
+
+@pytest.fixture
+def provider(shared_provider: LiveProvider) -> Iterator[LiveProvider]:
+    """The module's demo provider, its counters zeroed before and its faults switched off after
+    each test, so neither leaks into the next."""
+    shared_provider.reset_stats()
+    yield shared_provider
+    shared_provider.reset_faults()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from broker.config import BrokerSettings
 from broker.context import Broker, bootstrap
 
 PG_URL_ENV = "OUTBOUND_TEST_DATABASE_URL"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -57,6 +60,32 @@ class ThreadedServer:
         """Ask uvicorn to exit and wait for the thread."""
         self.server.should_exit = True
         self.thread.join(15)
+
+
+def spawn(
+    argv: list[str], log_path: Path, env: Mapping[str, str] | None = None, *, cwd: Path = REPO_ROOT
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in its own process group (``stop_process_group`` stops it), its output
+    (stdout and stderr) into ``log_path``; ``env``, when given, is its whole environment."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def stop_process_group(
+    process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout_s: float = 15
+) -> None:
+    """Stop a program started with ``start_new_session=True``: ``sig`` to its process group,
+    then SIGKILL to the group if it has not exited after ``timeout_s``."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
 
 
 @contextmanager

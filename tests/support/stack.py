@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -21,11 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+from broker.readiness import BROKER_HEALTH, DASHBOARD_HEALTH, PROVIDER_HEALTH, wait_until_up
+from tests.support.servers import free_port, spawn, stop_process_group
 
-from tests.support.servers import free_port
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "Demo sign-in"
 # Only the ports and the data folder come from the test; nothing from the developer's settings.
 FOREIGN_ENV_PREFIXES = ("OUTBOUND_", "DESCOPE_")
@@ -54,14 +51,7 @@ class RunningStack:
 
     def stop(self) -> None:
         """SIGTERM to the command's process group (it stops its three children), then wait."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+        stop_process_group(self.process, timeout_s=30)
 
 
 def parse_printed(output: str) -> tuple[dict[str, str], DemoSignIn] | None:
@@ -75,16 +65,13 @@ def parse_printed(output: str) -> tuple[dict[str, str], DemoSignIn] | None:
     return urls, DemoSignIn(fields["admin"], fields["user"], fields["password"])
 
 
-def _all_answer(urls: dict[str, str]) -> bool:
+def _all_answer(urls: dict[str, str], process: subprocess.Popen[bytes]) -> bool:
     checks = (
-        f"{urls['broker']}/v1/x/health",
-        f"{urls['demo provider']}/.well-known/oauth-authorization-server",
-        f"{urls['dashboard']}/_stcore/health",
+        urls["broker"] + BROKER_HEALTH,
+        urls["demo provider"] + PROVIDER_HEALTH,
+        urls["dashboard"] + DASHBOARD_HEALTH,
     )
-    try:
-        return all(httpx.get(url, timeout=5).status_code == 200 for url in checks)
-    except httpx.HTTPError:
-        return False
+    return all(wait_until_up(url, 5, process=process) for url in checks)
 
 
 def start_stack(
@@ -105,19 +92,11 @@ def start_stack(
     argv += ["--port", ports[0], "--provider-port", ports[1], "--dashboard-port", ports[2]]
     argv += list(extra_args)
     started = time.monotonic()
-    with output_path.open("wb") as sink:
-        process = subprocess.Popen(
-            argv,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = spawn(argv, output_path, env)
     deadline = started + timeout_s
     while time.monotonic() < deadline and process.poll() is None:
         printed = parse_printed(output_path.read_text(errors="replace"))
-        if printed is not None and _all_answer(printed[0]):
+        if printed is not None and _all_answer(printed[0], process):
             urls, sign_in = printed
             return RunningStack(
                 process=process,
@@ -130,9 +109,7 @@ def start_stack(
             )
         time.sleep(0.2)
     tail = output_path.read_text(errors="replace")[-3000:]
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
+    stop_process_group(process, timeout_s=30)
     raise RuntimeError(f"`outbound up` did not print the demo sign-in; its output:\n{tail}")
 
 

@@ -1,4 +1,8 @@
-"""Fixtures of the dashboard-client tests: a live broker for the module and a transport to it."""
+"""The unit suite stays pure: a unit test (its fixtures included) that binds a socket (starts a
+server) or starts a program fails (tests/support/purity.py). Tests that need a live broker,
+provider or dashboard belong to their layer: tests/broker (HTTP against the broker),
+tests/conformance (a client against it), tests/app (the dashboard), tests/e2e, tests/hostile,
+tests/bench."""
 
 from __future__ import annotations
 
@@ -6,22 +10,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from dashboard.descope import Secret
-from dashboard.descope.transport import Transport
-from tests.support.dashboard import start_dashboard_broker
-from tests.support.servers import LiveBroker
+from tests.support.purity import pure
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
-    """A broker for the module, set up as the dashboard's tests use it."""
-    broker = start_dashboard_broker(tmp_path_factory.mktemp("client-broker"))
-    yield broker
-    broker.stop()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Fixtures of unit tests, module-scoped ones included, start nothing."""
+    with pure():
+        return (yield)
 
 
-@pytest.fixture
-def transport(live: LiveBroker) -> Iterator[Transport]:
-    """A transport to ``live`` holding its management key."""
-    with Transport(live.url, live.project_id, Secret(live.management_key)) as t:
-        yield t
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Nor do the tests themselves."""
+    with pure():
+        return (yield)

@@ -20,7 +20,7 @@ from dashboard.inventory.collect import Inventory, InventoryQuery, Progress, col
 from dashboard.inventory.status import TokenStatus
 from tests.support.dashboard import client_of
 from tests.support.gateway import Gateway, start_gateway
-from tests.support.provider import start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, start_broker
 from tests.support.token_seed import MAIL, SEEDED_STATUSES, SeededTokens, seed_tokens
 
@@ -58,20 +58,20 @@ def _transport(url: str, live: LiveBroker, **kwargs: object) -> Transport:
 
 
 @pytest.fixture(scope="module")
-def seeded_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def seeded_world(
+    tmp_path_factory: pytest.TempPathFactory, shared_provider: LiveProvider
+) -> Iterator[World]:
     """One seeded broker and gateway for the module (the inventory only reads)."""
-    provider = start_provider()
     live = start_broker(tmp_path_factory.mktemp("broker"))
     gateway = start_gateway(live)
     broker, cloud = _transport(live.url, live), _transport(gateway.url, live)
     try:
-        yield World(live, seed_tokens(live, provider), gateway, broker, cloud)
+        yield World(live, seed_tokens(live, shared_provider), gateway, broker, cloud)
     finally:
         broker.close()
         cloud.close()
         gateway.stop()
         live.stop()
-        provider.stop()
 
 
 @pytest.fixture

@@ -29,10 +29,9 @@ from tests.support.servers import LiveBroker, free_port
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
-    broker = start_dashboard_broker(tmp_path_factory.mktemp("client-broker"), demo_mode=True)
-    yield broker
-    broker.stop()
+def broker_settings() -> dict[str, Any]:
+    """Demo mode: the outbox answers the email-code tests."""
+    return {"demo_mode": True}
 
 
 @pytest.fixture

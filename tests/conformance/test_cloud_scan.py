@@ -22,7 +22,7 @@ from dashboard.inventory.status import TokenStatus
 from tests.support.dashboard import client_of
 from tests.support.gateway import Gateway, start_gateway
 from tests.support.outbound import fetch_latest
-from tests.support.provider import start_provider
+from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker, start_broker
 from tests.support.token_seed import CAL, MAIL, SEEDED_STATUSES, SeededTokens, seed_tokens
 
@@ -38,9 +38,11 @@ class Cloud:
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+def cloud(
+    tmp_path_factory: pytest.TempPathFactory, shared_provider: LiveProvider
+) -> Iterator[Cloud]:
     """Seeded as tests/support/token_seed says, plus ada's acme-mail grant refused for good."""
-    provider = start_provider()
+    provider = shared_provider
     live = start_broker(tmp_path_factory.mktemp("strict"), strict_descope=True)
     gateway = start_gateway(live)
     transport = Transport(gateway.url, live.project_id, Secret(live.management_key))
@@ -57,7 +59,6 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
         transport.close()
         gateway.stop()
         live.stop()
-        provider.stop()
 
 
 def _statuses(inventory: Inventory, cloud: Cloud) -> dict[tuple[str, str], TokenStatus]:

@@ -3,7 +3,7 @@
 No hand-written dicts: every answer here comes from a broker on loopback after a real connect
 through the demo provider. Each assertion names a value the broker knows, so a field the broker
 renames (or the dashboard misspells) reads as empty and fails here. The identity and app parsers
-are read the same way in tests/unit/test_dashboard_client.py and test_outbound_client.py.
+are read the same way in tests/conformance/test_dashboard_client.py and test_outbound_client.py.
 """
 
 from __future__ import annotations
