@@ -9,7 +9,7 @@ broker/lifecycle/events.py writes it::
 ``POST /v1/x/outbound/token/revealed`` records that the signed-in person revealed a token's
 access token (``Bearer pid:refreshJwt:managementKey``: the broker checks who it is). Descope
 cloud and a broker in strict mode have neither path: a 404 reads as "not offered" (None/False),
-never as an error. tests/unit/test_dashboard_wire.py reads answers of the real broker.
+never as an error. tests/conformance/test_dashboard_wire.py reads answers of the real broker.
 """
 
 from __future__ import annotations
