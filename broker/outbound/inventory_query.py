@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from broker.identity.user_search import user_text_match
-from broker.lifecycle.status import status_sql
+from broker.lifecycle.status import detailed_status_sql, status_sql
 from broker.lifecycle.status_names import STATUSES, STORED_FAILING, TokenStatus
 from broker.lifecycle.vault import token_fields
 from broker.store.db import Database
@@ -39,6 +39,8 @@ class InventoryFilter:
 
     app_ids: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()  # ``DetailedStatus`` values, with ``soon`` as their window
+    soon: int = DAY_S
     user_text: str = ""
     user_id: str = ""
     tenant_text: str = ""
@@ -53,6 +55,8 @@ class InventoryFilter:
             where.append(T.user_id == self.user_id)
         if self.statuses:
             where.append(status_sql(now, margin).in_(self.statuses))
+        if self.details:
+            where.append(detailed_status_sql(now, margin, self.soon).in_(self.details))
         if text := self.user_text.strip():
             where.append(user_text_match(text))
         if text := self.tenant_text.strip():
@@ -76,7 +80,9 @@ def kpis(
     fetch now answers a working token without anyone acting: not failing, not expired, no
     refresh error, and renewable or never expiring); ``failing`` (``refresh_failed`` and
     ``needs_reauth``); ``expiring24h`` (valid now, lapsing within 24 h, and nothing can renew
-    it: no refresh token) and ``withoutRefreshToken``.
+    it: no refresh token); ``ending24h`` (valid now, lapsing within 24 h, and no *working*
+    refresh token: none, or its refresh is failing; the dashboard's "Ending within 24 h") and
+    ``withoutRefreshToken``.
     """
     status = status_sql(now, margin).label("status")
     renewable = (T.refresh_token_sealed.is_not(None)).label("renewable")
@@ -94,7 +100,7 @@ def kpis(
     groups = groups.where(*where).group_by(status, T.app_id, renewable, errored, forever, lapsing)
     by_status = dict.fromkeys(STATUSES, 0)
     by_app: dict[str, int] = {}
-    total = healthy = without_refresh = expiring = 0
+    total = healthy = without_refresh = expiring = ending = 0
     for st, app, can_renew, has_error, never_expires, soon, count in session.execute(groups):
         total += count
         by_status[st] = by_status.get(st, 0) + count
@@ -102,6 +108,9 @@ def kpis(
         if not can_renew:
             without_refresh += count
             expiring += count if soon else 0
+        failing = st in STORED_FAILING or has_error
+        if soon and (failing or not can_renew):
+            ending += count
         if (
             st in (TokenStatus.ACTIVE, TokenStatus.EXPIRING)
             and not has_error
@@ -116,6 +125,7 @@ def kpis(
         "healthy": healthy,
         "failing": sum(by_status[s] for s in STORED_FAILING),
         "expiring24h": expiring,
+        "ending24h": ending,
         "withoutRefreshToken": without_refresh,
     }
 

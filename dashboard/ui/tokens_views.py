@@ -7,16 +7,17 @@ import altair as alt
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 import streamlit as st
 
-from dashboard.inventory.status import SEVERITY, TokenStatus
+from dashboard.inventory.status import TokenStatus
 from dashboard.inventory.views import (
     COLUMNS,
     ENDING,
     RENEWED,
     Classified,
+    FilterOptions,
     Filters,
+    Kpis,
     app_counts,
     expiry_timeline,
-    kpis,
     matrix,
     status_counts,
     table_rows,
@@ -38,9 +39,8 @@ ENDING_HELP = (
 HOUR_FORMAT = "%a %d %b, %H:%M"
 
 
-def render_kpis(classified: Classified) -> None:
+def render_kpis(numbers: Kpis) -> None:
     """Connections, healthy share, failing refreshes, connections that end within 24 h."""
-    numbers = kpis(classified)
     share = numbers.healthy_share
     first, second, third, fourth = st.columns(4)
     first.metric("Connections", numbers.connections, border=True)
@@ -70,27 +70,24 @@ def shown_count(shown: int, total: int) -> None:
             )
 
 
-def filter_controls(classified: Classified, app_names: dict[str, str]) -> Filters:
-    """The filter widgets; what they select."""
-    apps = sorted({c.token.app_id for c, _ in classified.rows})
-    present = {s for _, s in classified.rows}
-    has_tenants = any(c.token.tenant_id for c, _ in classified.rows)
+def filter_controls(options: FilterOptions, app_names: dict[str, str]) -> Filters:
+    """The filter widgets (offering ``options``); what they select."""
     with st.container(horizontal=True):
         chosen_apps = st.multiselect(
             "App",
-            apps,
+            options.apps,
             format_func=lambda a: app_names.get(a) or a,
             key="tokens__f_app",
         )
         chosen = st.multiselect(
             "Status",
-            [s for s in SEVERITY if s in present],
+            options.statuses,
             format_func=lambda s: TokenStatus(s).label,
             key="tokens__f_status",
         )
     with st.container(horizontal=True):
         user = st.text_input("User name or email", key="tokens__f_user")
-        tenant = st.text_input("Tenant", key="tokens__f_tenant") if has_tenants else ""
+        tenant = st.text_input("Tenant", key="tokens__f_tenant") if options.tenants else ""
         scope = st.text_input("Scope contains", key=SCOPE_FILTER_KEY)
     return Filters(
         apps=tuple(chosen_apps),
