@@ -79,7 +79,8 @@ def kpis(
     ``connections``; ``users`` (distinct owners); ``byStatus`` and ``byApp``; ``healthy`` (a
     fetch now answers a working token without anyone acting: not failing, not expired, no
     refresh error, and renewable or never expiring); ``failing`` (``refresh_failed`` and
-    ``needs_reauth``); ``expiring24h`` (valid now, lapsing within 24 h, and nothing can renew
+    ``needs_reauth``, and a refresh error on a token not yet expired: the dashboard's "Failing
+    refreshes"); ``expiring24h`` (valid now, lapsing within 24 h, and nothing can renew
     it: no refresh token); ``ending24h`` (valid now, lapsing within 24 h, and no *working*
     refresh token: none, or its refresh is failing; the dashboard's "Ending within 24 h") and
     ``withoutRefreshToken``.
@@ -100,7 +101,7 @@ def kpis(
     groups = groups.where(*where).group_by(status, T.app_id, renewable, errored, forever, lapsing)
     by_status = dict.fromkeys(STATUSES, 0)
     by_app: dict[str, int] = {}
-    total = healthy = without_refresh = expiring = ending = 0
+    total = healthy = without_refresh = expiring = ending = failing = 0
     for st, app, can_renew, has_error, never_expires, soon, count in session.execute(groups):
         total += count
         by_status[st] = by_status.get(st, 0) + count
@@ -108,8 +109,9 @@ def kpis(
         if not can_renew:
             without_refresh += count
             expiring += count if soon else 0
-        failing = st in STORED_FAILING or has_error
-        if soon and (failing or not can_renew):
+        refresh_fails = st in STORED_FAILING or (has_error and st != TokenStatus.EXPIRED)
+        failing += count if refresh_fails else 0
+        if soon and (refresh_fails or not can_renew):
             ending += count
         if (
             st in (TokenStatus.ACTIVE, TokenStatus.EXPIRING)
@@ -123,7 +125,7 @@ def kpis(
         "byStatus": by_status,
         "byApp": dict(sorted(by_app.items())),
         "healthy": healthy,
-        "failing": sum(by_status[s] for s in STORED_FAILING),
+        "failing": failing,
         "expiring24h": expiring,
         "ending24h": ending,
         "withoutRefreshToken": without_refresh,
