@@ -130,6 +130,11 @@ def test_admin_sees_every_connection_at_a_glance(
     [
         ("tokens__f_app", [MAIL], {("ada", MAIL), ("bob", MAIL), ("dee", MAIL)}),
         ("tokens__f_status", ["expired"], {("bob", MAIL)}),
+        (
+            "tokens__f_status",
+            ["expiring_soon", "no_refresh_token"],
+            {("dee", MAIL), ("Tenant Globex", CAL)},
+        ),
         ("tokens__f_user", "dee@", {("dee", MAIL)}),
         ("tokens__f_tenant", "globex", {("Tenant Globex", CAL)}),
         (
