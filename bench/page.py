@@ -1,4 +1,4 @@
-"""page: time until the tokens page is interactive in Debian's chromium with 10,000 rows loaded.
+"""page: time until the tokens page is interactive in Debian's chromium with 10,000 tokens stored.
 
 Broker and dashboard each in their own process; 2,000 users × 5 catalog apps stored
 (``seed_connections``). Two people sign in through the form first (not timed; this also warms
@@ -7,7 +7,8 @@ Streamlit), each in their own browser context. Then the same page, first (cold) 
 * ``page_empty_s``: a user without connections opens the tokens page (their own connections:
   none) — the fixed cost of the page in this browser on this machine;
 * ``page_interactive_s``: an admin opens the tokens page (all users, the default view): the
-  inventory of 10,000 connections is collected and drawn.
+  broker counts the 10,000 connections and sends the first page of rows, which is drawn
+  (``dashboard/ui/tokens_paged.py``; ``bench/page_100k.py`` is the same at 100,000).
 
 Each is timed from navigation start until the page's content is on screen (the table, or the
 "no connected app" notice) and Streamlit reports its script finished
