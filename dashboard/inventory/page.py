@@ -10,7 +10,7 @@ falls back to ``collect_inventory``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dashboard.descope import (
     DescopeClient,
@@ -21,6 +21,7 @@ from dashboard.inventory.bulk import PATH, connection_from_bulk
 from dashboard.inventory.records import Connection
 
 PAGE_SIZE = 100
+EXPORT_PAGE_SIZE = 2000  # the endpoint's largest page
 # The broker's ``status`` values a page may be filtered by (``broker.outbound.inventory_query``).
 STATUSES = ("active", "expiring", "expired", "refresh_failed", "needs_reauth")
 # Its finer ``detail`` values: the dashboard's own statuses (``TokenStatus``) but ``revoked``.
@@ -157,3 +158,18 @@ def fetch_inventory_page(client: DescopeClient, query: PageQuery) -> InventoryPa
         limit=int(number(data.get("limit")) or query.limit),
         kpis=InventoryKpis.from_api(mapping(kpis)) if isinstance(kpis, Mapping) else None,
     )
+
+
+def fetch_every_page(
+    client: DescopeClient, query: PageQuery, page_size: int = EXPORT_PAGE_SIZE
+) -> tuple[Connection, ...]:
+    """Every connection ``query``'s filters keep, page after page (the CSV export of a filtered
+    view: asked for on a click, never on a run); raises ``DashboardError`` on failure."""
+    found: list[Connection] = []
+    asked = replace(query, page=0, limit=page_size, with_kpis=False)
+    while True:
+        page = fetch_inventory_page(client, asked)
+        found += page.connections
+        if not page.connections or asked.page + 1 >= page.pages:
+            return tuple(found)
+        asked = replace(asked, page=asked.page + 1)

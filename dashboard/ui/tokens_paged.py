@@ -24,6 +24,7 @@ from dashboard.inventory.page import (
     InventoryKpis,
     InventoryPage,
     PageQuery,
+    fetch_every_page,
     fetch_inventory_page,
 )
 from dashboard.inventory.records import InventoryQuery
@@ -153,11 +154,18 @@ def render_paged(client: DescopeClient, query: InventoryQuery) -> None:
         render_kpis(page_kpis(_numbers(page) if filtered else everything))
     shown_count(page.total, whole.total)
     _paging(page)
-    shown = Classified.of(page.connections, datetime.fromtimestamp(now(), UTC), windows)
+    moment = datetime.fromtimestamp(now(), UTC)
+    shown = Classified.of(page.connections, moment, windows)
     partial = (
         f"The {count_of(len(shown.rows), 'connection')} of this page (of {page.total:,});"
         " filter to narrow."
         if page.pages > 1
         else ""
     )
-    render_shown(client, shown, apps, (filters, page.page, limit), partial)
+    everyone = replace(asked, page=0)
+
+    def export() -> Classified:
+        rows = fetch_every_page(client, everyone)
+        return Classified.of(rows, moment, windows)  # as the table was classified
+
+    render_shown(client, shown, apps, (filters, page.page, limit), partial, export)

@@ -117,10 +117,12 @@ def render_shown(
     apps: dict[str, OutboundApp],
     view: Hashable,
     partial: str = "",
+    export: Callable[[], Classified] | None = None,
 ) -> None:
     """The tabs over ``shown`` and the selected token's detail. ``view`` is what a revealed
     token is bound to (it hides once that changes); ``partial`` notes, above the matrix and
-    the charts, that they draw only some of the connections (one page of them)."""
+    the charts, that they draw only some of the connections (one page of them); ``export``
+    gives the rows the CSV holds, when they are more than ``shown``."""
     names = {app_id: app.name for app_id, app in apps.items()}
     # Lazy tabs: only the open one is computed and sent, so the first paint draws the table
     # alone, not also the matrix and three charts (docs/performance.md, the page benchmark).
@@ -130,7 +132,7 @@ def render_shown(
     if table.open:
         with table:
             if shown.rows:
-                render_table(shown, names)
+                render_table(shown, names, export)
             else:
                 st.info("No connection matches these filters; clear one to see more.")
     if grid.open:
