@@ -140,7 +140,11 @@ def render_paged(client: DescopeClient, query: InventoryQuery) -> None:
     numbers = st.container()  # drawn after the filters, from the broker's counts
     apps = apps_of(client)
     names = {app_id: app.name for app_id, app in apps.items()}
-    options = FilterOptions(apps=tuple(sorted(apps)), statuses=STATUS_OPTIONS, tenants=True)
+    # Every app and status the broker can tell (what a page holds is not all there is); the
+    # tenant filter wherever tenants' tokens can show (not in one person's own view).
+    options = FilterOptions(
+        apps=tuple(sorted(apps)), statuses=STATUS_OPTIONS, tenants=not query.user_ids
+    )
     filters = filter_controls(options, names)
     limit = int(st.session_state.get(SIZE_KEY, DEFAULT_PAGE_SIZE))
     if st.session_state.get(FILTERS_KEY) != (filters, windows, limit):
