@@ -7,6 +7,8 @@ broker: filtered and paged by the broker) → open a token's detail
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -55,6 +57,11 @@ def test_load_filter_open_and_force_refresh(
     expect(page.get_by_text("2 of 7 connections shown")).to_be_visible()
     if not is_strict(live):  # the broker filtered and paged it (the cloud's is collected)
         expect(page.get_by_text("Page 1 of 1")).to_be_visible()
+    with page.expect_download() as download:  # every row the filter keeps, metadata only
+        page.get_by_test_id("stDownloadButton").get_by_role("button").click()
+    exported = Path(download.value.path()).read_text().splitlines()
+    assert len(exported) == 3 and all(",bob," in row for row in exported[1:])
+    assert secret not in "\n".join(exported)
     chooser = page.get_by_test_id("stSelectbox").filter(has_text="Open a token")
     chooser.scroll_into_view_if_needed()
     chooser.locator("input").click()
