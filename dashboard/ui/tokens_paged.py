@@ -1,10 +1,10 @@
 """The tokens page against the embedded broker: filtered, paged and counted on the server.
 
 With 100,000 tokens the page cannot ship every row to the browser. Each run asks the broker's
-inventory extension (``dashboard.inventory.page``) for the page on screen with the filters as
-query parameters, and the KPIs of everything they keep, computed by the database; the numbers
-of the whole (unfiltered) view come with the same call when no filter is set, else from a second
-call of one row. Nothing is kept between runs: every run shows what the broker holds now, so an
+inventory extension (``dashboard.inventory.page``) twice: one row with the KPIs of the whole
+(unfiltered) view, then the page on screen with the filters as query parameters and, when a
+filter is set, the KPIs of everything it keeps, all computed by the database. Nothing is kept
+between runs: every run shows what the broker holds now, so an
 action's effect (a disconnect, a refresh) shows at once. The statuses are the dashboard's own
 (``detail``, with the page's status windows), so a row, a filter and a count agree.
 """
