@@ -4,9 +4,9 @@ With 100,000 tokens the page cannot ship every row to the browser. Each run asks
 inventory extension (``dashboard.inventory.page``) twice: one row with the KPIs of the whole
 (unfiltered) view, then the page on screen with the filters as query parameters and, when a
 filter is set, the KPIs of everything it keeps, all computed by the database. Nothing is kept
-between runs: every run shows what the broker holds now, so an
-action's effect (a disconnect, a refresh) shows at once. The statuses are the dashboard's own
-(``detail``, with the page's status windows), so a row, a filter and a count agree.
+between runs: every run shows what the broker holds now, so an action's effect (a disconnect,
+a refresh) shows at once. The statuses are the dashboard's own (``detail``, with the page's
+status windows), so a row, a filter and a count agree.
 """
 
 from __future__ import annotations
