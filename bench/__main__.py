@@ -47,6 +47,7 @@ BENCHMARKS = (
     Benchmark("inventory_100k", "bench.inventory_scale", 240),
     Benchmark("connect", "bench.connect", 60),
     Benchmark("page", "bench.page", 150),
+    Benchmark("page_100k", "bench.page_100k", 240),
     Benchmark("inventory", "bench.inventory", 240),
     Benchmark("memory", "bench.memory", 300),
 )

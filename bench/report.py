@@ -57,6 +57,7 @@ FLOORS = (
     Floor("inventory_100k_s", "<=", 10),
     Floor("rss_100k_mb", "<=", 250),
     Floor("page_interactive_s", "<=", 3),
+    Floor("page_interactive_100k_s", "<=", 4),
 )
 
 

@@ -4,7 +4,9 @@ The rule is written once, here, for both sides: ``token_status`` for a row in Py
 ``status`` extension field) and ``status_sql`` for the database (the inventory's filters and
 KPIs, the ``outbound_tokens`` gauge), so a filter, a count and the status a row shows agree.
 Only the stored ``active`` / ``refresh_failed`` / ``needs_reauth`` are written to the status
-column; ``expiring`` and ``expired`` follow from the expiry and the refresh margin. Imports only
+column; ``expiring`` and ``expired`` follow from the expiry and the refresh margin.
+``detailed_status_sql`` is the finer reading the inventory filters by
+(the dashboard's statuses: ``no_refresh_token``, ``expiring_soon``, ``refresh_due``). Imports only
 the store (and SQLAlchemy), so every layer above may use it.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy import and_, case
 from sqlalchemy.sql.elements import ColumnElement
 
-from broker.lifecycle.status_names import STORED_FAILING, TokenStatus
+from broker.lifecycle.status_names import STORED_FAILING, DetailedStatus, TokenStatus
 from broker.store.outbound import ManagedTokenRow, StoredToken
 
 # Bound once: on Python 3.11 looking an enum member up costs more than the rest of the rule,
@@ -43,4 +45,26 @@ def status_sql(now: int, margin: int) -> ColumnElement[str]:
         (and_(expires, t.access_token_expiry <= now), TokenStatus.EXPIRED.value),
         (and_(expires, t.access_token_expiry - margin <= now), TokenStatus.EXPIRING.value),
         else_=TokenStatus.ACTIVE.value,
+    )
+
+
+def detailed_status_sql(now: int, margin: int, soon: int) -> ColumnElement[str]:
+    """The finer status of a token row as one SQL ``CASE``: ``status_sql``'s precedence (a
+    stored failure, then a lapsed expiry), a refresh error, then a token nothing renews is
+    ``expiring_soon`` within ``soon`` seconds of its expiry (else ``no_refresh_token``) and a
+    renewable one ``refresh_due`` inside the ``margin``. It is the dashboard's ``classify``
+    (``dashboard/inventory/status.py``) in SQL; tests/broker/test_inventory_detail.py keeps the
+    two equal row by row on both backends."""
+    t = ManagedTokenRow
+    expires = t.access_token_expiry > 0
+    no_refresh = t.refresh_token_sealed.is_(None)
+    return case(
+        (t.status.in_([s.value for s in STORED_FAILING]), t.status),
+        (and_(expires, t.access_token_expiry <= now), DetailedStatus.EXPIRED.value),
+        (t.last_refresh_error != "", DetailedStatus.REFRESH_FAILED.value),
+        (~expires, DetailedStatus.ACTIVE.value),
+        (and_(no_refresh, t.access_token_expiry - soon <= now), DetailedStatus.EXPIRING_SOON.value),
+        (no_refresh, DetailedStatus.NO_REFRESH_TOKEN.value),
+        (t.access_token_expiry - margin <= now, DetailedStatus.REFRESH_DUE.value),
+        else_=DetailedStatus.ACTIVE.value,
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from broker.identity.user_search import user_text_match
-from broker.lifecycle.status import status_sql
+from broker.lifecycle.status import detailed_status_sql, status_sql
 from broker.lifecycle.status_names import STATUSES, STORED_FAILING, TokenStatus
 from broker.lifecycle.vault import token_fields
 from broker.store.db import Database
@@ -39,6 +39,8 @@ class InventoryFilter:
 
     app_ids: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()  # ``DetailedStatus`` values, with ``soon`` as their window
+    soon: int = DAY_S
     user_text: str = ""
     user_id: str = ""
     tenant_text: str = ""
@@ -53,6 +55,8 @@ class InventoryFilter:
             where.append(T.user_id == self.user_id)
         if self.statuses:
             where.append(status_sql(now, margin).in_(self.statuses))
+        if self.details:
+            where.append(detailed_status_sql(now, margin, self.soon).in_(self.details))
         if text := self.user_text.strip():
             where.append(user_text_match(text))
         if text := self.tenant_text.strip():
@@ -75,8 +79,11 @@ def kpis(
     ``connections``; ``users`` (distinct owners); ``byStatus`` and ``byApp``; ``healthy`` (a
     fetch now answers a working token without anyone acting: not failing, not expired, no
     refresh error, and renewable or never expiring); ``failing`` (``refresh_failed`` and
-    ``needs_reauth``); ``expiring24h`` (valid now, lapsing within 24 h, and nothing can renew
-    it: no refresh token) and ``withoutRefreshToken``.
+    ``needs_reauth``, and a refresh error on a token not yet expired: the dashboard's "Failing
+    refreshes"); ``expiring24h`` (valid now, lapsing within 24 h, and nothing can renew
+    it: no refresh token); ``ending24h`` (valid now, lapsing within 24 h, and no *working*
+    refresh token: none, or its refresh is failing; the dashboard's "Ending within 24 h") and
+    ``withoutRefreshToken``.
     """
     status = status_sql(now, margin).label("status")
     renewable = (T.refresh_token_sealed.is_not(None)).label("renewable")
@@ -94,7 +101,7 @@ def kpis(
     groups = groups.where(*where).group_by(status, T.app_id, renewable, errored, forever, lapsing)
     by_status = dict.fromkeys(STATUSES, 0)
     by_app: dict[str, int] = {}
-    total = healthy = without_refresh = expiring = 0
+    total = healthy = without_refresh = expiring = ending = failing = 0
     for st, app, can_renew, has_error, never_expires, soon, count in session.execute(groups):
         total += count
         by_status[st] = by_status.get(st, 0) + count
@@ -102,6 +109,10 @@ def kpis(
         if not can_renew:
             without_refresh += count
             expiring += count if soon else 0
+        refresh_fails = st in STORED_FAILING or (has_error and st != TokenStatus.EXPIRED)
+        failing += count if refresh_fails else 0
+        if soon and (refresh_fails or not can_renew):
+            ending += count
         if (
             st in (TokenStatus.ACTIVE, TokenStatus.EXPIRING)
             and not has_error
@@ -114,8 +125,9 @@ def kpis(
         "byStatus": by_status,
         "byApp": dict(sorted(by_app.items())),
         "healthy": healthy,
-        "failing": sum(by_status[s] for s in STORED_FAILING),
+        "failing": failing,
         "expiring24h": expiring,
+        "ending24h": ending,
         "withoutRefreshToken": without_refresh,
     }
 

@@ -10,7 +10,7 @@ falls back to ``collect_inventory``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dashboard.descope import (
     DescopeClient,
@@ -21,8 +21,19 @@ from dashboard.inventory.bulk import PATH, connection_from_bulk
 from dashboard.inventory.records import Connection
 
 PAGE_SIZE = 100
+EXPORT_PAGE_SIZE = 2000  # the endpoint's largest page
 # The broker's ``status`` values a page may be filtered by (``broker.outbound.inventory_query``).
 STATUSES = ("active", "expiring", "expired", "refresh_failed", "needs_reauth")
+# Its finer ``detail`` values: the dashboard's own statuses (``TokenStatus``) but ``revoked``.
+DETAILS = (
+    "needs_reauth",
+    "refresh_failed",
+    "expired",
+    "no_refresh_token",
+    "refresh_due",
+    "expiring_soon",
+    "active",
+)
 
 
 @dataclass(frozen=True)
@@ -33,11 +44,14 @@ class PageQuery:
     limit: int = PAGE_SIZE
     app_ids: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
     user_text: str = ""
     tenant_text: str = ""
     scope_text: str = ""
     user_id: str = ""
     with_kpis: bool = True
+    soon_s: int | None = None  # the "expiring soon" window of ``details`` (default 24 h)
+    margin_s: int | None = None  # the refresh margin (default the broker's)
 
     def params(self) -> dict[str, str | Sequence[str]]:
         """The query string of the call."""
@@ -47,7 +61,11 @@ class PageQuery:
         }
         if self.with_kpis:
             params["kpis"] = "true"
-        for name, many in (("appId", self.app_ids), ("status", self.statuses)):
+        for name, many in (
+            ("appId", self.app_ids),
+            ("status", self.statuses),
+            ("detail", self.details),
+        ):
             if many:
                 params[name] = list(many)
         for name, value in (
@@ -58,6 +76,9 @@ class PageQuery:
         ):
             if value.strip():
                 params[name] = value.strip()
+        for name, seconds in (("soonS", self.soon_s), ("marginS", self.margin_s)):
+            if seconds is not None:
+                params[name] = str(seconds)
         return params
 
 
@@ -74,6 +95,7 @@ class InventoryKpis:
     healthy: int
     failing: int
     expiring_24h: int
+    ending_24h: int
     without_refresh_token: int
     by_status: dict[str, int] = field(default_factory=dict)
     by_app: dict[str, int] = field(default_factory=dict)
@@ -91,6 +113,7 @@ class InventoryKpis:
             healthy=count("healthy"),
             failing=count("failing"),
             expiring_24h=count("expiring24h"),
+            ending_24h=count("ending24h"),
             without_refresh_token=count("withoutRefreshToken"),
             by_status=_counts(data.get("byStatus")),
             by_app=_counts(data.get("byApp")),
@@ -135,3 +158,18 @@ def fetch_inventory_page(client: DescopeClient, query: PageQuery) -> InventoryPa
         limit=int(number(data.get("limit")) or query.limit),
         kpis=InventoryKpis.from_api(mapping(kpis)) if isinstance(kpis, Mapping) else None,
     )
+
+
+def fetch_every_page(
+    client: DescopeClient, query: PageQuery, page_size: int = EXPORT_PAGE_SIZE
+) -> tuple[Connection, ...]:
+    """Every connection ``query``'s filters keep, page after page (the CSV export of a filtered
+    view: asked for on a click, never on a run); raises ``DashboardError`` on failure."""
+    found: list[Connection] = []
+    asked = replace(query, page=0, limit=page_size, with_kpis=False)
+    while True:
+        page = fetch_inventory_page(client, asked)
+        found += page.connections
+        if not page.connections or asked.page + 1 >= page.pages:
+            return tuple(found)
+        asked = replace(asked, page=asked.page + 1)

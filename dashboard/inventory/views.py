@@ -101,6 +101,25 @@ class Classified:
 
 
 @dataclass(frozen=True)
+class FilterOptions:
+    """What the filters offer: apps, statuses (most urgent first), and a tenant filter or not."""
+
+    apps: tuple[str, ...]
+    statuses: tuple[TokenStatus, ...]
+    tenants: bool
+
+    @classmethod
+    def of(cls, classified: Classified) -> FilterOptions:
+        """What the rows hold: their apps and statuses, and whether a tenant holds a token."""
+        present = {s for _, s in classified.rows}
+        return cls(
+            apps=tuple(sorted({c.token.app_id for c, _ in classified.rows})),
+            statuses=tuple(s for s in SEVERITY if s in present),
+            tenants=any(c.token.tenant_id for c, _ in classified.rows),
+        )
+
+
+@dataclass(frozen=True)
 class Kpis:
     """The four numbers at the top of the page."""
 

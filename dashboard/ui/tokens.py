@@ -1,53 +1,53 @@
 """The managed-tokens page: whose tokens, the inventory with progress, the views and the detail.
 
 An admin sees every user's connections (or only their own); anyone else sees only their own,
-on the same page. The inventory is kept per target and query (``dashboard.inventory.cache``)
-for at most ``SHARED.max_age_s``; while the page is open a ``run_every`` fragment shows the
-data's age and rescans once it is that old, so the page never shows stale tokens for long.
+on the same page. Against the embedded broker the page filters, pages and counts on the server
+(``ui/tokens_paged.py``: one page of rows travels, the KPIs are the broker's); against Descope's
+cloud, which has no such endpoint, it collects the whole inventory here, kept per target and
+query (``dashboard.inventory.cache``) for at most ``SHARED.max_age_s``; while the page is open
+a ``run_every`` fragment shows the data's age and rescans once it is that old, so the page
+never shows stale tokens for long.
 Without a management key the page says exactly what to configure.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import partial
 
 import streamlit as st
 
 from dashboard.descope import (
-    CatalogTemplate,
     DashboardError,
     DescopeClient,
-    OutboundApp,
     Session,
     apps_with_user_token,
     list_apps,
-    load_catalog,
 )
 from dashboard.frame.gates import is_admin, require_admin, require_session
 from dashboard.frame.keeper import current_client
 from dashboard.frame.state import now
 from dashboard.frame.widgets import literal
+from dashboard.inventory.bulk import offers_bulk_inventory
 from dashboard.inventory.cache import SHARED, CacheKey, cache_key
 from dashboard.inventory.collect import collect_inventory
 from dashboard.inventory.records import Inventory, InventoryQuery, Progress
-from dashboard.inventory.status import DEFAULT_WINDOWS, StatusWindows
-from dashboard.inventory.views import Classified
+from dashboard.inventory.views import Classified, FilterOptions, kpis
 from dashboard.settings import get_settings
-from dashboard.ui.tokens_actions import SELECTED_KEY, render_outcome
-from dashboard.ui.tokens_detail import hide_reveal_unless, render_detail
-from dashboard.ui.tokens_views import (
-    filter_controls,
-    render_charts,
-    render_kpis,
-    render_matrix,
-    render_table,
-    shown_count,
+from dashboard.ui.tokens_paged import render_paged
+from dashboard.ui.tokens_shown import (
+    apps_of,
+    count_of,
+    render_empty,
+    render_freshness,
+    render_shown,
+    status_windows,
 )
+from dashboard.ui.tokens_views import filter_controls, render_kpis, shown_count
 
 EVERYONE, MINE = "All users", "My connections"
 STOPPED_KEY = "tokens__stopped"
-AGE_TICK_S = 5  # how often the age caption updates (a small fragment run, no scan)
 
 NO_KEY = """This page reads tokens through the Management API, so the dashboard needs a management key.
 
@@ -134,35 +134,13 @@ def _load(client: DescopeClient, key: CacheKey, query: InventoryQuery) -> Invent
     return inventory
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _ago(seconds: float) -> str:
-    if seconds < 60:
-        return f"{int(seconds)} s ago"
-    return f"{int(seconds // 60)} min ago"
-
-
-@st.fragment(run_every=AGE_TICK_S)
-def _freshness(key: CacheKey) -> None:
-    """The data's age; once it is older than the cache allows, the whole page scans anew."""
-    age = SHARED.age_s(key)
-    if age is None or age > SHARED.max_age_s:
-        st.rerun(scope="app")
-    st.caption(
-        f":material/update: Updated {_ago(age or 0)} · updates itself every"
-        f" {SHARED.max_age_s:.0f} s"
-    )
-
-
 def _summary(inventory: Inventory, key: CacheKey) -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         st.caption(
-            f"{_count(len(inventory.connections), 'connection')} of"
-            f" {_count(inventory.users_scanned, 'user')}."
+            f"{count_of(len(inventory.connections), 'connection')} of"
+            f" {count_of(inventory.users_scanned, 'user')}."
         )
-        _freshness(key)
+        render_freshness(partial(SHARED.age_s, key))
         st.button(
             "Refresh",
             key="tokens__refresh",
@@ -181,40 +159,6 @@ def _summary(inventory: Inventory, key: CacheKey) -> None:
                 st.write(f"**{literal(who)}**{literal(where)}: {literal(failure.sentence)}")
 
 
-def _windows() -> StatusWindows:
-    with st.popover("Status windows", icon=":material/timer:"):
-        soon = st.number_input(
-            "Without a refresh token, “expiring soon” within (hours)",
-            min_value=1,
-            max_value=24 * 30,
-            value=int(DEFAULT_WINDOWS.expiring_soon.total_seconds() // 3600),
-            key="tokens__w_soon",
-        )
-        margin = st.number_input(
-            "With a refresh token, “refresh due” within (minutes)",
-            min_value=1,
-            max_value=24 * 60,
-            value=int(DEFAULT_WINDOWS.refresh_margin.total_seconds() // 60),
-            key="tokens__w_margin",
-        )
-    return StatusWindows(
-        expiring_soon=timedelta(hours=soon), refresh_margin=timedelta(minutes=margin)
-    )
-
-
-def _empty(query: InventoryQuery) -> None:
-    if query.user_ids:
-        st.info(
-            "You have no connected app yet. Open **Outbound apps** and connect one; its token "
-            "shows up here."
-        )
-    else:
-        st.info(
-            "No user holds a token yet. Connect an app from **Outbound apps** (or run "
-            "`outbound seed` for demo data); tokens show up here."
-        )
-
-
 def render_tokens_page() -> None:
     """The whole page."""
     session = require_session()
@@ -224,69 +168,26 @@ def render_tokens_page() -> None:
         _missing_key(client, session)
         return
     query = _whose(session)
+    if offers_bulk_inventory(client):
+        render_paged(client, query)
+        return
     key = cache_key(settings.base_url, settings.project_id, query)
     inventory = _load(client, key, query)
     if inventory is None:
         return
     _summary(inventory, key)
     classified = Classified.of(
-        inventory.connections, datetime.fromtimestamp(now(), UTC), _windows()
+        inventory.connections, datetime.fromtimestamp(now(), UTC), status_windows()
     )
     if not classified.rows:
-        render_outcome()  # e.g. the disconnect that removed the last one
-        _empty(query)
+        render_empty(query)
         return
-    apps = {a.id: a for a in _apps(client)}
+    apps = apps_of(client)
     names = {app_id: app.name for app_id, app in apps.items()}
     numbers = st.container()  # drawn after the filters, from what they keep
-    filters = filter_controls(classified, names)
+    filters = filter_controls(FilterOptions.of(classified), names)
     shown = classified.filtered(filters)
     with numbers:
-        render_kpis(shown)
+        render_kpis(kpis(shown))
     shown_count(len(shown.rows), len(classified.rows))
-    # Lazy tabs: only the open one is computed and sent, so the first paint draws the table
-    # alone, not also the matrix and three charts (docs/performance.md, the page benchmark).
-    table, grid, charts = st.tabs(
-        ["Table", "Users × apps", "Charts"], key="tokens__tab", on_change="rerun"
-    )
-    if table.open:
-        with table:
-            if shown.rows:
-                render_table(shown, names)
-            else:
-                st.info("No connection matches these filters; clear one to see more.")
-    if grid.open:
-        with grid:
-            render_matrix(shown)
-    if charts.open:
-        with charts:
-            render_charts(shown, names)
-    selected = shown.find(str(st.session_state.get(SELECTED_KEY, "")))
-    # A revealed access token hides again once the selection, the filters or the tab change.
-    hide_reveal_unless(
-        (selected[0].token.id if selected else "", filters, st.session_state.get("tokens__tab"))
-    )
-    if selected is None:
-        render_outcome()  # e.g. after a delete, whose row (and detail) is gone
-        st.caption("Select a row of the table to see the token in detail and act on it.")
-        return
-    connection, status = selected
-    app = apps.get(connection.token.app_id)
-    render_detail(connection, status, app, _template(client, app))
-
-
-def _apps(client: DescopeClient) -> tuple[OutboundApp, ...]:
-    try:
-        return list_apps(client)
-    except DashboardError:
-        return ()
-
-
-def _template(client: DescopeClient, app: OutboundApp | None) -> CatalogTemplate | None:
-    if app is None or not app.template_id:
-        return None
-    try:
-        catalog = load_catalog(client)
-    except DashboardError:
-        return None
-    return next((t for t in catalog or () if t.id == app.template_id), None)
+    render_shown(client, shown, apps, filters)

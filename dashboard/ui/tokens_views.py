@@ -3,20 +3,23 @@ matrix and the charts. Numbers come from ``dashboard.inventory.views``; this mod
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import altair as alt
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 import streamlit as st
 
-from dashboard.inventory.status import SEVERITY, TokenStatus
+from dashboard.inventory.status import TokenStatus
 from dashboard.inventory.views import (
     COLUMNS,
     ENDING,
     RENEWED,
     Classified,
+    FilterOptions,
     Filters,
+    Kpis,
     app_counts,
     expiry_timeline,
-    kpis,
     matrix,
     status_counts,
     table_rows,
@@ -29,6 +32,7 @@ OPEN_LIST_MAX = 1000  # options in the "Open a token" list
 SHOWN_KEY = "tokens__shown"
 FILTER_KEYS = ("tokens__f_app", "tokens__f_status", "tokens__f_user", "tokens__f_tenant")
 SCOPE_FILTER_KEY = "tokens__f_scope"
+FILTER_MAX = 256  # characters of a text filter (the broker's inventory refuses longer ones)
 ENDING_HELP = (
     "Connections whose access token expires within 24 hours and that no working refresh token"
     " renews: the user has to connect again. Tokens the service refreshes by itself are not"
@@ -38,9 +42,8 @@ ENDING_HELP = (
 HOUR_FORMAT = "%a %d %b, %H:%M"
 
 
-def render_kpis(classified: Classified) -> None:
+def render_kpis(numbers: Kpis) -> None:
     """Connections, healthy share, failing refreshes, connections that end within 24 h."""
-    numbers = kpis(classified)
     share = numbers.healthy_share
     first, second, third, fourth = st.columns(4)
     first.metric("Connections", numbers.connections, border=True)
@@ -70,28 +73,29 @@ def shown_count(shown: int, total: int) -> None:
             )
 
 
-def filter_controls(classified: Classified, app_names: dict[str, str]) -> Filters:
-    """The filter widgets; what they select."""
-    apps = sorted({c.token.app_id for c, _ in classified.rows})
-    present = {s for _, s in classified.rows}
-    has_tenants = any(c.token.tenant_id for c, _ in classified.rows)
+def filter_controls(options: FilterOptions, app_names: dict[str, str]) -> Filters:
+    """The filter widgets (offering ``options``); what they select."""
     with st.container(horizontal=True):
         chosen_apps = st.multiselect(
             "App",
-            apps,
+            options.apps,
             format_func=lambda a: app_names.get(a) or a,
             key="tokens__f_app",
         )
         chosen = st.multiselect(
             "Status",
-            [s for s in SEVERITY if s in present],
+            options.statuses,
             format_func=lambda s: TokenStatus(s).label,
             key="tokens__f_status",
         )
     with st.container(horizontal=True):
-        user = st.text_input("User name or email", key="tokens__f_user")
-        tenant = st.text_input("Tenant", key="tokens__f_tenant") if has_tenants else ""
-        scope = st.text_input("Scope contains", key=SCOPE_FILTER_KEY)
+        user = st.text_input("User name or email", key="tokens__f_user", max_chars=FILTER_MAX)
+        tenant = (
+            st.text_input("Tenant", key="tokens__f_tenant", max_chars=FILTER_MAX)
+            if options.tenants
+            else ""
+        )
+        scope = st.text_input("Scope contains", key=SCOPE_FILTER_KEY, max_chars=FILTER_MAX)
     return Filters(
         apps=tuple(chosen_apps),
         statuses=tuple(TokenStatus(s) for s in chosen),
@@ -115,7 +119,7 @@ def browser_timezone() -> str:
 
 def _csv(frame: pd.DataFrame) -> bytes:
     """The export: every column but the display-only chips, times in UTC (ISO 8601)."""
-    text: str = frame.drop(columns=["status_chip"]).to_csv(
+    text: str = frame.drop(columns=["status_chip"], errors="ignore").to_csv(
         index=False, date_format="%Y-%m-%dT%H:%M:%SZ"
     )
     return text.encode()
@@ -145,8 +149,13 @@ def _shown_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in hidden]
 
 
-def render_table(classified: Classified, app_names: dict[str, str]) -> None:
-    """The filterable table; selecting a row opens its detail below. With a CSV export."""
+def render_table(
+    classified: Classified,
+    app_names: dict[str, str],
+    export: Callable[[], Classified] | None = None,
+) -> None:
+    """The filterable table; selecting a row opens its detail below. With a CSV export of the
+    rows, or of what ``export`` gives on the click (every page of a server-side view)."""
     frame = _frame(classified, app_names)
     frame.insert(frame.columns.get_loc("status") + 1, "status_chip", [[s] for s in frame["status"]])
     generation = st.session_state.get(TABLE_GENERATION_KEY, 0)
@@ -213,7 +222,8 @@ def render_table(classified: Classified, app_names: dict[str, str]) -> None:
         )
     st.download_button(
         "Download CSV",
-        data=lambda: _csv(frame),  # made on click, not on every run
+        # Made on click, not on every run.
+        data=lambda: _csv(frame if export is None else _frame(export(), app_names)),
         file_name="managed-tokens.csv",
         mime="text/csv",
         key="tokens__export",

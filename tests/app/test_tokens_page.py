@@ -130,6 +130,11 @@ def test_admin_sees_every_connection_at_a_glance(
     [
         ("tokens__f_app", [MAIL], {("ada", MAIL), ("bob", MAIL), ("dee", MAIL)}),
         ("tokens__f_status", ["expired"], {("bob", MAIL)}),
+        (
+            "tokens__f_status",
+            ["expiring_soon", "no_refresh_token"],
+            {("dee", MAIL), ("Tenant Globex", CAL)},
+        ),
         ("tokens__f_user", "dee@", {("dee", MAIL)}),
         ("tokens__f_tenant", "globex", {("Tenant Globex", CAL)}),
         (
@@ -146,7 +151,7 @@ def test_filters_narrow_the_table_and_the_numbers(
     value: Any,
     expected: set[tuple[str, str]],
 ) -> None:
-    at = _open(signed_in_app, f"filter-admin-{widget}@example.test")
+    at = _open(signed_in_app, f"filter-admin-{widget}-{len(expected)}@example.test")
     if isinstance(value, list):
         at.multiselect(key=widget).set_value(value).run()
     else:

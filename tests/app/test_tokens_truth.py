@@ -23,7 +23,7 @@ from tests.app.test_tokens_page import (
     _table,
     _token_id,
 )
-from tests.support.dashboard import ADMIN_ROLE, ENTRYPOINT, LOCAL_ONLY
+from tests.support.dashboard import ADMIN_ROLE, ENTRYPOINT, LOCAL_ONLY, STRICT_ONLY
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import connect, consent, create_demo_app, land
 from tests.support.provider import LiveProvider
@@ -287,16 +287,14 @@ def test_the_detail_reads_without_an_inner_scroll_and_knows_the_last_refresh(
     assert "Tenant" not in rows  # empty fields are left out
 
 
+@STRICT_ONLY  # the cloud's inventory is collected and kept; the broker's is read every run
 def test_a_change_made_elsewhere_shows_once_the_data_is_older_than_its_bound(
     live: LiveBroker,
     signed_in_app: Callable[..., AppTest],
     seeded: SeededTokens,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    at = signed_in_app("elsewhere@example.test")
-    at.switch_page(TOKENS_PAGE).run()
-    assert any("You have no connected app yet" in i.value for i in at.info)
-    me = at.session_state["session"].user.user_id
+    at, me = _with_no_connection(signed_in_app, "elsewhere@example.test")
     upload_user_token(live, CAL, me, accessToken="elsewhere-access-token", accessTokenExpiry=0)
 
     at.run()  # within the bound: the kept list, and its age said on the page
@@ -306,6 +304,27 @@ def test_a_change_made_elsewhere_shows_once_the_data_is_older_than_its_bound(
     at.run()  # what the page's run_every fragment triggers once the data is that old
 
     assert list(_table(at)["app"]) == [CAL]
+
+
+@LOCAL_ONLY  # server-side paging (/v1/x/outbound/inventory): nothing is kept between runs
+def test_a_change_made_elsewhere_shows_at_the_next_run_of_the_paged_page(
+    live: LiveBroker, signed_in_app: Callable[..., AppTest], seeded: SeededTokens
+) -> None:
+    at, me = _with_no_connection(signed_in_app, "elsewhere-paged@example.test")
+    upload_user_token(live, CAL, me, accessToken="elsewhere-access-token", accessTokenExpiry=0)
+
+    at.run()  # a widget's rerun, or the age fragment's once the data is 30 s old
+
+    assert list(_table(at)["app"]) == [CAL]
+    assert any("Updated " in c.value and "every 30 s" in c.value for c in at.caption)
+
+
+def _with_no_connection(signed_in_app: Callable[..., AppTest], login: str) -> tuple[AppTest, str]:
+    """The tokens page of a new user without connections, and the user's id."""
+    at = signed_in_app(login)
+    at.switch_page(TOKENS_PAGE).run()
+    assert any("You have no connected app yet" in i.value for i in at.info)
+    return at, at.session_state["session"].user.user_id
 
 
 def _detail_token_id(at: AppTest) -> str | None:

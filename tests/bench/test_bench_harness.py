@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import connect, fetch, fetch_pg, inventory, inventory_scale, memory, page
+from bench import connect, fetch, fetch_pg, inventory, inventory_scale, memory, page, page_100k
 from bench.__main__ import BENCHMARKS, Benchmark, run_one
 from bench.report import BEGIN, END, FLOORS, figures_block, write_report
 from bench.servers import BenchmarkUnavailable
@@ -96,11 +96,13 @@ def test_every_floor_names_a_figure_some_benchmark_measures() -> None:
         "bench.inventory",
         "bench.memory",
         "bench.page",
+        "bench.page_100k",
         "bench.connect",
     } <= modules
     assert {f.name for f in FLOORS} >= {"fetch_ratio", "inventory_s", "rss_100k_mb"}
     assert {f.name for f in FLOORS} >= {"fetch_vs_bare", "health_vs_bare", "fetch_vs_bare_pg"}
     assert {f.name for f in FLOORS} >= {"inventory_100k_s", "storm_p99_ms", "fetch_p99_vs_bare"}
+    assert {f.name for f in FLOORS} >= {"page_interactive_s", "page_interactive_100k_s"}
 
 
 def test_the_report_rewrites_only_its_block(tmp_path: Path) -> None:
@@ -126,3 +128,13 @@ def test_page_times_the_tokens_page_full_and_empty() -> None:
         figures = pool.submit(page.run, users=3, apps=1).result()
     assert_figures(figures, {"page_interactive_s", "page_empty_s"})
     assert figures["page_interactive_s"] > 0 and figures["page_empty_s"] > 0
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="CI installs chromium")
+def test_page_100k_times_a_filter_typed_on_the_server_side_page() -> None:
+    # Small: 4 users × 2 apps; the filter keeps one user's 2 rows (checked on screen).
+    with ThreadPoolExecutor(1) as pool:
+        figures = pool.submit(page_100k.run, users=4, apps=2).result()
+    assert_figures(figures, {"page_load_100k_s", "page_interactive_100k_s"})
+    assert figures["page_interactive_100k_s"] > 0

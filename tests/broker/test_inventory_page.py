@@ -8,7 +8,12 @@ import pytest
 from dashboard.descope import Secret
 from dashboard.descope.errors import DashboardError
 from dashboard.descope.transport import Transport
-from dashboard.inventory.page import InventoryPage, PageQuery, fetch_inventory_page
+from dashboard.inventory.page import (
+    InventoryPage,
+    PageQuery,
+    fetch_every_page,
+    fetch_inventory_page,
+)
 from tests.support.dashboard import client_of
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, MAIL, SeededTokens
@@ -94,6 +99,20 @@ def test_pages_split_the_filtered_rows_in_a_stable_order(
     assert all(p.total == 7 and p.pages == 3 and p.kpis is None for p in pages)
     ids = [c.token.id for p in pages for c in p.connections]
     assert len(set(ids)) == 7
+
+
+def test_the_export_reads_every_page_the_filters_keep(
+    live_broker: LiveBroker, seeded: SeededTokens
+) -> None:
+    query = PageQuery(page=5, limit=1, app_ids=(CAL,))  # the page on screen does not matter
+    with Transport(
+        live_broker.url, live_broker.project_id, Secret(live_broker.management_key)
+    ) as t:
+        rows = fetch_every_page(client_of(t), query, page_size=3)  # CAL's 4 rows: 2 pages
+
+    assert sorted(c.user_name or c.tenant_name for c in rows) == ["Globex", "ada", "bob", "cyd"]
+    assert len({c.token.id for c in rows}) == 4
+    assert all(not c.token.access_token and not c.token.refresh_token for c in rows)
 
 
 def test_a_page_never_carries_a_secret(live_broker: LiveBroker, seeded: SeededTokens) -> None:

@@ -1,17 +1,20 @@
 """The managed-tokens page in Debian's chromium, with demo data seeded in a real broker.
 
-Sign in as an admin → the page loads with its numbers → filter by user → open a token's detail
+Sign in as an admin → the page loads with its numbers → filter by user (against the embedded
+broker: filtered and paged by the broker) → open a token's detail
 → force a refresh and read the outcome; the access token stays out of the page until revealed.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import sign_in_through_the_form, wait_for_app
-from tests.support.dashboard import ADMIN_ROLE, RunningDashboard, create_user
+from tests.support.dashboard import ADMIN_ROLE, RunningDashboard, create_user, is_strict
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, SeededTokens, seed_tokens
@@ -50,6 +53,15 @@ def test_load_filter_open_and_force_refresh(
     page.get_by_role("textbox", name="User name or email").fill("bob@")
     page.get_by_role("textbox", name="User name or email").press("Enter")
     wait_for_app(page)
+    expect(connections).to_contain_text("2")  # the numbers follow the filter
+    expect(page.get_by_text("2 of 7 connections shown")).to_be_visible()
+    if not is_strict(live):  # the broker filtered and paged it (the cloud's is collected)
+        expect(page.get_by_text("Page 1 of 1")).to_be_visible()
+    with page.expect_download() as download:  # every row the filter keeps, metadata only
+        page.get_by_test_id("stDownloadButton").get_by_role("button").click()
+    exported = Path(download.value.path()).read_text().splitlines()
+    assert len(exported) == 3 and all(",bob," in row for row in exported[1:])
+    assert secret not in "\n".join(exported)
     chooser = page.get_by_test_id("stSelectbox").filter(has_text="Open a token")
     chooser.scroll_into_view_if_needed()
     chooser.locator("input").click()

@@ -54,6 +54,8 @@ MODES = ("local", "strict")
 # For a test of what only the embedded broker offers (its outbox, catalog, bulk inventory,
 # first-run banner): run it against the ``local`` broker alone.
 LOCAL_ONLY = pytest.mark.parametrize("live", ["local"], indirect=True)
+# For what only the cloud's way does (the tokens page's collected, kept inventory).
+STRICT_ONLY = pytest.mark.parametrize("live", ["strict"], indirect=True)
 
 
 def dashboard_broker_settings(**settings: Any) -> dict[str, Any]:
