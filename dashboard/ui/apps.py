@@ -30,8 +30,10 @@ from dashboard.frame.widgets import (
     scope_chips,
     watch_connect,
 )
+from dashboard.inventory.bulk import offers_bulk_inventory
 from dashboard.inventory.cache import SHARED, cache_key, forget_inventories
 from dashboard.inventory.collect import InventoryQuery, collect_inventory
+from dashboard.inventory.page import PageQuery, fetch_inventory_page
 from dashboard.settings import get_settings
 from dashboard.ui.apps_admin import render_admin
 from dashboard.ui.apps_connect import SELECTED_KEY, render_connect_options, render_pending
@@ -112,16 +114,24 @@ def _confirm_disconnect(listing: AppListing, user_id: str) -> None:
 
 
 def connection_counts() -> Counter[str]:
-    """Stored tokens per app id, from the inventory the tokens page keeps (scanned when absent).
+    """Stored tokens per app id: counted by the broker where it offers the inventory endpoint,
+    else from the inventory the tokens page keeps (scanned when absent, as on Descope's cloud).
 
     Admins only (the caller checks): it reads every user's tokens through the management key.
     """
+    client = current_client()
+    if offers_bulk_inventory(client):
+        try:
+            counted = fetch_inventory_page(client, PageQuery(limit=1)).kpis
+        except DashboardError:
+            return Counter()
+        return Counter(counted.by_app) if counted is not None else Counter()
     settings = get_settings()
     key = cache_key(settings.base_url, settings.project_id, InventoryQuery())
     inventory = SHARED.get(key)
     if inventory is None:
         try:
-            inventory = collect_inventory(current_client(), InventoryQuery())
+            inventory = collect_inventory(client, InventoryQuery())
         except DashboardError:
             return Counter()
         if inventory.unreadable:

@@ -96,6 +96,7 @@ def test_a_connect_shows_on_managed_tokens_without_a_refresh(
     assert any("You have no connected app yet" in i.value for i in at.info)
 
 
+@STRICT_ONLY  # only the cloud's collected inventory is kept between runs
 def test_the_landing_tab_forgets_what_other_tabs_kept(
     signed_in_app: Callable[..., AppTest], seeded: SeededTokens
 ) -> None:
