@@ -3,14 +3,19 @@
 The first caller (the leader) runs the work; callers that arrive while it runs wait and get its
 result — its error too (a fresh copy, so tracebacks are not shared between threads). Only the
 leader goes on to the database lease, so a burst of requests in one worker costs one poller.
+
+``Flights`` serves threads; ``LoopFlights`` the event loop: a burst of fetches waiting on one
+refresh awaits the leader there, instead of taking a worker thread each (200 threads woken and
+contending for the GIL, the callers beyond the thread pool's size queued behind the refresh).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from broker.errors import DescopeError
@@ -66,3 +71,52 @@ class Flights(Generic[T]):
             raise copy.copy(flight.error)
         assert flight.result is not None
         return flight.result
+
+
+class LoopFlights(Generic[T]):
+    """Single-flight of awaitable work on the event loop (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._active: dict[tuple[str, ...], asyncio.Future[T]] = {}
+
+    async def run(
+        self,
+        key: tuple[str, ...],
+        work: Callable[[], Awaitable[T]],
+        joined: Callable[[T | DescopeError], None],
+    ) -> T:
+        """``await work()``, or the result of the run of ``key`` already in flight on this loop
+        (then ``joined`` is told what this caller gets: the result, or the error it raises)."""
+        loop = asyncio.get_running_loop()
+        flight = self._active.get(key)
+        if flight is not None and flight.get_loop() is loop:
+            return await _joined(flight, joined)
+        flight = self._active[key] = loop.create_future()
+        try:
+            result = await work()
+        except BaseException as exc:
+            shared = exc if isinstance(exc, DescopeError) else None
+            flight.set_exception(shared or DescopeError("Internal error during a token refresh"))
+            flight.exception()  # retrieved: no "never retrieved" warning when nobody joined
+            raise
+        else:
+            flight.set_result(result)
+            return result
+        finally:
+            if self._active.get(key) is flight:
+                del self._active[key]
+
+
+async def _joined(flight: asyncio.Future[T], joined: Callable[[T | DescopeError], None]) -> T:
+    metrics.LEASE_WAITS.labels(scope="process").inc()
+    started = time.perf_counter()
+    try:
+        result = await asyncio.shield(flight)  # a caller going away does not cancel the leader
+    except DescopeError as exc:
+        error = copy.copy(exc)
+        joined(error)
+        raise error from None
+    finally:
+        metrics.LEASE_WAIT_SECONDS.observe(time.perf_counter() - started)
+    joined(result)
+    return result

@@ -123,3 +123,29 @@ def test_waiters_share_the_failure_of_the_refresh_they_waited_for(
     assert {a.status_code for a in answers} == {502}
     assert {a.json()["errorCode"] for a in answers} == {"E111506"}
     assert refresh_calls(provider) == 1  # nobody retried the failure they waited for
+
+
+def test_a_burst_mixing_with_and_without_the_refresh_token_answers_each_as_asked(
+    replicas: tuple[LiveBroker, LiveBroker], provider: LiveProvider
+) -> None:
+    first, second = replicas
+    app_id, user_id, _ = upload_token(first, provider)
+    provider.reset_stats()
+    provider.set_faults(latency_ms={"value": 500, "remaining": 1})
+    with ThreadPoolExecutor(2) as pool:
+        asked, plain = pool.map(
+            lambda with_refresh: storm(
+                [first, second],
+                app_id,
+                user_id,
+                16,
+                forceRefresh=True,
+                withRefreshToken=with_refresh,
+            ),
+            [True, False],
+        )
+    assert {a.status_code for a in asked + plain} == {200}
+    assert all(a.json()["token"]["refreshToken"] for a in asked)
+    assert not any(a.json()["token"].get("refreshToken") for a in plain)
+    assert len({a.json()["token"]["accessToken"] for a in asked + plain}) == 1
+    assert refresh_calls(provider) == 1
