@@ -16,6 +16,7 @@ import copy
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Generic, TypeVar
 
 from broker.errors import DescopeError
@@ -74,7 +75,10 @@ class Flights(Generic[T]):
 
 
 class LoopFlights(Generic[T]):
-    """Single-flight of awaitable work on the event loop (see the module docstring)."""
+    """Single-flight of awaitable work on the event loop (see the module docstring).
+
+    The work runs as a task of its own: a caller going away (the leader included) does not
+    cancel it, and the others still get its result."""
 
     def __init__(self) -> None:
         self._active: dict[tuple[str, ...], asyncio.Future[T]] = {}
@@ -87,33 +91,31 @@ class LoopFlights(Generic[T]):
     ) -> T:
         """``await work()``, or the result of the run of ``key`` already in flight on this loop
         (then ``joined`` is told what this caller gets: the result, or the error it raises)."""
-        loop = asyncio.get_running_loop()
         flight = self._active.get(key)
-        if flight is not None and flight.get_loop() is loop:
+        if flight is not None and flight.get_loop() is asyncio.get_running_loop():
             return await _joined(flight, joined)
-        flight = self._active[key] = loop.create_future()
-        try:
-            result = await work()
-        except BaseException as exc:
-            shared = exc if isinstance(exc, DescopeError) else None
-            flight.set_exception(shared or DescopeError("Internal error during a token refresh"))
-            flight.exception()  # retrieved: no "never retrieved" warning when nobody joined
-            raise
-        else:
-            flight.set_result(result)
-            return result
-        finally:
-            if self._active.get(key) is flight:
-                del self._active[key]
+        flight = self._active[key] = asyncio.ensure_future(work())
+        flight.add_done_callback(partial(self._settled, key))
+        return await asyncio.shield(flight)
+
+    def _settled(self, key: tuple[str, ...], flight: asyncio.Future[T]) -> None:
+        if self._active.get(key) is flight:
+            del self._active[key]
+        if not flight.cancelled():
+            flight.exception()  # retrieved: no "never retrieved" warning when the leader left
 
 
 async def _joined(flight: asyncio.Future[T], joined: Callable[[T | DescopeError], None]) -> T:
     metrics.LEASE_WAITS.labels(scope="process").inc()
     started = time.perf_counter()
     try:
-        result = await asyncio.shield(flight)  # a caller going away does not cancel the leader
+        result = await asyncio.shield(flight)
     except DescopeError as exc:
-        error = copy.copy(exc)
+        error = copy.copy(exc)  # a fresh copy: tracebacks are not shared between callers
+        joined(error)
+        raise error from None
+    except Exception:
+        error = DescopeError("Internal error during a token refresh")
         joined(error)
         raise error from None
     finally:

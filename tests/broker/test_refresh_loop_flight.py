@@ -70,8 +70,8 @@ def test_an_unexpected_failure_reaches_joiners_as_a_descope_error() -> None:
         assert "database on fire" not in str(joined)
 
 
-def test_a_caller_going_away_does_not_cancel_the_refresh() -> None:
-    async def scenario() -> tuple[str, bool]:
+def test_callers_going_away_do_not_cancel_the_refresh() -> None:
+    async def scenario() -> tuple[bool, bool, str]:
         flights = LoopFlights[str]()
         work = asyncio.get_running_loop().create_future()
 
@@ -79,16 +79,17 @@ def test_a_caller_going_away_does_not_cancel_the_refresh() -> None:
             return await work
 
         key = ("tok", "fetch", "False")
-        leader = asyncio.create_task(flights.run(key, leader_work, lambda _: None))
+        tasks = [
+            asyncio.create_task(flights.run(key, leader_work, lambda _: None)) for _ in range(3)
+        ]
         await asyncio.sleep(0)
-        joiner = asyncio.create_task(flights.run(key, leader_work, lambda _: None))
-        await asyncio.sleep(0)
-        joiner.cancel()
+        tasks[0].cancel()  # the leader's client went away
+        tasks[1].cancel()  # and one joiner's
         await asyncio.sleep(0)
         work.set_result("refreshed")
-        return await leader, joiner.cancelled()
+        return tasks[0].cancelled(), tasks[1].cancelled(), await tasks[2]
 
-    assert asyncio.run(scenario()) == ("refreshed", True)
+    assert asyncio.run(scenario()) == (True, True, "refreshed")
 
 
 def test_a_settled_flight_is_not_joined_again() -> None:
