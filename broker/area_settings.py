@@ -27,7 +27,9 @@ class LifecycleSettings:
     # A refresh lease outlives the provider calls: httpx allows 5 s to connect and 10 s per
     # read/write phase, and an ambiguous failure is retried once (2 × 25 s at worst).
     lease_ttl_s: float = 60.0
-    lease_poll_s: float = 0.05
+    # How often a worker waiting on another's refresh reads the lease (one indexed read; only
+    # one waiter per worker polls): a waiter is answered within this of the holder's commit.
+    lease_poll_s: float = 0.02
     # Transient failures: the first retry is immediate, then base·2ⁿ (±20 % jitter), capped.
     backoff_base_s: float = 5.0
     backoff_max_s: float = 3600.0

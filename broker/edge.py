@@ -2,10 +2,12 @@
 
 Pure ASGI (no ``BaseHTTPMiddleware``). Per request it reads the headers once; then
 
-* a declared ``Content-Length`` over the limit is answered 413 at once (Descope-shaped); a body
-  without a declared length (chunked) is counted as it arrives and cut off with a 413 at the
-  limit; a declared length within the limit needs no counting (the HTTP parser delivers no more
-  than it declares), so the hot path (a fetch: a small JSON body) is not wrapped;
+* a declared ``Content-Length`` over the limit is answered 413 at once (Descope-shaped); a
+  chunked body (``Transfer-Encoding``, no declared length) is counted as it arrives and cut off
+  with a 413 at the limit; a declared length within the limit needs no counting (the HTTP parser
+  delivers no more than it declares), nor does a request with neither header (HTTP/1.1: it has
+  no body), so the hot paths (a fetch: a small JSON body; a health probe: none) are not
+  wrapped;
 * a request with an ``Origin`` goes through Starlette's ``CORSMiddleware`` (preflights, allowed
   origins, credentials) unchanged; one without gets only the ``Vary: Origin`` that middleware
   would have added, without building its header objects.
@@ -59,16 +61,21 @@ class Edge:
             await self.app(scope, receive, send)
             return
         declared: bytes | None = None
-        origin = False
+        origin = chunked = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 declared = value
             elif name == b"origin":
                 origin = True
-        bounded = declared is not None and declared.isdigit()
-        if bounded and int(declared) > self.max_bytes:  # type: ignore[arg-type]
+            elif name == b"transfer-encoding":
+                chunked = True
+        digits = declared is not None and declared.isdigit()
+        if digits and int(declared) > self.max_bytes:  # type: ignore[arg-type]
             await send_error(send, PayloadTooLarge())
             return
+        # A declared length within the limit, or neither header (HTTP/1.1: no body), is bounded;
+        # a chunked body (or a malformed length) is counted as it arrives.
+        bounded = not chunked and (digits or declared is None)
         inner: ASGIApp = self.cors if origin else self.app
         if not origin:
             send = _with_vary(send)

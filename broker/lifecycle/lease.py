@@ -1,9 +1,11 @@
 """Named leases in the database: one holder at a time across threads, workers and replicas.
 
-Acquire is one atomic statement on both backends: insert the row if it is missing (ON CONFLICT
-DO NOTHING), else ``UPDATE … SET owner = me WHERE owner IS NULL OR expires_at < now`` — on
-PostgreSQL the row lock re-checks the condition for concurrent updaters (READ COMMITTED), on
-SQLite the write lock serialises them; either way at most one caller sees a changed row.
+Acquire is one atomic statement on both backends, one round trip: ``INSERT … ON CONFLICT DO
+UPDATE SET owner = me … WHERE owner IS NULL OR expires_at < now OR owner = me RETURNING
+generation`` — on PostgreSQL the conflicting row is locked and the condition re-checked on its
+newest version (READ COMMITTED), on SQLite the write lock serialises them; either way at most
+one caller sees a changed row. Only when that finds the lease held is it read, to take it over
+from a dead owner (one more conditional update).
 Release is fenced by owner, and records the outcome for the callers who waited.
 
 Owner ids are ``host:pid:random``: a lease whose owner is a dead process on this host is free
@@ -17,9 +19,10 @@ import secrets
 import socket
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from broker.store.db import Database, now_s
 from broker.store.lifecycle import LeaseRow
@@ -69,51 +72,65 @@ class LeaseState:
 FREE = LeaseState(None, 0.0, 0, 0, 0.0, "", "")
 
 
+def lease_in(session: Session, name: str) -> LeaseState:
+    """The current state of lease ``name`` read in ``session`` (``FREE`` when it never existed;
+    fresh from the database, not from the session's identity map)."""
+    row = session.get(LeaseRow, name, populate_existing=True)
+    if row is None:
+        return FREE
+    return LeaseState(
+        row.owner,
+        row.expires_at,
+        row.generation,
+        row.settled_generation,
+        row.settled_at,
+        row.settled_outcome,
+        row.settled_error,
+    )
+
+
 def read_lease(db: Database, name: str) -> LeaseState:
     """The current state of lease ``name`` (``FREE`` when it never existed)."""
     with db.session() as s:
-        row = s.get(LeaseRow, name)
-        if row is None:
-            return FREE
-        return LeaseState(
-            row.owner,
-            row.expires_at,
-            row.generation,
-            row.settled_generation,
-            row.settled_at,
-            row.settled_outcome,
-            row.settled_error,
-        )
+        return lease_in(s, name)
 
 
 def try_acquire(db: Database, name: str, owner: str, ttl_s: float) -> int | None:
     """Take lease ``name`` for ``ttl_s`` if it is free (or already ours); its generation or None."""
     now = now_s()
+    taken = {"owner": owner, "expires_at": now + ttl_s, "acquired_at": now}
+    free = or_(LeaseRow.owner.is_(None), LeaseRow.expires_at < now, LeaseRow.owner == owner)
     insert = sqlite_insert if db.is_sqlite else pg_insert
     with db.session() as s:
-        s.execute(
+        generation = s.execute(
             insert(LeaseRow)
-            .values(name=name, owner=None, expires_at=0.0, generation=0)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-    stale = read_lease(db, name)
-    free = or_(LeaseRow.owner.is_(None), LeaseRow.expires_at < now, LeaseRow.owner == owner)
-    if stale.owner and stale.owner != owner and _owner_is_dead(stale.owner):
-        free = or_(free, LeaseRow.owner == stale.owner)
+            .values(name=name, generation=1, **taken)
+            .on_conflict_do_update(
+                index_elements=["name"],
+                set_={**taken, "generation": LeaseRow.generation + 1},
+                where=free,
+            )
+            .returning(LeaseRow.generation)
+        ).scalar_one_or_none()
+    if generation is None:
+        stale = read_lease(db, name)
+        if stale.owner and stale.owner != owner and _owner_is_dead(stale.owner):
+            generation = _take(db, name, LeaseRow.owner == stale.owner, taken)
+    return int(generation) if generation is not None else None
+
+
+def _take(
+    db: Database, name: str, condition: ColumnElement[bool], taken: dict[str, object]
+) -> int | None:
+    """Lease ``name`` taken over where ``condition`` still holds; its generation or None."""
     with db.session() as s:
         result = s.execute(
             update(LeaseRow)
-            .where(LeaseRow.name == name, free)
-            .values(
-                owner=owner,
-                expires_at=now + ttl_s,
-                acquired_at=now,
-                generation=LeaseRow.generation + 1,
-            )
+            .where(LeaseRow.name == name, condition)
+            .values(**taken, generation=LeaseRow.generation + 1)
             .returning(LeaseRow.generation)
         )
-        generation = result.scalar_one_or_none()
-    return int(generation) if generation is not None else None
+        return result.scalar_one_or_none()
 
 
 def release(

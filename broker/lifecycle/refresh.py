@@ -135,15 +135,19 @@ class _Attempt:
         with self.broker.db.session() as s:
             return s.get(ManagedTokenRow, self.token_id)
 
+    def snapshot(self) -> tuple[ManagedTokenRow | None, lease.LeaseState]:
+        """The token and its lease, read in one transaction (one checkout, one commit)."""
+        with self.broker.db.session() as s:
+            return s.get(ManagedTokenRow, self.token_id), lease.lease_in(s, self.lease_name)
+
     def run(self) -> RefreshOutcome:
         """Refresh if needed, or wait for (and share) the refresh in flight."""
         db = self.broker.db
         deadline = time.monotonic() + 2 * self.cfg.lease_ttl_s
         while time.monotonic() < deadline:
-            row = self.load()
+            row, state = self.snapshot()
             if row is None or row.kind != "oauth":
                 return "fresh"
-            state = lease.read_lease(db, self.lease_name)
             if self._answered_by(state):
                 return self.conclude(state.settled_outcome, state.settled_error)
             if not _due(row, self.trigger, now_s(), self.margin, self.cfg.scheduler_interval_s):
@@ -207,14 +211,14 @@ class _Attempt:
 
     def holding(self) -> _Settlement:
         """With the lease held: re-read, and refresh if it is still needed."""
-        row = self.load()
-        state = lease.read_lease(self.broker.db, self.lease_name)
-        if row is None or self._answered_by(state):
-            return _pass_through(state)
-        if not _due(row, self.trigger, now_s(), self.margin, self.cfg.scheduler_interval_s):
-            return "fresh", "", None
-        self.refuse_early(row)
-        with self.broker.db.session() as s:
+        with self.broker.db.session() as s:  # one transaction: the token, its lease, its app
+            row = s.get(ManagedTokenRow, self.token_id)
+            state = lease.lease_in(s, self.lease_name)
+            if row is None or self._answered_by(state):
+                return _pass_through(state)
+            if not _due(row, self.trigger, now_s(), self.margin, self.cfg.scheduler_interval_s):
+                return "fresh", "", None
+            self.refuse_early(row)
             app = resolve_app(self.broker, find_app(s, row.app_id))
         refresh = unseal_part(self.broker, row, "refresh")
         if refresh is None:

@@ -15,11 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
-from broker.context import Broker
-from broker.errors import Forbidden, MissingArguments, TokenNotFound
+from broker.context import Broker, ServiceKey
+from broker.errors import DescopeError, Forbidden, MissingArguments, TokenNotFound
 from broker.identity.auth import Caller
 from broker.lifecycle import metrics
-from broker.lifecycle.refresh import ReauthorizationRequired, needs_refresh, refresh_token
+from broker.lifecycle.flight import LoopFlights
+from broker.lifecycle.refresh import (
+    ReauthorizationRequired,
+    RefreshOutcome,
+    needs_refresh,
+    refresh_token,
+)
 from broker.lifecycle.status_names import TokenStatus
 from broker.lifecycle.vault import (
     read_token,
@@ -151,17 +157,18 @@ def fetch_token(
     answer = fresh_answer(broker, req, found)
     if answer is not None:
         return answer
-    refresh_token(broker, row.id, force=_forced(req), not_before=arrived)
-    return Refreshed(row.id)
+    outcome = refresh_token(broker, row.id, force=_forced(req), not_before=arrived)
+    return Refreshed(row.id, outcome)
 
 
 @dataclass(frozen=True)
 class Refreshed:
     """``fetch_token``'s answer after a refresh: the token to read and send
     (``refreshed_answer``, on the event loop: a storm's callers are answered by one indexed
-    read each there, not by a session each in the thread pool)."""
+    read each there, not by a session each in the thread pool), and the refresh's outcome."""
 
     token_id: str
+    outcome: RefreshOutcome
 
 
 def refreshed_answer(
@@ -185,14 +192,17 @@ async def fetch(
     usable now is answered here. Anything else (refresh due or forced, no token, dead grant)
     runs in a worker thread with what the lookup found, since it may call the provider: in a
     storm of forced refreshes the threads then wait on the one refresh without first queueing
-    for the pool's connections. The refreshed token is read on the loop again (through the pool
-    if that read fails).
+    for the pool's connections. A refresh of a stored token already on its way in this process
+    for the same kind of request is awaited on the loop (``LoopFlights``), not in a thread of its
+    own (the engine's in-process single-flight would make that thread wait anyway). The
+    refreshed token is read on the loop again (through the pool if that read fails).
     """
     found = lookup_on_loop(broker, req, tenant_level=tenant_level, by_scopes=by_scopes)
     token = fresh_answer(broker, req, found) if found is not None else None
     if token is not None:
         return token
-    answered = await run_in_threadpool(
+    work = partial(
+        run_in_threadpool,
         partial(
             fetch_token,
             broker,
@@ -201,8 +211,14 @@ async def fetch(
             by_scopes=by_scopes,
             arrived=arrived,
             found=found,
-        )
+        ),
     )
+    row = found.row if found is not None else None
+    if row is None or row.status == TokenStatus.NEEDS_REAUTH:
+        answered = await work()
+    else:  # fetch_token will refresh: one thread per token and kind of request in this process
+        key = (row.id, "force" if _forced(req) else "fetch", str(_with_refresh(req)))
+        answered = await broker.service(_REFRESHING).run(key, work, _count_joined)
     if isinstance(answered, dict):
         return answered
     try:
@@ -211,6 +227,18 @@ async def fetch(
         return await run_in_threadpool(
             partial(refreshed_answer, broker, answered, req, on_loop=False)
         )
+
+
+_REFRESHING = ServiceKey("tokens.refreshing", lambda _: LoopFlights[dict[str, Any] | Refreshed]())
+
+
+def _count_joined(answer: dict[str, Any] | Refreshed | DescopeError) -> None:
+    """A fetch answered by a refresh it joined counts as the engine counts each caller."""
+    if isinstance(answer, DescopeError):
+        result = type(answer).__name__
+    else:
+        result = answer.outcome if isinstance(answer, Refreshed) else "fresh"
+    metrics.FETCHES.labels(result=result).inc()
 
 
 def _holds_valid_token(row: ManagedTokenRow, now: float) -> bool:

@@ -108,6 +108,7 @@ class Database:
         self.engine = make_engine(url, workers)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         self._loop_conn: Connection | None = None
+        self._loop_cursor: Any = None  # the driver's cursor on it, reused by every read
         self._prepared: dict[Select[Any], _Prepared] = {}
 
     @property
@@ -143,27 +144,25 @@ class Database:
         held by this process (opened on first use, so each uvicorn worker has its own) in
         autocommit, so every read sees the latest commit. The statement is compiled once per
         query and run on the driver's cursor; each row is a named tuple of the selected
-        columns, converted by the columns' own types. Only the loop's thread calls this. A
-        failed read drops the connection (the next one reconnects) and raises SQLAlchemy's
-        error (so the app's handlers answer it as for any other query).
+        columns, converted by the columns' own types; one driver cursor serves every read (a
+        new psycopg cursor per read cost ≈15 µs of CPU, a third of the read). Only the loop's
+        thread calls this. A failed read drops the connection (the next one reconnects) and
+        raises SQLAlchemy's error (so the app's handlers answer it as for any other query).
         """
         conn = self._loop_conn
         if conn is None:
             conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             self._loop_conn = conn
+            self._loop_cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         prepared = self._prepared.get(query)
         if prepared is None:
             prepared = self._prepared[query] = _Prepared.of(query, self.engine.dialect)
         bound = prepared.bind(params)
         try:
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(prepared.sql, bound)
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
+            self._loop_cursor.execute(prepared.sql, bound)
+            rows = self._loop_cursor.fetchall()
         except self.engine.dialect.loaded_dbapi.Error as exc:
-            self._loop_conn = None
+            self._loop_conn = self._loop_cursor = None
             conn.invalidate()
             raise DBAPIError.instance(
                 prepared.sql, bound, exc, self.engine.dialect.loaded_dbapi.Error
@@ -174,5 +173,5 @@ class Database:
         """Close the loop's connection and the pooled ones."""
         if self._loop_conn is not None:
             self._loop_conn.close()
-            self._loop_conn = None
+            self._loop_conn = self._loop_cursor = None
         self.engine.dispose()

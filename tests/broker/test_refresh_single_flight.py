@@ -75,6 +75,16 @@ def storm(
             return list(pool.map(one, range(n)))
 
 
+def slow_refresh_ahead(
+    live: LiveBroker, provider: LiveProvider, latency_ms: int
+) -> tuple[str, str, dict[str, Any]]:
+    """A stored token (``upload_token``) whose next refresh the provider answers slowly."""
+    app_id, user_id, grant = upload_token(live, provider)
+    provider.reset_stats()
+    provider.set_faults(latency_ms={"value": latency_ms, "remaining": 1})
+    return app_id, user_id, grant
+
+
 def refresh_calls(provider: LiveProvider) -> int:
     """Refresh requests that reached the provider."""
     return int(provider.stats()["token_calls"].get("refresh_token", 0))
@@ -84,9 +94,7 @@ def test_concurrent_forced_refreshes_on_two_replicas_reach_the_provider_once(
     replicas: tuple[LiveBroker, LiveBroker], provider: LiveProvider
 ) -> None:
     first, second = replicas
-    app_id, user_id, grant = upload_token(first, provider)
-    provider.reset_stats()
-    provider.set_faults(latency_ms={"value": 800, "remaining": 1})
+    app_id, user_id, grant = slow_refresh_ahead(first, provider, 800)
     answers = storm([first, second], app_id, user_id, 40, forceRefresh=True)
     assert {a.status_code for a in answers} == {200}
     tokens = {a.json()["token"]["accessToken"] for a in answers}
@@ -123,3 +131,27 @@ def test_waiters_share_the_failure_of_the_refresh_they_waited_for(
     assert {a.status_code for a in answers} == {502}
     assert {a.json()["errorCode"] for a in answers} == {"E111506"}
     assert refresh_calls(provider) == 1  # nobody retried the failure they waited for
+
+
+def test_a_burst_mixing_with_and_without_the_refresh_token_answers_each_as_asked(
+    replicas: tuple[LiveBroker, LiveBroker], provider: LiveProvider
+) -> None:
+    first, second = replicas
+    app_id, user_id, _ = slow_refresh_ahead(first, provider, 500)
+    with ThreadPoolExecutor(2) as pool:
+        asked, plain = pool.map(
+            lambda with_refresh: storm(
+                [first, second],
+                app_id,
+                user_id,
+                16,
+                forceRefresh=True,
+                withRefreshToken=with_refresh,
+            ),
+            [True, False],
+        )
+    assert {a.status_code for a in asked + plain} == {200}
+    assert all(a.json()["token"]["refreshToken"] for a in asked)
+    assert not any(a.json()["token"].get("refreshToken") for a in plain)
+    assert len({a.json()["token"]["accessToken"] for a in asked + plain}) == 1
+    assert refresh_calls(provider) == 1
