@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, distinct, func, or_, select
+from sqlalchemy import String, and_, cast, distinct, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -181,17 +181,6 @@ def _metadata(row: Any, login_id: str) -> dict[str, Any]:
     return body
 
 
-def _owner_order() -> ColumnElement[str]:
-    """The owner as the dashboard labels it (a user's name, else email, else id; a tenant's
-    token as "Tenant <name>"), lower-cased: pages read in the order the collected inventory
-    sorts them on Descope's cloud."""
-    user_label = func.coalesce(func.nullif(User.name, ""), func.nullif(User.email, ""), T.user_id)
-    tenant_label = "tenant " + func.coalesce(func.nullif(Tenant.name, ""), T.tenant_id)
-    return func.lower(
-        case((and_(T.user_id == "", T.tenant_id != ""), tenant_label), else_=user_label)
-    )
-
-
 def inventory_page(
     db: Database,
     chosen: InventoryFilter,
@@ -203,7 +192,7 @@ def inventory_page(
     margin: int,
 ) -> dict[str, Any]:
     """``{tokens, total, page, limit}`` of the tokens ``chosen`` keeps (and ``kpis`` when
-    asked), ordered by owner name, app and id, with the owner's name, email, first login id and
+    asked), ordered by user, tenant and app, with the owner's name, email, first login id and
     tenant name; metadata only: nothing is unsealed."""
     where = chosen.where(now, margin)
     status = status_sql(now, margin).label("computed_status")
@@ -213,7 +202,7 @@ def inventory_page(
         .outerjoin(User, User.id == T.user_id)
         .outerjoin(Tenant, Tenant.id == T.tenant_id)
         .where(*where)
-        .order_by(_owner_order(), T.app_id, T.id)
+        .order_by(T.user_id, T.tenant_id, T.app_id, T.id)
         .offset(page * limit)
         .limit(limit)
     )

@@ -86,7 +86,7 @@ def inventory(
     scope_text: str = Query(default="", alias="scopeText"),
     with_kpis: bool = Query(default=False, alias="kpis"),
 ) -> JSONResponse:
-    """A page of token metadata (an extension), ordered by owner name, app and id."""
+    """A page of token metadata (an extension), ordered by user, tenant and app."""
     app_ids, statuses, details = app_ids or [], statuses or [], details or []
     texts = (user_text, user_id, tenant_text, scope_text)
     _checked(page, limit, (app_ids, statuses, details), (soon_s, margin_s), texts)
