@@ -99,6 +99,32 @@ def plan_next_refresh(row: ManagedTokenRow, app: OutboundApp, margin: int, now: 
     return min(due) if due else None
 
 
+def owner_row(session: Session, owner: TokenOwner, now: float) -> tuple[ManagedTokenRow, bool]:
+    """The owner's one record and whether it was there; a new one (version 0) joins
+    ``session``."""
+    row = session.scalar(
+        select(ManagedTokenRow).where(
+            ManagedTokenRow.app_id == owner.app_id,
+            ManagedTokenRow.user_id == owner.user_id,
+            ManagedTokenRow.tenant_id == owner.tenant_id,
+            ManagedTokenRow.external_identifier == owner.external_identifier,
+        )
+    )
+    if row is not None:
+        return row, True
+    row = ManagedTokenRow(
+        id=new_id("OT"),
+        app_id=owner.app_id,
+        user_id=owner.user_id,
+        tenant_id=owner.tenant_id,
+        external_identifier=owner.external_identifier,
+        version=0,
+        created_at=float(now),
+    )
+    session.add(row)
+    return row, False
+
+
 def upsert_grant(
     broker: Broker,
     session: Session,
@@ -116,26 +142,7 @@ def upsert_grant(
     ``via`` names how a reconnect came about (``reconnect_link``) in the event's detail.
     """
     now = int(now_s())
-    row = session.scalar(
-        select(ManagedTokenRow).where(
-            ManagedTokenRow.app_id == owner.app_id,
-            ManagedTokenRow.user_id == owner.user_id,
-            ManagedTokenRow.tenant_id == owner.tenant_id,
-            ManagedTokenRow.external_identifier == owner.external_identifier,
-        )
-    )
-    reconnect = row is not None
-    if row is None:
-        row = ManagedTokenRow(
-            id=new_id("OT"),
-            app_id=owner.app_id,
-            user_id=owner.user_id,
-            tenant_id=owner.tenant_id,
-            external_identifier=owner.external_identifier,
-            version=0,
-            created_at=float(now),
-        )
-        session.add(row)
+    row, reconnect = owner_row(session, owner, now)
     row.kind = "oauth"
     row.scopes = list(requested_scopes)  # the grant's own scope list wins in apply_grant
     row.requested_scopes = list(requested_scopes)

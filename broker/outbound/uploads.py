@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.context import Broker
 from broker.crypto import Secret
 from broker.errors import DescopeError, InvalidArguments, MissingArguments
 from broker.lifecycle.status_names import TokenStatus
-from broker.lifecycle.vault import TokenOwner, seal_into, upsert_grant
+from broker.lifecycle.vault import TokenOwner, owner_row, seal_into, upsert_grant
 from broker.outbound.wire import ApiKeyUpload, OAuthTokenUpload
-from broker.project.credentials import new_id
 from broker.providers.oauth_client import ProviderError, TokenGrant, id_token_sub, refresh_grant
 from broker.providers.registration import OutboundApp, find_app, resolve_app
 from broker.store.db import now_s
-from broker.store.outbound import ManagedTokenRow
 
 
 def _owner(item: OAuthTokenUpload | ApiKeyUpload, *, tenant_level: bool) -> TokenOwner:
@@ -42,25 +39,7 @@ def upload_api_key(broker: Broker, item: ApiKeyUpload, *, tenant_level: bool) ->
     now = now_s()
     with broker.db.session() as s:
         find_app(s, owner.app_id)
-        row = s.scalar(
-            select(ManagedTokenRow).where(
-                ManagedTokenRow.app_id == owner.app_id,
-                ManagedTokenRow.user_id == owner.user_id,
-                ManagedTokenRow.tenant_id == owner.tenant_id,
-                ManagedTokenRow.external_identifier == "",
-            )
-        )
-        if row is None:
-            row = ManagedTokenRow(
-                id=new_id("OT"),
-                app_id=owner.app_id,
-                user_id=owner.user_id,
-                tenant_id=owner.tenant_id,
-                external_identifier="",
-                version=0,
-                created_at=now,
-            )
-            s.add(row)
+        row, _ = owner_row(s, owner, now)
         row.kind, row.access_token_type, row.access_token_expiry = "apikey", "ApiKey", 0
         row.expiry_assumed, row.status, row.updated_at = False, TokenStatus.ACTIVE.value, now
         row.version = (row.version or 0) + 1
