@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broker.config import BrokerSettings
 from broker.context import Broker, bootstrap
-from broker.edge import Edge
+from broker.edge import ASGIApp, Edge
 from broker.errors import (
     METHOD_NOT_ALLOWED,
     BadRequest,
@@ -27,7 +27,7 @@ from broker.errors import (
 from broker.lifecycle.scheduler import lifecycle_lifespan
 from broker.outbound.fast_fetch import FastFetch
 from broker.providers.url_policy import warm_up
-from broker.strict import strict_surface
+from broker.strict import StrictResponses
 
 log = logging.getLogger("broker")
 
@@ -124,10 +124,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_response(DescopeError("Internal error"))
 
 
+class BrokerApp(FastAPI):
+    """FastAPI with the broker's outer layers in front of its whole middleware stack: the token
+    fetch's fast path (``FastFetch``: a fresh token answered before any of FastAPI's machinery),
+    and around everything, in strict mode, Descope's surface (``StrictResponses``: every answer,
+    the fast path's and the stack's error handlers' included, is stripped to Descope's)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        broker: Broker = self.state.broker
+        outer: ASGIApp = FastFetch(super().build_middleware_stack(), broker)
+        return StrictResponses(outer) if broker.settings.strict_descope else outer
+
+
 def create_app(broker: Broker) -> FastAPI:
     """The ASGI app serving ``broker``."""
     settings = broker.settings
-    app = FastAPI(
+    app = BrokerApp(
         title="Outbound broker",
         description=(
             "A wire-compatible implementation of the Descope API surface used by Outbound "
@@ -153,9 +165,6 @@ def create_app(broker: Broker) -> FastAPI:
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     _install_error_handlers(app)
-    app.add_middleware(FastFetch)
-    if settings.strict_descope:
-        strict_surface(app)  # outside the fast fetch: its answers are stripped too
     # Credentialed CORS for the dashboard's origin and OUTBOUND_CORS_ORIGINS only; demo mode,
     # loopback-bound by construction, adds every local origin (any port on this machine).
     app.add_middleware(

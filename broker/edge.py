@@ -18,6 +18,7 @@ Measured in docs/performance.md (broker CPU per request, before/after).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -60,29 +61,64 @@ class Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        head = Head.of(scope)
+        if head.length is not None and head.length > self.max_bytes:
+            await send_error(send, PayloadTooLarge())
+            return
+        inner: ASGIApp = self.cors if head.origin else self.app
+        if not head.origin:
+            send = _with_vary(send)
+        if head.bounded:
+            await inner(scope, receive, send)
+        else:
+            await _limited(inner, scope, receive, send, self.max_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """What the edge (and the fetch's fast path) read from a request's headers, in one pass.
+
+    ``length``: the declared ``Content-Length`` (None when absent or not a number); ``bounded``:
+    the body cannot outgrow what the HTTP parser was told (a declared length, or neither header:
+    HTTP/1.1 then has no body); a chunked body, or a malformed length, is not.
+    """
+
+    length: int | None
+    bounded: bool
+    origin: bool
+    content_type: bytes
+    authorization: bytes
+    project_id: bytes | None  # ``X-Descope-Project-Id``
+
+    @classmethod
+    def of(cls, scope: Scope) -> Head:
+        """The head of ``scope``'s request."""
         declared: bytes | None = None
         origin = chunked = False
+        content_type = authorization = b""
+        project_id: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"content-length":
                 declared = value
+            elif name == b"content-type":
+                content_type = value
+            elif name == b"authorization":
+                authorization = value
             elif name == b"origin":
                 origin = True
             elif name == b"transfer-encoding":
                 chunked = True
+            elif name == b"x-descope-project-id":
+                project_id = value
         digits = declared is not None and declared.isdigit()
-        if digits and int(declared) > self.max_bytes:  # type: ignore[arg-type]
-            await send_error(send, PayloadTooLarge())
-            return
-        # A declared length within the limit, or neither header (HTTP/1.1: no body), is bounded;
-        # a chunked body (or a malformed length) is counted as it arrives.
-        bounded = not chunked and (digits or declared is None)
-        inner: ASGIApp = self.cors if origin else self.app
-        if not origin:
-            send = _with_vary(send)
-        if bounded:
-            await inner(scope, receive, send)
-        else:
-            await _limited(inner, scope, receive, send, self.max_bytes)
+        return cls(
+            length=int(declared) if digits else None,  # type: ignore[arg-type]
+            bounded=not chunked and (digits or declared is None),
+            origin=origin,
+            content_type=content_type,
+            authorization=authorization,
+            project_id=project_id,
+        )
 
 
 def _with_vary(send: Send) -> Send:

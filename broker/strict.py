@@ -1,8 +1,8 @@
 """Strict mode (``outbound broker --strict-descope``): only Descope's own surface, as the cloud.
 
 The broker is then the stand-in for Descope's cloud the dashboard is tested against
-(tests/app, tests/e2e run in both modes). ``strict_surface`` is the one switch, applied by the
-app factory; nothing else in the broker knows about it:
+(tests/app, tests/e2e run in both modes). ``StrictResponses`` is the one switch, the outermost
+layer the app puts around everything in strict mode; nothing else in the broker knows about it:
 
 * no ``/v1/x/`` endpoint, nor ``/metrics`` and the API docs pages: they answer 404
   ``E011006``, as the cloud answers an unknown path;
@@ -20,8 +20,6 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from fastapi import FastAPI
 
 from broker.errors import (
     BAD_REQUEST,
@@ -227,8 +225,3 @@ async def _not_found(send: Send) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 404, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-def strict_surface(app: FastAPI) -> None:
-    """Make ``app`` answer only Descope's surface (see the module doc)."""
-    app.add_middleware(StrictResponses)

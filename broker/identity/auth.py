@@ -30,18 +30,24 @@ class Bearer:
 
 def parse_bearer(request: Request) -> Bearer:
     """Split the bearer into project id, JWT and management key; 401 when absent or foreign."""
-    broker = broker_of(request)
-    header = request.headers.get("authorization", "")
+    return split_bearer(
+        request.headers.get("authorization", ""),
+        request.headers.get("x-descope-project-id"),
+        broker_of(request).project_id,
+    )
+
+
+def split_bearer(header: str, header_pid: str | None, project_id: str) -> Bearer:
+    """``parse_bearer`` on the header values themselves (``Authorization`` and
+    ``X-Descope-Project-Id``), for this broker's ``project_id``."""
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value:
         raise Unauthorized("Missing or malformed Authorization header")
     parts = value.strip().split(":")
     if len(parts) > 3 or not parts[0]:
         raise Unauthorized("Malformed Authorization header")
-    project_id = parts[0]
-    if project_id != broker.project_id:
+    if parts[0] != project_id:
         raise Unauthorized("Unknown project")
-    header_pid = request.headers.get("x-descope-project-id")
     if header_pid and header_pid != project_id:
         raise Unauthorized("Project id mismatch")
     rest = parts[1:]

@@ -10,9 +10,11 @@ import time
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import select
 
 from broker.outbound.fast_fetch import FETCH_PATHS
 from broker.outbound.token_routes import router
+from broker.store.outbound import ManagedTokenRow
 from tests.support.outbound import create_demo_app
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
@@ -106,3 +108,58 @@ def test_a_wrong_key_is_still_counted_by_the_endpoint(
 
     assert r.status_code in (401, 429) and r.json()["errorCode"]
     assert "fast-access" not in r.text
+
+
+def test_the_fast_answer_is_the_endpoints_byte_for_byte(
+    live_broker: LiveBroker, stored: tuple[str, str]
+) -> None:
+    """A request with an ``Origin`` always goes through the stack (CORS is the edge's): the same
+    fetch answered both ways, with text that JSON encoders escape differently if they differ."""
+    app_id, _ = stored
+    user_id = "U-fast-bytes"
+    tricky = 'tok-"quoted"\\back/slash-é-✓-\u2028-\x7f-🙂'
+    upload_user_token(
+        live_broker,
+        app_id,
+        user_id,
+        accessToken=tricky,
+        accessTokenExpiry=int(time.time()) + 3600,
+        scopes=["read", "wrïte"],
+    )
+    body = json.dumps({"appId": app_id, "userId": user_id}).encode()
+    fast = _post(live_broker, "/v1/mgmt/outbound/app/user/token/latest", body)
+    stack = _post(
+        live_broker, "/v1/mgmt/outbound/app/user/token/latest", body, Origin="https://x.example"
+    )
+
+    assert fast.status_code == stack.status_code == 200
+    assert fast.json()["token"]["accessToken"] == tricky
+    assert fast.content == stack.content
+    for header in ("content-type", "content-length", "vary"):
+        assert fast.headers[header] == stack.headers[header], header
+
+
+def test_a_token_that_cannot_be_unsealed_is_answered_by_the_stack_in_descopes_shape(
+    live_broker: LiveBroker, stored: tuple[str, str]
+) -> None:
+    """Any error on the fast path (here the vault refusing a sealed value moved under another
+    row) leaves the answer to the stack: its handlers answer in Descope's shape, no traceback."""
+    app_id, _ = stored
+    victim, thief = "U-fast-victim", "U-fast-thief"
+    for user_id in (victim, thief):
+        upload_user_token(
+            live_broker, app_id, user_id, accessToken=f"{user_id}-access",
+            accessTokenExpiry=int(time.time()) + 3600, scopes=["read"],
+        )  # fmt: skip
+    with live_broker.broker.db.session() as s:
+        rows = {
+            r.user_id: r
+            for r in s.scalars(select(ManagedTokenRow).where(ManagedTokenRow.app_id == app_id))
+        }
+        rows[thief].access_token_sealed = rows[victim].access_token_sealed
+    body = json.dumps({"appId": app_id, "userId": thief}).encode()
+    r = _post(live_broker, "/v1/mgmt/outbound/app/user/token/latest", body)
+
+    assert r.status_code == 500, r.text
+    assert r.json()["errorCode"].startswith("E")
+    assert f"{victim}-access" not in r.text
