@@ -17,7 +17,7 @@ import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -81,11 +81,20 @@ class KeyRing:
     # Empty in rings written before it was recorded: they used the smallest id, so that is
     # what such a ring keeps using (and records at its next rotation).
     digest_key: str = ""
+    # One AES-GCM cipher per key id, made on first use: making one costs more than a token's
+    # decryption (≈1.6 µs against ≈1 µs), and the fetch unseals on every request.
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _cipher(self, kid: str) -> AESGCM:
+        cipher = self._ciphers.get(kid)
+        if cipher is None:
+            cipher = self._ciphers[kid] = AESGCM(self.keys[kid])
+        return cipher
 
     def seal(self, plaintext: str, *, context: str) -> str:
         """Encrypt ``plaintext`` bound to ``context`` (e.g. ``"token:<id>:access"``)."""
         nonce = os.urandom(12)
-        ct = AESGCM(self.keys[self.current]).encrypt(nonce, plaintext.encode(), context.encode())
+        ct = self._cipher(self.current).encrypt(nonce, plaintext.encode(), context.encode())
         return f"v1.{self.current}.{_b64e(nonce + ct)}"
 
     def unseal(self, sealed: str, *, context: str) -> str:
@@ -95,8 +104,7 @@ class KeyRing:
             if version != "v1":
                 raise SealError("unknown sealing version")
             raw = _b64d(payload)
-            key = self.keys[kid]
-            return AESGCM(key).decrypt(raw[:12], raw[12:], context.encode()).decode()
+            return self._cipher(kid).decrypt(raw[:12], raw[12:], context.encode()).decode()
         except SealError:
             raise
         except Exception as exc:  # InvalidTag, KeyError, ValueError: all mean "cannot open"
