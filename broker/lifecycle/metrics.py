@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 from prometheus_client import (
@@ -36,6 +37,15 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 FETCHES = Counter(
     "outbound_token_fetches", "Token fetches answered by the refresh engine, by result", ["result"]
 )
+
+
+@cache
+def fetches(result: str) -> Counter:
+    """``FETCHES`` of one ``result``, bound once per process (the fetch's hot path counts every
+    answer: ``labels`` takes a lock and a lookup each time, ≈1 µs)."""
+    return FETCHES.labels(result=result)
+
+
 REFRESHES = Counter(
     "outbound_token_refreshes",
     "Refresh attempts sent to providers, by outcome and trigger",

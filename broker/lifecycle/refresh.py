@@ -314,8 +314,8 @@ def refresh_token(
         result = broker.service(_FLIGHTS).run((token_id, chosen), attempt.run)
     except DescopeError as exc:
         if chosen != "scheduled":
-            metrics.FETCHES.labels(result=type(exc).__name__).inc()
+            metrics.fetches(type(exc).__name__).inc()
         raise
     if chosen != "scheduled":
-        metrics.FETCHES.labels(result=result).inc()
+        metrics.fetches(result).inc()
     return result

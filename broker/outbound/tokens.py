@@ -109,7 +109,7 @@ def fresh_answer(broker: Broker, req: TokenFetchRequest, found: Found) -> dict[s
     row = found.row
     if _forced(req) or row is None or not _usable_now(broker, row):
         return None
-    metrics.FETCHES.labels(result="fresh").inc()
+    metrics.fetches("fresh").inc()
     return token_to_wire(broker, row, with_refresh=_with_refresh(req))
 
 
@@ -149,7 +149,7 @@ def fetch_token(
     if row.status == TokenStatus.NEEDS_REAUTH:
         # The grant is dead (issue 4): its access token may be revoked too, so a fetch
         # answers the typed error rather than a token, until the user connects again.
-        metrics.FETCHES.labels(result="needs_reauth").inc()
+        metrics.fetches("needs_reauth").inc()
         reason = f": {row.last_refresh_error}" if row.last_refresh_error else ""
         raise ReauthorizationRequired(f"The user must connect this app again{reason}")
     # The hot path (bench/fetch.py): a token usable now is answered from this one read,
@@ -238,7 +238,7 @@ def _count_joined(answer: dict[str, Any] | Refreshed | DescopeError) -> None:
         result = type(answer).__name__
     else:
         result = answer.outcome if isinstance(answer, Refreshed) else "fresh"
-    metrics.FETCHES.labels(result=result).inc()
+    metrics.fetches(result).inc()
 
 
 def _holds_valid_token(row: ManagedTokenRow, now: float) -> bool:
