@@ -74,7 +74,7 @@ class Edge:
             await _limited(inner, scope, receive, send, self.max_bytes)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 3× (every request)
 class Head:
     """What the edge (and the fetch's fast path) read from a request's headers, in one pass.
 

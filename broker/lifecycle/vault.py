@@ -84,7 +84,7 @@ def apply_grant(
     row.status, row.last_refresh_error, row.failure_count = TokenStatus.ACTIVE.value, "", 0
     row.version = (row.version or 0) + 1
     row.next_refresh_time = plan_next_refresh(row, app, broker.settings.refresh_margin_s, now)
-    row.updated_at = float(now)
+    row.updated_at = now_s()  # not ``now`` (whole seconds): "latest" orders an owner's grants
 
 
 def plan_next_refresh(row: ManagedTokenRow, app: OutboundApp, margin: int, now: int) -> int | None:
@@ -243,15 +243,13 @@ def token_to_wire(broker: Broker, row: StoredToken, *, with_refresh: bool) -> di
 
 # The fetch's lookup (the broker's hot path, bench/fetch.py) as one Core statement built once:
 # SQLAlchemy compiles it once and reuses it, and no ORM session or identity map is involved.
+# Unordered: an owner has a row or a few (one per external identifier), which ``select_token``
+# orders itself; an ORDER BY made SQLite build a temporary B-tree for every fetch.
 _TOKENS = ManagedTokenRow.__table__
-_OWNER_TOKENS = (
-    select(_TOKENS)
-    .where(
-        _TOKENS.c.app_id == bindparam("app_id"),
-        _TOKENS.c.user_id == bindparam("user_id"),
-        _TOKENS.c.tenant_id == bindparam("tenant_id"),
-    )
-    .order_by(_TOKENS.c.updated_at.desc())
+_OWNER_TOKENS = select(_TOKENS).where(
+    _TOKENS.c.app_id == bindparam("app_id"),
+    _TOKENS.c.user_id == bindparam("user_id"),
+    _TOKENS.c.tenant_id == bindparam("tenant_id"),
 )
 _OWNER_TOKENS_BY_EXTERNAL_ID = _OWNER_TOKENS.where(
     _TOKENS.c.external_identifier == bindparam("external_identifier")
@@ -280,9 +278,15 @@ def select_token(
     else:
         with db.engine.connect() as conn:
             rows = conn.execute(query, params).all()
+    if len(rows) > 1:
+        rows = sorted(rows, key=_newest_first)
     wanted = set(scopes or [])
     found: StoredToken | None = next((r for r in rows if wanted <= set(r.scopes or [])), None)
     return found
+
+
+def _newest_first(row: StoredToken) -> float:
+    return -row.updated_at
 
 
 _TOKEN_BY_ID = select(_TOKENS).where(_TOKENS.c.id == bindparam("id"))

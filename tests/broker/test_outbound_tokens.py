@@ -325,3 +325,51 @@ def test_batch_upload_is_all_or_nothing(live_broker: LiveBroker, provider: LiveP
     )
     assert stored.json() == {"failures": []}
     assert fetch_latest(live_broker, app_id, "U-b1").json()["token"]["accessToken"] == "at-1"
+
+
+def test_an_owner_with_several_accounts_gets_the_newest_holding_the_scopes(
+    live_broker: LiveBroker, provider: LiveProvider
+) -> None:
+    """One user, two provider accounts (external identifiers): "latest" is the newest upload,
+    "by scopes" the newest holding them, an external identifier picks its own; the same
+    through the fast path and through the stack (an ``Origin`` sends a request there)."""
+    app_id = f"acme-{secrets.token_hex(4)}"
+    create_demo_app(live_broker, provider, app_id)
+    user_id = f"U-accounts-{secrets.token_hex(3)}"
+    expiry = int(time.time()) + 3600
+
+    def upload(account: str, scopes: list[str]) -> None:
+        r = _post(
+            live_broker,
+            "/v1/mgmt/outbound/app/user/oauthtoken/upload",
+            {"appId": app_id, "userId": user_id, "externalIdentifier": account,
+             "accessToken": f"{account}-{len(scopes)}", "accessTokenExpiry": expiry,
+             "scopes": scopes},
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        time.sleep(0.01)  # distinct update times
+
+    def access(path: str, **body: Any) -> list[str]:
+        answers = []
+        for extra in ({}, {"Origin": "https://x.example"}):
+            r = httpx.post(
+                f"{live_broker.url}{path}",
+                headers={**live_broker.mgmt_headers(), **extra},
+                json={"appId": app_id, "userId": user_id, **body},
+            )
+            assert r.status_code == 200, r.text
+            answers.append(r.json()["token"]["accessToken"])
+        return answers
+
+    latest, by_scopes = (
+        "/v1/mgmt/outbound/app/user/token/latest",
+        "/v1/mgmt/outbound/app/user/token",
+    )
+    upload("acct-a", ["read"])
+    upload("acct-b", ["read", "write"])
+    assert access(latest) == ["acct-b-2"] * 2
+    upload("acct-a", ["read", "admin", "x"])  # acct-a is now the newest
+    assert access(latest) == ["acct-a-3"] * 2
+    assert access(by_scopes, scopes=["write"]) == ["acct-b-2"] * 2
+    assert access(by_scopes, scopes=["read"]) == ["acct-a-3"] * 2
+    assert access(latest, externalIdentifier="acct-b") == ["acct-b-2"] * 2
