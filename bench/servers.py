@@ -140,8 +140,12 @@ def start_broker(
     database_url: str | None = None,
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
+    tree: Path | None = None,
 ) -> BrokerProcess:
-    """``outbound broker`` on a free port with a fresh data folder, background refresh off."""
+    """``outbound broker`` on a free port with a fresh data folder, background refresh off.
+
+    ``tree``: another checkout whose broker is run instead (A/B runs, ``bench/ab.py``; ``python
+    -m`` imports from its working directory); else ``BENCH_BROKER_TREE``, else this one."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     argv = [
@@ -159,9 +163,7 @@ def start_broker(
         argv += ["--database-url", database_url]
     env = {"OUTBOUND_LOG_LEVEL": "WARNING", **(extra_env or {})}
     log_path = data_dir / "broker.log"
-    # A/B runs: BENCH_BROKER_TREE names another checkout (``git archive HEAD~1 | tar -x -C …``)
-    # whose broker is measured instead (``python -m`` imports from its working directory).
-    tree = Path(os.environ.get("BENCH_BROKER_TREE", REPO_ROOT))
+    tree = tree or Path(os.environ.get("BENCH_BROKER_TREE", REPO_ROOT))
     process = spawn(argv, log_path, env, cwd=tree)
     url = f"http://127.0.0.1:{port}"
     ensure_up(url + BROKER_HEALTH, process, log_path)
