@@ -140,6 +140,27 @@ def _demo_mode_notice(settings: BrokerSettings) -> list[str]:
     ]
 
 
+# The ``OUTBOUND_`` variables the dashboard and the demo provider read. ``outbound up`` gives
+# them only these: every other one is the broker's (the SMTP URL with its password, the
+# database URL, the master key, the webhook secret…), and a program that does not need a
+# secret should not hold it (docs/security.md).
+DASHBOARD_VARIABLES = frozenset(
+    {
+        "OUTBOUND_ADMIN_ROLES",
+        "OUTBOUND_DASHBOARD_URL",
+        "OUTBOUND_DATA_DIR",
+        "OUTBOUND_DEMO_MODE",
+        "OUTBOUND_ENV_FILE",
+    }
+)
+PROVIDER_VARIABLES = frozenset({"OUTBOUND_PROVIDER_ADMIN_SECRET"})
+
+
+def only_outbound(env: dict[str, str], keep: frozenset[str]) -> dict[str, str]:
+    """``env`` without the ``OUTBOUND_`` variables not in ``keep`` (the others stay)."""
+    return {k: v for k, v in env.items() if not k.startswith("OUTBOUND_") or k in keep}
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Start broker, demo provider and dashboard; seed demo data on first run; Ctrl-C stops all."""
     from broker.context import bootstrap
@@ -159,12 +180,15 @@ def cmd_up(args: argparse.Namespace) -> int:
         common_flags += ["--database-url", settings.database_url]
     children: list[subprocess.Popen[bytes]] = []
 
-    def spawn(argv: Sequence[str]) -> None:
-        children.append(subprocess.Popen(list(argv), env=env, start_new_session=True))
+    def spawn(argv: Sequence[str], keep: frozenset[str] | None = None) -> None:
+        """``argv`` in a session of its own, with the broker's environment (``keep``: only these
+        of its ``OUTBOUND_`` variables)."""
+        child_env = env if keep is None else only_outbound(env, keep)
+        children.append(subprocess.Popen(list(argv), env=child_env, start_new_session=True))
 
     spawn([py, "-m", "broker.cli", "broker", *common_flags])
     provider_flags = ["--port", str(args.provider_port), "--data-dir", str(settings.data_dir)]
-    spawn([py, "-m", "broker.cli", "provider", *provider_flags])
+    spawn([py, "-m", "broker.cli", "provider", *provider_flags], PROVIDER_VARIABLES)
     dashboard_dir = Path(__file__).resolve().parents[1] / "dashboard"
     spawn(
         [
@@ -181,7 +205,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             "true",
             "--browser.gatherUsageStats",
             "false",
-        ]
+        ],
+        DASHBOARD_VARIABLES,
     )
 
     def stop(*_: object) -> None:

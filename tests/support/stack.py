@@ -75,14 +75,20 @@ def _all_answer(urls: dict[str, str], process: subprocess.Popen[bytes]) -> bool:
 
 
 def start_stack(
-    data_dir: Path, *, timeout_s: float = 180, extra_args: Sequence[str] = ()
+    data_dir: Path,
+    *,
+    timeout_s: float = 180,
+    extra_args: Sequence[str] = (),
+    extra_env: dict[str, str] | None = None,
 ) -> RunningStack:
-    """Run ``outbound up`` (plus ``extra_args``) on free ports with ``data_dir``.
+    """Run ``outbound up`` (plus ``extra_args``, and ``extra_env`` over the environment) on
+    free ports with ``data_dir``.
 
     Returns once it printed the sign-in and all three programs answer.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_ENV_PREFIXES)}
+    env.update(extra_env or {})
     empty_env_file = data_dir.parent / f"{data_dir.name}.env"
     empty_env_file.touch()  # stands in for a developer's own .env
     env["OUTBOUND_ENV_FILE"] = str(empty_env_file)
