@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from broker.cli import dashboard_argv
 from broker.config import BrokerSettings
 from broker.project.credentials import LOCAL_ENV_FILE, read_env_file
 from broker.readiness import BROKER_HEALTH, DASHBOARD_HEALTH, PROVIDER_HEALTH, wait_until_up
@@ -232,9 +233,7 @@ def start_dashboard(broker: BrokerProcess, work_dir: Path) -> DashboardProcess:
     env_file.touch()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "streamlit", "run", "dashboard", "--server.headless=true"]
-    argv += ["--server.address=127.0.0.1", f"--server.port={port}"]
-    argv += ["--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
+    argv = dashboard_argv(port, watch_files=False)
     env = {
         "OUTBOUND_DATA_DIR": str(broker.data_dir),
         "OUTBOUND_ENV_FILE": str(env_file),

@@ -156,6 +156,18 @@ DASHBOARD_VARIABLES = frozenset(
 PROVIDER_VARIABLES = frozenset({"OUTBOUND_PROVIDER_ADMIN_SECRET"})
 
 
+DASHBOARD_DIR = Path(__file__).resolve().parents[1] / "dashboard"
+
+
+def dashboard_argv(port: int, *, watch_files: bool = True) -> list[str]:
+    """The command that serves the dashboard on ``127.0.0.1:port``: ``outbound up``'s, and the
+    tests' and benchmarks' (which leave out Streamlit's file watcher: ``watch_files=False``)."""
+    argv = [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_DIR)]
+    argv += ["--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}"]
+    argv += ["--browser.gatherUsageStats=false"]
+    return argv if watch_files else [*argv, "--server.fileWatcherType=none"]
+
+
 def only_outbound(env: dict[str, str], keep: frozenset[str]) -> dict[str, str]:
     """``env`` without the ``OUTBOUND_`` variables not in ``keep`` (the others stay)."""
     return {k: v for k, v in env.items() if not k.startswith("OUTBOUND_") or k in keep}
@@ -189,25 +201,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     spawn([py, "-m", "broker.cli", "broker", *common_flags])
     provider_flags = ["--port", str(args.provider_port), "--data-dir", str(settings.data_dir)]
     spawn([py, "-m", "broker.cli", "provider", *provider_flags], PROVIDER_VARIABLES)
-    dashboard_dir = Path(__file__).resolve().parents[1] / "dashboard"
-    spawn(
-        [
-            py,
-            "-m",
-            "streamlit",
-            "run",
-            str(dashboard_dir),
-            "--server.port",
-            str(args.dashboard_port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        DASHBOARD_VARIABLES,
-    )
+    spawn(dashboard_argv(args.dashboard_port), DASHBOARD_VARIABLES)
 
     def stop(*_: object) -> None:
         for child in children:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import httpx
 import pytest
 
 from broker.area_settings import ThrottlePolicy
+from broker.cli import dashboard_argv
 from broker.readiness import DASHBOARD_HEALTH, wait_until_up
 from dashboard.descope import DescopeClient, MemorySessions, Secret, Session, Transport, User
 from tests.support.servers import (
@@ -178,10 +178,7 @@ def start_dashboard(
     child_env.update(dashboard_env(live, work_dir / "test.env", OUTBOUND_DASHBOARD_URL=url))
     child_env.update(env or {})
     log_path = work_dir / "dashboard.log"
-    argv = [sys.executable, "-m", "streamlit", "run", "dashboard", "--server.headless=true"]
-    argv += ["--server.address=127.0.0.1", f"--server.port={port}"]
-    argv += ["--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
-    process = spawn(argv, log_path, child_env)
+    process = spawn(dashboard_argv(port, watch_files=False), log_path, child_env)
     running = RunningDashboard(url=url, process=process, log_path=log_path)
     if not wait_until_up(url + DASHBOARD_HEALTH, process=process):
         running.stop()
