@@ -20,10 +20,8 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import update
 
 from broker.area_settings import ThrottlePolicy
-from broker.store.outbound import PendingAuthorizationRow
 from tests.support.identity import sign_in_new_user
 from tests.support.outbound import consent, land, outcome_of, start_connect, stored_tokens
 from tests.support.servers import LiveBroker
@@ -199,20 +197,6 @@ def test_state_of_one_connect_cannot_carry_another_connects_code(
     # PKCE binds the code to the connect that asked for it: the exchange fails.
     assert landed.status_code == 302
     assert outcome_of(landed.headers["location"])["outbound"] == "error"
-    assert _tokens_of(live_broker, app_id) == []
-
-
-def test_expired_state_stores_nothing(live_broker: LiveBroker, app_id: str) -> None:
-    user = sign_in_new_user(live_broker)
-    callback = consent(start_connect(live_broker, user, app_id).json()["url"])
-    with live_broker.broker.db.session() as s:
-        s.execute(
-            update(PendingAuthorizationRow)
-            .where(PendingAuthorizationRow.app_id == app_id)
-            .values(expires_at=0)
-        )
-    landed = httpx.get(callback)
-    assert outcome_of(landed.headers["location"])["error"] == "expired_state"
     assert _tokens_of(live_broker, app_id) == []
 
 
