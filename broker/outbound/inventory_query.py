@@ -17,7 +17,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from broker.identity.user_search import user_text_match
 from broker.lifecycle.status import detailed_status_sql, status_sql
-from broker.lifecycle.status_names import STATUSES, STORED_FAILING, TokenStatus
+from broker.lifecycle.status_names import (
+    DETAILED_STATUSES,
+    STATUSES,
+    STORED_FAILING,
+    TokenStatus,
+)
 from broker.lifecycle.vault import token_fields
 from broker.store.db import Database
 from broker.store.identity import LoginId, Tenant, User
@@ -72,11 +77,18 @@ class InventoryFilter:
 
 
 def kpis(
-    session: Session, where: list[ColumnElement[bool]], *, joined: bool, now: int, margin: int
+    session: Session,
+    where: list[ColumnElement[bool]],
+    *,
+    joined: bool,
+    now: int,
+    margin: int,
+    soon: int = DAY_S,
 ) -> dict[str, Any]:
     """The inventory's numbers over the rows ``where`` keeps: one grouped scan, one count.
 
-    ``connections``; ``users`` (distinct owners); ``byStatus`` and ``byApp``; ``healthy`` (a
+    ``connections``; ``users`` (distinct owners); ``byStatus`` and ``byApp``; ``byDetail`` (by
+    ``DetailedStatus``, ``soon`` its window: what the dashboard's charts break down); ``healthy`` (a
     fetch now answers a working token without anyone acting: not failing, not expired, no
     refresh error, and renewable or never expiring); ``failing`` (``refresh_failed`` and
     ``needs_reauth``, and a refresh error on a token not yet expired: the dashboard's "Failing
@@ -92,26 +104,32 @@ def kpis(
     lapsing = and_(T.access_token_expiry > now, T.access_token_expiry <= now + DAY_S).label(
         "lapsing"
     )
-    groups = select(status, T.app_id, renewable, errored, forever, lapsing, func.count())
+    detail = detailed_status_sql(now, margin, soon).label("detail")
+    groups = select(status, detail, T.app_id, renewable, errored, forever, lapsing, func.count())
     groups = groups.select_from(T)
     users = select(func.count(distinct(T.user_id))).select_from(T).where(T.user_id != "")
     if joined:
         groups = _owner_joins(groups)
         users = _owner_joins(users)
-    groups = groups.where(*where).group_by(status, T.app_id, renewable, errored, forever, lapsing)
+    groups = groups.where(*where).group_by(
+        status, detail, T.app_id, renewable, errored, forever, lapsing
+    )
     by_status = dict.fromkeys(STATUSES, 0)
+    by_detail = dict.fromkeys(DETAILED_STATUSES, 0)
     by_app: dict[str, int] = {}
     total = healthy = without_refresh = expiring = ending = failing = 0
-    for st, app, can_renew, has_error, never_expires, soon, count in session.execute(groups):
+    for row in session.execute(groups):
+        st, fine, app, can_renew, has_error, never_expires, in_a_day, count = row
         total += count
         by_status[st] = by_status.get(st, 0) + count
+        by_detail[fine] = by_detail.get(fine, 0) + count
         by_app[app] = by_app.get(app, 0) + count
         if not can_renew:
             without_refresh += count
-            expiring += count if soon else 0
+            expiring += count if in_a_day else 0
         refresh_fails = st in STORED_FAILING or (has_error and st != TokenStatus.EXPIRED)
         failing += count if refresh_fails else 0
-        if soon and (refresh_fails or not can_renew):
+        if in_a_day and (refresh_fails or not can_renew):
             ending += count
         if (
             st in (TokenStatus.ACTIVE, TokenStatus.EXPIRING)
@@ -123,6 +141,7 @@ def kpis(
         "connections": total,
         "users": session.scalar(users.where(*where)) or 0,
         "byStatus": by_status,
+        "byDetail": by_detail,
         "byApp": dict(sorted(by_app.items())),
         "healthy": healthy,
         "failing": failing,
@@ -213,7 +232,9 @@ def inventory_page(
         )
     with db.session() as s:
         numbers = (
-            kpis(s, where, joined=chosen.joins_owner, now=now, margin=margin) if with_kpis else None
+            kpis(s, where, joined=chosen.joins_owner, now=now, margin=margin, soon=chosen.soon)
+            if with_kpis
+            else None
         )
         total = numbers["connections"] if numbers else s.scalar(counted.where(*where)) or 0
         rows = s.execute(rows_query).all()

@@ -13,7 +13,8 @@ over the tenant's name and id; ``scopeText`` over the granted scopes). Each toke
 OutboundAppToken object *without* ``accessToken`` and ``refreshToken`` (metadata only; nothing
 is unsealed), plus the owner's ``userName``, ``userEmail``, ``userLoginId`` and the
 ``tenantName``. ``kpis=true`` adds the numbers of the whole filtered set, computed by the
-database (``inventory_query``, which owns the queries). Reading never refreshes.
+database (``inventory_query.kpis``, which owns the queries; ``byDetail`` counts the finer
+statuses with the same windows). Reading never refreshes.
 """
 
 from __future__ import annotations

@@ -99,6 +99,7 @@ class InventoryKpis:
     without_refresh_token: int
     by_status: dict[str, int] = field(default_factory=dict)
     by_app: dict[str, int] = field(default_factory=dict)
+    by_detail: dict[str, int] = field(default_factory=dict)  # the finer statuses the page shows
 
     @classmethod
     def from_api(cls, data: Mapping[str, object]) -> InventoryKpis:
@@ -117,6 +118,7 @@ class InventoryKpis:
             without_refresh_token=count("withoutRefreshToken"),
             by_status=_counts(data.get("byStatus")),
             by_app=_counts(data.get("byApp")),
+            by_detail=_counts(data.get("byDetail")),
         )
 
     @property

@@ -185,8 +185,13 @@ def table_rows(
 
 def status_counts(classified: Classified) -> list[tuple[TokenStatus, int]]:
     """How many connections are in each status, most urgent first (zeros left out)."""
-    counts = Counter(s for _, s in classified.rows)
-    return [(s, counts[s]) for s in SEVERITY if counts[s]]
+    return by_severity(Counter(s for _, s in classified.rows))
+
+
+def by_severity(counts: Mapping[str, int]) -> list[tuple[TokenStatus, int]]:
+    """``counts`` by status name (the broker's ``byDetail`` too), most urgent first; zeros and
+    names the dashboard does not know left out."""
+    return [(s, counts.get(s, 0)) for s in SEVERITY if counts.get(s, 0)]
 
 
 def app_counts(classified: Classified) -> dict[str, int]:

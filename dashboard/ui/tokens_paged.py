@@ -154,8 +154,9 @@ def render_paged(client: DescopeClient, query: InventoryQuery) -> None:
     filtered = filters != Filters()
     asked = replace(page_query(filters, query, windows, number, limit), with_kpis=filtered)
     page = _read(client, asked)
+    totals = _numbers(page) if filtered else everything
     with numbers:
-        render_kpis(page_kpis(_numbers(page) if filtered else everything))
+        render_kpis(page_kpis(totals))
     shown_count(page.total, whole.total)
     _paging(page)
     moment = datetime.fromtimestamp(now(), UTC)
@@ -172,4 +173,5 @@ def render_paged(client: DescopeClient, query: InventoryQuery) -> None:
         rows = fetch_every_page(client, everyone)
         return Classified.of(rows, moment, windows)  # as the table was classified
 
-    render_shown(client, shown, apps, (filters, page.page, limit), partial, export)
+    view = (filters, page.page, limit)
+    render_shown(client, shown, apps, view, partial, export, totals if page.pages > 1 else None)

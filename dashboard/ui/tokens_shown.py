@@ -22,6 +22,7 @@ from dashboard.descope import (
     load_catalog,
 )
 from dashboard.inventory.cache import SHARED
+from dashboard.inventory.page import InventoryKpis
 from dashboard.inventory.records import InventoryQuery
 from dashboard.inventory.status import DEFAULT_WINDOWS, StatusWindows
 from dashboard.inventory.views import Classified
@@ -111,6 +112,16 @@ def _template(client: DescopeClient, app: OutboundApp | None) -> CatalogTemplate
     return next((t for t in catalog or () if t.id == app.template_id), None)
 
 
+def _charts_note(partial: str, totals: InventoryKpis | None) -> str:
+    """What the charts draw when ``shown`` is one page: all of it (``totals``) but the timeline."""
+    if totals is None:
+        return partial
+    return (
+        f"Connections per app and the status breakdown count all {totals.connections:,}"
+        " connections the filters keep; the expiry timeline draws this page's."
+    )
+
+
 def render_shown(
     client: DescopeClient,
     shown: Classified,
@@ -118,11 +129,13 @@ def render_shown(
     view: Hashable,
     partial: str = "",
     export: Callable[[], Classified] | None = None,
+    totals: InventoryKpis | None = None,
 ) -> None:
     """The tabs over ``shown`` and the selected token's detail. ``view`` is what a revealed
     token is bound to (it hides once that changes); ``partial`` notes, above the matrix and
     the charts, that they draw only some of the connections (one page of them); ``export``
-    gives the rows the CSV holds, when they are more than ``shown``."""
+    gives the rows the CSV holds, when they are more than ``shown``; ``totals``, the broker's
+    numbers over all of them, which the charts' breakdowns then draw instead of the page's."""
     names = {app_id: app.name for app_id, app in apps.items()}
     # Lazy tabs: only the open one is computed and sent, so the first paint draws the table
     # alone, not also the matrix and three charts (docs/performance.md, the page benchmark).
@@ -143,8 +156,8 @@ def render_shown(
     if charts.open:
         with charts:
             if partial:
-                st.caption(partial)
-            render_charts(shown, names)
+                st.caption(_charts_note(partial, totals))
+            render_charts(shown, names, totals)
     selected = shown.find(str(st.session_state.get(SELECTED_KEY, "")))
     # A revealed access token hides again once the selection, the view or the tab change.
     hide_reveal_unless(

@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 import streamlit as st
 
+from dashboard.inventory.page import InventoryKpis
 from dashboard.inventory.status import TokenStatus
 from dashboard.inventory.views import (
     COLUMNS,
@@ -19,6 +20,7 @@ from dashboard.inventory.views import (
     Filters,
     Kpis,
     app_counts,
+    by_severity,
     expiry_timeline,
     matrix,
     status_counts,
@@ -254,12 +256,16 @@ def _count_axis(title: str) -> alt.Axis:
     return alt.Axis(title=title, tickMinStep=1, format="d")
 
 
-def render_charts(classified: Classified, app_names: dict[str, str]) -> None:
-    """Connections per app, the status breakdown, and when access tokens expire."""
+def render_charts(
+    classified: Classified, app_names: dict[str, str], totals: InventoryKpis | None = None
+) -> None:
+    """Connections per app, the status breakdown, and when access tokens expire. ``totals``:
+    the broker's numbers over every connection the filters keep, for the two breakdowns when
+    ``classified`` is one page of them."""
     left, right = st.columns(2)
     with left:
         st.markdown("**Connections per app**")
-        per_app = app_counts(classified)
+        per_app = totals.by_app if totals else app_counts(classified)
         data = pd.DataFrame(
             {
                 "app": [app_names.get(a) or a for a in per_app],
@@ -279,7 +285,7 @@ def render_charts(classified: Classified, app_names: dict[str, str]) -> None:
         st.altair_chart(bars, width="stretch")
     with right:
         st.markdown("**Status breakdown**")
-        counts = status_counts(classified)
+        counts = by_severity(totals.by_detail) if totals else status_counts(classified)
         data = pd.DataFrame(
             {"status": [s.label for s, _ in counts], "connections": [n for _, n in counts]}
         )

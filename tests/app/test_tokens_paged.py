@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import pyarrow as pa  # type: ignore[import-untyped]  # no stubs installed
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -135,3 +136,38 @@ def test_the_dashboards_own_statuses_filter_in_the_broker(
     assert set(_table(at)["owner"]) == owners
     assert _metrics(at)["Connections"] == str(len(owners))
     assert [status] in [p.get("detail") for path, p in calls if path == INVENTORY]
+
+
+def test_the_charts_break_down_every_page_not_only_the_one_on_screen(
+    signed_in_app: Callable[..., AppTest], pagers: list[str]
+) -> None:
+    """Connections per app and the status breakdown come from the broker's counts over all
+    the filters keep (12 pagers over two pages of 10); only the expiry timeline is per page."""
+    at = _open(signed_in_app, "charts-admin@example.test")
+    at.text_input(key="tokens__f_user").set_value("pager-").run()
+    at.selectbox(key="tokens__page_size").set_value(10).run()
+    at.session_state["tokens__tab"] = "Charts"
+    at.run()
+
+    notes = [c.value for c in at.caption]
+    assert any(f"count all {PAGERS} connections" in note for note in notes), notes
+    bars = _chart_rows(at)
+    assert bars["Connections per app"] == {CAL: PAGERS}
+    assert bars["Status breakdown"] == {"Active": PAGERS}
+
+
+def _chart_rows(at: AppTest) -> dict[str, dict[str, int]]:
+    """The two breakdown charts' data, read from the charts Streamlit sends (Arrow tables)."""
+    found: dict[str, dict[str, int]] = {}
+    for element in at.get("vega_lite_chart"):
+        for dataset in element.proto.datasets:
+            frame = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+            if {"id", "connections"} <= set(frame.columns):
+                found["Connections per app"] = dict(
+                    zip(frame["id"], frame["connections"], strict=True)
+                )
+            elif {"status", "connections"} <= set(frame.columns):
+                found["Status breakdown"] = dict(
+                    zip(frame["status"], frame["connections"], strict=True)
+                )
+    return found

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from dashboard.descope import Secret
@@ -14,6 +17,8 @@ from dashboard.inventory.page import (
     fetch_every_page,
     fetch_inventory_page,
 )
+from dashboard.inventory.status import StatusWindows
+from dashboard.inventory.views import Classified
 from tests.support.dashboard import client_of
 from tests.support.servers import LiveBroker
 from tests.support.token_seed import CAL, MAIL, SeededTokens
@@ -127,3 +132,27 @@ def test_a_bad_query_is_one_sentence(live_broker: LiveBroker, seeded: SeededToke
 
     # The dashboard's own sentence for a refused request (no broker text, no traceback).
     assert str(raised.value) == "That request was not accepted; check the fields and try again."
+
+
+@pytest.mark.parametrize("soon_h", [1, 3])
+def test_the_finer_statuses_are_counted_as_the_dashboard_classifies_them(
+    live_broker: LiveBroker, seeded: SeededTokens, soon_h: int
+) -> None:
+    """``byDetail`` (what the charts break down at any size) is the dashboard's own classifier
+    run over every row, with the same windows: dee's token (2 h left, no refresh token) is
+    "expiring soon" within 3 h, and only "no refresh token" within 1 h."""
+    windows = StatusWindows(expiring_soon=timedelta(hours=soon_h), refresh_margin=timedelta(0))
+    query = PageQuery(soon_s=soon_h * 3600, margin_s=0)
+    moment = datetime.now(UTC)
+    page = _page(live_broker, query)
+    with Transport(
+        live_broker.url, live_broker.project_id, Secret(live_broker.management_key)
+    ) as t:
+        rows = fetch_every_page(client_of(t), query)
+    classified = Classified.of(rows, moment, windows)
+
+    assert page.kpis is not None
+    counted = {name: n for name, n in page.kpis.by_detail.items() if n}
+    assert counted == dict(Counter(str(status) for _, status in classified.rows))
+    assert sum(page.kpis.by_detail.values()) == page.kpis.connections == 7
+    assert counted.get("expiring_soon", 0) == (1 if soon_h == 3 else 0)
