@@ -27,6 +27,7 @@ from broker.providers.oauth_client import TokenGrant
 from broker.providers.registration import find_app, resolve_app
 from broker.store.identity import LoginId, User
 from broker.store.outbound import ManagedTokenRow
+from broker.store.owners import sort_key
 
 CHUNK = 2000  # users per transaction
 
@@ -48,8 +49,9 @@ def store_bulk(broker: Broker, *, prefix: str, users: int, app_ids: Sequence[str
         tokens: list[dict[str, Any]] = []
         for n in range(start, min(users, start + CHUNK)):
             user_id, login = new_id("U"), f"{prefix}-{n:06d}@example.test"
+            name = f"Bulk user {n}"
             people.append(
-                {"id": user_id, "name": f"Bulk user {n}", "email": login, "created_time": now,
+                {"id": user_id, "name": name, "email": login, "created_time": now,
                  "modified_time": now}
             )  # fmt: skip
             logins.append({"login_id": login, "user_id": user_id, "position": 0})
@@ -59,7 +61,7 @@ def store_bulk(broker: Broker, *, prefix: str, users: int, app_ids: Sequence[str
                     external_identifier="", kind="oauth", version=1, created_at=float(now),
                     updated_at=float(now), scopes=["read"], requested_scopes=["read"],
                     granted_by="", token_sub="", status=TokenStatus.ACTIVE.value, failure_count=0,
-                    last_refresh_error="",
+                    last_refresh_error="", owner_sort=sort_key(name),
                 )  # fmt: skip
                 grant = TokenGrant(
                     access_token=Secret(secrets.token_urlsafe(24)),

@@ -12,6 +12,7 @@ from broker.identity.wire import TenantBody
 from broker.project.credentials import new_id
 from broker.store.db import now_s
 from broker.store.identity import Tenant, UserTenant
+from broker.store.owners import resort_tenant_tokens
 
 
 class TenantNotFound(NotFound):
@@ -56,8 +57,12 @@ def update_tenant(s: Session, body: TenantBody) -> Tenant:
     """Replace a tenant's fields (name, domains, attributes, flags)."""
     tenant = get_tenant(s, body.id or "")
     _check_name_free(s, body.name, tenant.id)
+    renamed = tenant.name != body.name
     tenant.name = body.name
     _assign(tenant, body)
+    if renamed:
+        s.flush()
+        resort_tenant_tokens(s, tenant.id)  # the tokens page orders its tokens by the name
     return tenant
 
 

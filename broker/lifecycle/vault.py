@@ -24,6 +24,7 @@ from broker.providers.oauth_client import TokenGrant, revoke
 from broker.providers.registration import OutboundApp
 from broker.store.db import Database, now_s
 from broker.store.outbound import ManagedTokenRow, StoredToken
+from broker.store.owners import owner_sort
 
 # The one extension field carrying provider metadata (a strict wire mode strips it by name).
 PROVIDER_METADATA_FIELD = "providerMetadata"
@@ -120,6 +121,7 @@ def owner_row(session: Session, owner: TokenOwner, now: float) -> tuple[ManagedT
         external_identifier=owner.external_identifier,
         version=0,
         created_at=float(now),
+        owner_sort=owner_sort(session, owner.user_id, owner.tenant_id),
     )
     session.add(row)
     return row, False
@@ -246,7 +248,8 @@ def token_to_wire(broker: Broker, row: StoredToken, *, with_refresh: bool) -> di
 # Unordered: an owner has a row or a few (one per external identifier), which ``select_token``
 # orders itself; an ORDER BY made SQLite build a temporary B-tree for every fetch.
 _TOKENS = ManagedTokenRow.__table__
-_OWNER_TOKENS = select(_TOKENS).where(
+_READ = [c for c in _TOKENS.c if c.key != "owner_sort"]  # the page's order: not a token's field
+_OWNER_TOKENS = select(*_READ).where(
     _TOKENS.c.app_id == bindparam("app_id"),
     _TOKENS.c.user_id == bindparam("user_id"),
     _TOKENS.c.tenant_id == bindparam("tenant_id"),
@@ -289,7 +292,7 @@ def _newest_first(row: StoredToken) -> float:
     return -row.updated_at
 
 
-_TOKEN_BY_ID = select(_TOKENS).where(_TOKENS.c.id == bindparam("id"))
+_TOKEN_BY_ID = select(*_READ).where(_TOKENS.c.id == bindparam("id"))
 
 
 def read_token(db: Database, token_id: str, *, on_loop: bool = False) -> StoredToken | None:

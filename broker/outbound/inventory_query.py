@@ -211,8 +211,9 @@ def inventory_page(
     margin: int,
 ) -> dict[str, Any]:
     """``{tokens, total, page, limit}`` of the tokens ``chosen`` keeps (and ``kpis`` when
-    asked), ordered by user, tenant and app, with the owner's name, email, first login id and
-    tenant name; metadata only: nothing is unsealed."""
+    asked), ordered by the owner's name as the tokens page shows it (``store.owners``), then
+    app, with the owner's name, email, first login id and tenant name; metadata only: nothing
+    is unsealed."""
     where = chosen.where(now, margin)
     status = status_sql(now, margin).label("computed_status")
     rows_query = (
@@ -221,7 +222,7 @@ def inventory_page(
         .outerjoin(User, User.id == T.user_id)
         .outerjoin(Tenant, Tenant.id == T.tenant_id)
         .where(*where)
-        .order_by(T.user_id, T.tenant_id, T.app_id, T.id)
+        .order_by(T.owner_sort, T.app_id, T.id)  # an index's order: no sort per page
         .offset(page * limit)
         .limit(limit)
     )

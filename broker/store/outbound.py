@@ -167,6 +167,10 @@ class StoredToken(Protocol):
     def updated_at(self) -> float: ...
 
 
+# Code-point order on PostgreSQL too (as SQLite and Python compare), not the database's locale.
+OWNER_SORT_TYPE = String(256).with_variant(String(256, collation="C"), "postgresql")
+
+
 class ManagedTokenRow(Base):
     """A stored provider grant for a user or a tenant; one per (app, user, tenant, external id)."""
 
@@ -176,6 +180,7 @@ class ManagedTokenRow(Base):
             "app_id", "user_id", "tenant_id", "external_identifier", name="uq_outbound_token_owner"
         ),
         Index("ix_outbound_tokens_user", "user_id", "tenant_id"),
+        Index("ix_outbound_tokens_owner_sort", "owner_sort", "app_id", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -206,3 +211,6 @@ class ManagedTokenRow(Base):
     provider_metadata: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+    # The owner as the tokens page names it, lower-cased (``broker.store.owners``): the order of
+    # its pages, kept on the row and indexed so a page is read in order, not sorted whole.
+    owner_sort: Mapped[str] = mapped_column(OWNER_SORT_TYPE, default="", server_default="")
