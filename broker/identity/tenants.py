@@ -12,7 +12,7 @@ from broker.identity.wire import TenantBody
 from broker.project.credentials import new_id
 from broker.store.db import now_s
 from broker.store.identity import Tenant, UserTenant
-from broker.store.owners import resort_tenant_tokens
+from broker.store.owners import resort
 
 
 class TenantNotFound(NotFound):
@@ -61,8 +61,7 @@ def update_tenant(s: Session, body: TenantBody) -> Tenant:
     tenant.name = body.name
     _assign(tenant, body)
     if renamed:
-        s.flush()
-        resort_tenant_tokens(s, tenant.id)  # the tokens page orders its tokens by the name
+        resort(s, "", tenant.id)  # the tokens page orders its tokens by the name
     return tenant
 
 
@@ -91,6 +90,7 @@ def delete_tenant(s: Session, tenant_id: str) -> None:
     tenant = s.get(Tenant, tenant_id)
     if tenant is not None:
         s.delete(tenant)
+        resort(s, "", tenant_id)  # its tokens stay, named by the tenant's id
 
 
 def tenants_of(s: Session, user_id: str | None, tenant_ids: set[str]) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from broker.identity.users import (
 )
 from broker.identity.wire import AssociatedTenant, UserCreate
 from broker.store.identity import User
+from broker.store.owners import resort
 
 
 def sign_in_as(broker: Broker, login_id: str) -> dict[str, Any]:
@@ -79,6 +80,7 @@ def delete(s: Session, login_id: str | None, user_id: str | None) -> None:
     user = find_user(s, login_id) if login_id else s.get(User, user_id)
     if user is not None:
         s.delete(user)
+        resort(s, user.id)  # its tokens stay, named by the user id
 
 
 def set_password(s: Session, login_id: str, password_hash: str, *, active: bool) -> None:

@@ -4,8 +4,9 @@ The dashboard labels a user's token with the user's name, else email, else first
 else the user id, and a tenant's token "Tenant <name or id>" (``dashboard.inventory.records``);
 it sorts by that label, lower-cased. The broker keeps the same key on each token row
 (``ManagedTokenRow.owner_sort``, indexed), so a page of the inventory is read in that order
-instead of sorting every row for every page: set when the row is made, and again for a
-tenant's tokens when the tenant is renamed (users are not renamed in this API).
+instead of sorting every row for every page: set when the row is made, and again when the
+label changes (``resort``: a tenant renamed or deleted, a user deleted; users are not renamed
+in this API).
 """
 
 from __future__ import annotations
@@ -45,10 +46,17 @@ def owner_sort(session: Session, user_id: str, tenant_id: str) -> str:
     return sort_key(owner_label(session, user_id, tenant_id))
 
 
-def resort_tenant_tokens(session: Session, tenant_id: str) -> None:
-    """After a tenant's rename: its own tokens' key follows the new name."""
+def resort(session: Session, user_id: str, tenant_id: str = "") -> None:
+    """The owner's tokens' key after its label changed: a tenant renamed or deleted (its own
+    tokens, ``user_id`` empty), a user deleted (its tokens stay, named by their user id)."""
+    owned = (
+        ManagedTokenRow.user_id == user_id
+        if user_id
+        else (ManagedTokenRow.tenant_id == tenant_id) & (ManagedTokenRow.user_id == "")
+    )
+    session.flush()
     session.execute(
         update(ManagedTokenRow)
-        .where(ManagedTokenRow.tenant_id == tenant_id, ManagedTokenRow.user_id == "")
-        .values(owner_sort=owner_sort(session, "", tenant_id))
+        .where(owned)
+        .values(owner_sort=owner_sort(session, user_id, tenant_id))
     )

@@ -156,3 +156,22 @@ def test_the_migration_gives_existing_tokens_their_key(database_url: str) -> Non
         keys = dict(conn.execute(sa.text("SELECT id, owner_sort FROM outbound_tokens")).all())
     engine.dispose()
     assert keys == {"OT1": "ada@example.test", "OT2": "tenant globex"}
+
+
+def test_a_deleted_owners_tokens_are_named_and_ordered_by_their_id(
+    live_broker: LiveBroker, app_id: str
+) -> None:
+    """Deleting a user or a tenant leaves its tokens (Descope's API does too); the page then
+    names them by id, and orders them so."""
+    user_id = _user(live_broker, "del-user@example.test", displayName="AAA Deleted Person")
+    upload_user_token(live_broker, app_id, user_id, accessToken="tok-del-user")
+    tenant_id = _tenant_token(live_broker, app_id, "AAA Deleted Tenant")
+    _mgmt(live_broker, "/v1/mgmt/user/delete", {"userId": user_id})
+    _mgmt(live_broker, "/v1/mgmt/tenant/delete", {"id": tenant_id})
+
+    rows = _pages(live_broker)
+    labels = [c.owner_label for c in rows]
+
+    assert user_id in labels and f"Tenant {tenant_id}" in labels
+    assert "AAA Deleted Person" not in labels
+    assert [_key(c) for c in rows] == sorted(_key(c) for c in rows), labels
