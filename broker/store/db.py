@@ -136,13 +136,14 @@ class Database:
                 session.rollback()
                 raise
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` (the newest Alembic revision unless a test names an
+        older one, to write data a later migration must carry)."""
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, revision)
 
     def loop_read(self, query: Select[Any], params: dict[str, Any]) -> list[Any]:
         """The rows of a read run on the event loop, through a connection of its own.

@@ -6,16 +6,15 @@ is renamed, and once for existing rows by the migration that added it."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
-from broker.store.db import MIGRATIONS_DIR, make_engine
+from broker.store.db import Database
 from broker.store.identity import Tenant, User
 from broker.store.outbound import OutboundAppRow
 from dashboard.descope import Secret
@@ -108,24 +107,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    if not __import__("os").environ.get(PG_URL_ENV):
+    if not os.environ.get(PG_URL_ENV):
         pytest.skip(f"{PG_URL_ENV} is not set (CI sets it; nothing may skip there)")
     with fresh_postgres_database() as url:
         yield url
 
 
-def _upgrade(engine: sa.Engine, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
-
-
 def test_the_migration_gives_existing_tokens_their_key(database_url: str) -> None:
     """A database from before the key (revision 0007) with a user's and a tenant's token."""
-    engine = make_engine(database_url)
-    _upgrade(engine, "0007_agents_mcp")
+    db = Database(database_url)
+    db.migrate("0007_agents_mcp")
+    engine = db.engine
     token = {
         "app_id": "app", "tenant_id": "", "external_identifier": "", "kind": "oauth",
         "token_sub": "", "access_token_type": "Bearer", "access_token_expiry": 0,
@@ -150,11 +142,11 @@ def test_the_migration_gives_existing_tokens_their_key(database_url: str) -> Non
         conn.execute(insert, [{**token, "id": "OT1", "user_id": "U1"}])
         conn.execute(insert, [{**token, "id": "OT2", "user_id": "", "tenant_id": "T1"}])
 
-    _upgrade(engine, "head")
+    db.migrate()
 
     with engine.connect() as conn:
         keys = dict(conn.execute(sa.text("SELECT id, owner_sort FROM outbound_tokens")).all())
-    engine.dispose()
+    db.dispose()
     assert keys == {"OT1": "ada@example.test", "OT2": "tenant globex"}
 
 
