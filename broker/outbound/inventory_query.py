@@ -83,7 +83,7 @@ def kpis(
     joined: bool,
     now: int,
     margin: int,
-    soon: int = DAY_S,
+    soon: int,
 ) -> dict[str, Any]:
     """The inventory's numbers over the rows ``where`` keeps: one grouped scan, one count.
 

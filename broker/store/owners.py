@@ -26,14 +26,15 @@ def owner_label(session: Session, user_id: str, tenant_id: str) -> str:
         name = session.scalar(select(Tenant.name).where(Tenant.id == tenant_id))
         return f"Tenant {name or tenant_id}"
     person = session.execute(select(User.name, User.email).where(User.id == user_id)).first()
+    if person is not None and (person.name or person.email):
+        return str(person.name or person.email)
     login = session.scalar(
         select(LoginId.login_id)
         .where(LoginId.user_id == user_id)
         .order_by(LoginId.position)
         .limit(1)
     )
-    name, email = person if person is not None else ("", "")
-    return name or email or login or user_id
+    return login or user_id
 
 
 def sort_key(label: str) -> str:
