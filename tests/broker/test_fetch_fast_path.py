@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import select
 from broker.outbound.fast_fetch import FETCH_PATHS
 from broker.outbound.token_routes import router
 from broker.store.outbound import ManagedTokenRow
+from tests.support.identity import sign_in_new_user
 from tests.support.outbound import create_demo_app
 from tests.support.provider import LiveProvider
 from tests.support.servers import LiveBroker
@@ -163,3 +166,50 @@ def test_a_token_that_cannot_be_unsealed_is_answered_by_the_stack_in_descopes_sh
     assert r.status_code == 500, r.text
     assert r.json()["errorCode"].startswith("E")
     assert f"{victim}-access" not in r.text
+
+
+def test_a_stranger_gets_no_token_from_the_fast_path(
+    live_broker: LiveBroker, stored: tuple[str, str]
+) -> None:
+    """The fast path's own header reading, tried as a stranger would: the right key under a
+    mismatched ``X-Descope-Project-Id``, a signed-in user's JWT where the key belongs, no
+    ``Authorization`` at all, and the right key with a chunked body (which the fast path
+    leaves to the stack). Only the last is a token; the others are the stack's 401s."""
+    app_id, user_id = stored
+    body = json.dumps({"appId": app_id, "userId": user_id}).encode()
+    path = live_broker.url + "/v1/mgmt/outbound/app/user/token/latest"
+    jwt = sign_in_new_user(live_broker).refresh_jwt
+    refused = [
+        {**live_broker.mgmt_headers(), "X-Descope-Project-Id": "P-someone-else"},
+        live_broker.user_headers(jwt),
+        {},
+    ]
+    for headers in refused:
+        r = httpx.post(path, headers={**headers, "Content-Type": "application/json"}, content=body)
+        assert r.status_code == 401, (headers.keys(), r.text)
+        assert "fast-access" not in r.text and r.json()["errorCode"].startswith("E")
+
+    def chunks() -> Iterator[bytes]:
+        yield body[:5]
+        yield body[5:]
+
+    chunked = httpx.post(
+        path,
+        headers={**live_broker.mgmt_headers(), "Content-Type": "application/json"},
+        content=chunks(),
+    )
+    assert chunked.status_code == 200 and chunked.json()["token"]["accessToken"] == "fast-access"
+
+
+def test_fifty_fetches_at_once_each_get_the_token(
+    live_broker: LiveBroker, stored: tuple[str, str]
+) -> None:
+    """The fast path keeps no per-request state: fifty concurrent fetches, fifty equal answers."""
+    app_id, user_id = stored
+    body = json.dumps({"appId": app_id, "userId": user_id}).encode()
+    path = "/v1/mgmt/outbound/app/user/token/latest"
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(lambda _: _post(live_broker, path, body), range(50)))
+
+    assert {a.status_code for a in answers} == {200}
+    assert {a.json()["token"]["accessToken"] for a in answers} == {"fast-access"}
